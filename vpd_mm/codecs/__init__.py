@@ -1,0 +1,10 @@
+# Copyright (c) vpd_mm contributors. All rights reserved.
+"""Target and input codecs: no networks, no files."""
+from .flow_quantizer import FlowQuantizer
+from .pose_normalizer import (COCO_FLIP_INDICES, KEPT_JOINTS, NUM_KEYPOINTS, PoseNormalizer,
+                              pose_confidence)
+
+__all__ = [
+    'FlowQuantizer', 'PoseNormalizer', 'pose_confidence', 'COCO_FLIP_INDICES', 'KEPT_JOINTS',
+    'NUM_KEYPOINTS'
+]

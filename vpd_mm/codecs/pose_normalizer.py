@@ -1,0 +1,103 @@
+# Copyright (c) vpd_mm contributors. All rights reserved.
+"""The 2D-VPD teacher target: normalised COCO-17 poses (d = 26), and their horizontal flip."""
+from typing import Tuple
+
+import numpy as np
+
+#: COCO-17 left/right permutation of a horizontally flipped pose.
+COCO_FLIP_INDICES: Tuple[int, ...] = (0, 2, 1, 4, 3, 6, 5, 8, 7, 10, 9, 12, 11, 14, 13, 16, 15)
+#: The joints kept by the target: the nose and joints 5..16 (shoulders to ankles).
+KEPT_JOINTS: Tuple[int, ...] = (0, ) + tuple(range(5, 17))
+#: Shoulders and hips, whose largest pairwise distance sets the scale.
+TORSO_JOINTS: Tuple[int, ...] = (5, 6, 11, 12)
+NUM_KEYPOINTS = 17
+
+
+class PoseNormalizer:
+    """Encode COCO-17 2D poses as the 2D-VPD target.
+
+    Each pose is centred on the hip midpoint (joints 11 and 12), scaled so that the largest
+    pairwise distance among shoulders and hips (5, 6, 11, 12) equals ``torso_size`` (scale 1
+    where that distance is 0), and reduced to the nose and joints 5..16:
+    13 x (x, y) = 26 values, x and y interleaved per joint.
+
+    Args:
+        torso_size (float): Target largest shoulder/hip distance. Defaults to 0.5.
+    """
+
+    dim = 2 * len(KEPT_JOINTS)
+
+    def __init__(self, torso_size: float = 0.5) -> None:
+        self.torso_size = torso_size
+
+    def encode(self, keypoints: np.ndarray) -> np.ndarray:
+        """Normalise poses.
+
+        Args:
+            keypoints (np.ndarray): [..., 17, 2] pixel coordinates.
+
+        Returns:
+            np.ndarray: [..., 26] float32 targets.
+        """
+        kp = np.asarray(keypoints, dtype=np.float64)
+        if kp.shape[-2:] != (NUM_KEYPOINTS, 2):
+            raise ValueError(f'expected keypoints of shape [..., {NUM_KEYPOINTS}, 2], '
+                             f'got {list(kp.shape)}')
+        centre = kp[..., [11, 12], :].mean(axis=-2, keepdims=True)  # [..., 1, 2]
+        torso = kp[..., TORSO_JOINTS, :]  # [..., 4, 2]
+        dists = np.linalg.norm(torso[..., :, None, :] - torso[..., None, :, :], axis=-1)
+        extent = dists.max(axis=(-1, -2))[..., None, None]  # [..., 1, 1]
+        scale = np.where(extent > 0, self.torso_size / np.where(extent > 0, extent, 1), 1.0)
+        out = (kp - centre) * scale  # [..., 17, 2]
+        out = out[..., KEPT_JOINTS, :]  # [..., 13, 2]
+        return out.reshape(*out.shape[:-2], self.dim).astype(np.float32)
+
+    @staticmethod
+    def flip(keypoints: np.ndarray, scores: np.ndarray = None, width: float = 0.0):
+        """Flip poses horizontally: permute left and right, mirror x.
+
+        Args:
+            keypoints (np.ndarray): [..., 17, 2].
+            scores (np.ndarray, optional): [..., 17] joint scores, permuted alike.
+            width (float): Mirror ``x -> width - x``. 0 negates x (the normalised
+                target does not depend on the mirror's position).
+
+        Returns:
+            np.ndarray or tuple: flipped keypoints (and scores if given).
+        """
+        kp = np.asarray(keypoints)[..., COCO_FLIP_INDICES, :].copy()
+        kp[..., 0] = width - kp[..., 0]
+        if scores is None:
+            return kp
+        return kp, np.asarray(scores)[..., COCO_FLIP_INDICES].copy()
+
+    def encode_views(self, keypoints: np.ndarray) -> np.ndarray:
+        """Targets of both flip views.
+
+        Args:
+            keypoints (np.ndarray): [..., 17, 2].
+
+        Returns:
+            np.ndarray: [..., 2, 26]: view 0 as is, view 1 horizontally flipped.
+        """
+        return np.stack([self.encode(keypoints), self.encode(self.flip(keypoints))], axis=-2)
+
+
+def pose_confidence(scores: np.ndarray, keypoints: np.ndarray = None) -> np.ndarray:
+    """Per-frame teacher confidence: the mean joint score.
+
+    Frames with a non-finite score or keypoint get confidence -inf (never confident).
+
+    Args:
+        scores (np.ndarray): [..., 17] joint scores.
+        keypoints (np.ndarray, optional): [..., 17, 2], checked for NaN/Inf.
+
+    Returns:
+        np.ndarray: [...] float64 confidences.
+    """
+    scores = np.asarray(scores, dtype=np.float64)
+    finite = np.isfinite(scores).all(axis=-1)
+    if keypoints is not None:
+        finite &= np.isfinite(np.asarray(keypoints, dtype=np.float64)).all(axis=(-1, -2))
+    conf = np.where(finite, np.nan_to_num(scores).mean(axis=-1), -np.inf)
+    return conf
