@@ -10,7 +10,10 @@ imports :mod:`vpd_mm` first, so these run before anything from ``mmaction.models
 2. torch >= 2.6 loads checkpoints with ``weights_only=True`` and mmengine 0.10.7 does not pass
    ``weights_only``: ``--resume`` fails on ``mmengine.logging.history_buffer.HistoryBuffer``.
    We allow-list exactly the classes an mmengine checkpoint holds instead of switching the safe
-   loader off.
+   loader off, and stop ``HistoryBuffer`` from pickling its statistics functions by reference
+   (``getattr(HistoryBuffer, 'mean')``: the safe loader rightly refuses ``getattr``). Those
+   functions are registered on the class at import time, so nothing is lost. Checkpoints written
+   by an unpatched mmengine still hold them and need ``weights_only=False`` to resume.
 """
 import importlib.util
 import os.path as osp
@@ -76,9 +79,16 @@ def checkpoint_safe_globals() -> list:
     return safe
 
 
+def _history_buffer_getstate(self) -> dict:
+    """``HistoryBuffer.__getstate__`` without the class-level statistics functions."""
+    return {k: v for k, v in self.__dict__.items() if k != 'statistics_methods'}
+
+
 def allow_checkpoint_globals() -> None:
-    """Allow-list the mmengine/numpy classes of a checkpoint for ``torch.load(weights_only)``."""
+    """Make mmengine checkpoints loadable with ``torch.load(weights_only=True)``."""
     import torch
+    from mmengine.logging.history_buffer import HistoryBuffer
+    HistoryBuffer.__getstate__ = _history_buffer_getstate
     if hasattr(torch.serialization, 'add_safe_globals'):
         torch.serialization.add_safe_globals(checkpoint_safe_globals())
 

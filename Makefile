@@ -1,0 +1,21 @@
+# The two commands of README.md. Both set everything up first (idempotent: seconds when nothing
+# changed); VPD_MM_WHEELS=<dir> points the setup at a prebuilt mmcv wheel for this stack.
+PY := $(or $(VPD_MM_VENV),.venv)/bin/python
+
+.PHONY: setup setup-tests demo test lint
+
+setup:
+	bash tools/setup_env.sh
+
+setup-tests:
+	bash tools/setup_env.sh --tests
+
+demo: setup
+	$(PY) tools/run_demo.py
+
+test: setup-tests
+	$(PY) -m pytest -n 2 -q tests
+
+lint: setup-tests
+	$(PY) -m flake8 vpd_mm tools tests configs
+	$(PY) -m isort --check-only --diff vpd_mm tools tests

@@ -1,0 +1,6 @@
+# 2D-VPD on finegym_fx (same student, targets and schedule as configs/vpd/2dvpd_diving48.py).
+_base_ = [
+    '../_base_/models/vpd_resnet34.py', '../_base_/datasets/finegym_fx_vpd.py',
+    '../_base_/schedules/vpd_adamw_200k.py', '../_base_/default_runtime.py'
+]
+model = dict(data_preprocessor=dict(mean={{_base_.rgb_mean}}, std={{_base_.rgb_std}}))

@@ -1,0 +1,24 @@
+#!/usr/bin/env bash
+# Test on several GPUs of one machine (or several machines) with torch.distributed:
+#   bash tools/dist_test.sh CONFIG CHECKPOINT GPUS [test.py options]
+# NNODES, NODE_RANK, MASTER_ADDR and PORT select a multi-machine run.
+# On CPU-only machines add `--cfg-options env_cfg.dist_cfg.backend=gloo`.
+set -euo pipefail
+CONFIG=$1
+CHECKPOINT=$2
+GPUS=$3
+NNODES=${NNODES:-1}
+NODE_RANK=${NODE_RANK:-0}
+PORT=${PORT:-29500}
+MASTER_ADDR=${MASTER_ADDR:-"127.0.0.1"}
+HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+PYTHON=${PYTHON:-python}
+
+PYTHONPATH="$HERE/..":${PYTHONPATH:-} \
+"$PYTHON" -m torch.distributed.run \
+    --nnodes="$NNODES" \
+    --node_rank="$NODE_RANK" \
+    --master_addr="$MASTER_ADDR" \
+    --nproc_per_node="$GPUS" \
+    --master_port="$PORT" \
+    "$HERE/test.py" "$CONFIG" "$CHECKPOINT" --launcher pytorch "${@:4}"

@@ -1,0 +1,5 @@
+# Copyright (c) vpd_mm contributors. All rights reserved.
+from .dump_vpd_features import DumpVPDFeatures
+from .vpd_regression_metric import VPDRegressionMetric
+
+__all__ = ['VPDRegressionMetric', 'DumpVPDFeatures']

@@ -1,0 +1,81 @@
+# Copyright (c) vpd_mm contributors. All rights reserved.
+"""Write a student's per-video features for the downstream tasks."""
+import json
+import os
+import os.path as osp
+from collections import defaultdict
+from typing import Any, Optional, Sequence
+
+import numpy as np
+from mmengine.evaluator import BaseMetric
+from mmengine.logging import MMLogger
+
+from mmaction.registry import METRICS
+
+
+def save_npy_atomic(path: str, array: np.ndarray) -> None:
+    """Write ``array`` to ``path`` through a temporary file, so no half-written file remains."""
+    tmp = f'{path}.tmp.{os.getpid()}.npy'
+    np.save(tmp, array)
+    os.replace(tmp, path)
+
+
+@METRICS.register_module()
+class DumpVPDFeatures(BaseMetric):
+    """Collect ``pred_feature`` of every frame and write one array per video.
+
+    Each ``<out_dir>/<frame_dir>.npy`` holds float32 ``[T, V, d]``: T frames, V = 2 flip views
+    (as is, horizontally flipped; 1 when the model's ``test_cfg.flip`` is off) and d feature
+    channels. Frames that were not evaluated are NaN rows (and counted in the log). A
+    ``features.json`` beside them records d, the views and the videos. Files are written under
+    temporary names and renamed, so an interrupted run leaves no half-written feature file.
+
+    Args:
+        out_dir (str): Output folder, created if needed.
+        collect_device (str): Device for collecting results across ranks. Defaults to 'cpu'.
+        prefix (str, optional): Metric name prefix. Defaults to 'features'.
+    """
+
+    default_prefix = 'features'
+
+    def __init__(self,
+                 out_dir: str,
+                 collect_device: str = 'cpu',
+                 prefix: Optional[str] = None) -> None:
+        super().__init__(collect_device=collect_device, prefix=prefix)
+        self.out_dir = out_dir
+
+    def process(self, data_batch: Any, data_samples: Sequence[dict]) -> None:
+        """Keep (video, frame, feature) of one batch."""
+        for ds in data_samples:
+            feat = ds['pred_feature'].float().cpu().numpy()  # [V, d]
+            self.results.append((ds['frame_dir'], int(ds['frame_idx']), feat))
+
+    def compute_metrics(self, results: list) -> dict:
+        """Group the frames by video and write the arrays."""
+        videos = defaultdict(list)
+        for frame_dir, idx, feat in results:
+            videos[frame_dir].append((idx, feat))
+        os.makedirs(self.out_dir, exist_ok=True)
+        missing = 0
+        lengths = {}
+        for frame_dir, frames in sorted(videos.items()):
+            num_frames = max(idx for idx, _ in frames) + 1
+            views, dim = frames[0][1].shape
+            out = np.full((num_frames, views, dim), np.nan, dtype=np.float32)
+            for idx, feat in frames:
+                out[idx] = feat
+            missing += num_frames - len({idx for idx, _ in frames})
+            save_npy_atomic(osp.join(self.out_dir, f'{frame_dir}.npy'), out)
+            lengths[frame_dir] = num_frames
+        index = dict(dim=int(dim) if videos else 0, views=['as_is', 'hflip'][:views] if videos else [],
+                     layout='[T, views, d] float32, one <frame_dir>.npy per video',
+                     videos=lengths)
+        tmp = osp.join(self.out_dir, f'.features.json.tmp.{os.getpid()}')
+        with open(tmp, 'w') as f:
+            json.dump(index, f, indent=1)
+        os.replace(tmp, osp.join(self.out_dir, 'features.json'))
+        MMLogger.get_current_instance().info(
+            f'wrote features of {len(videos)} videos ({len(results)} frames, d={index["dim"]}) '
+            f'to {self.out_dir}' + (f'; {missing} frames missing (NaN)' if missing else ''))
+        return dict(num_videos=len(videos), num_frames=len(results))
