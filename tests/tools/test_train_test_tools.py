@@ -67,7 +67,8 @@ def test_train_loss_decreases(corpus, tmp_path):
              'default_hooks.logger.interval=2', 'default_hooks.checkpoint.interval=40',
              'optim_wrapper.optimizer.lr=1e-3', *data_options(corpus))
     train = [r for r in scalars(work_dir) if 'loss_pose' in r]
-    assert len(train) == 20
+    # every logger interval (plus the end of each pass over the tiny dataset)
+    assert [r['step'] for r in train if r['step'] % 2 == 0] == list(range(2, 41, 2))
     first = np.mean([r['loss'] for r in train[:4]])
     last = np.mean([r['loss'] for r in train[-4:]])
     assert np.isfinite(first) and last < 0.7 * first, (first, last)
@@ -85,8 +86,9 @@ def test_resume_continues_from_saved_iteration(corpus, trained, tmp_path):
     log = proc.stdout + proc.stderr
     assert 'resumed' in log.lower()
     steps = [r['step'] for r in scalars(trained) if 'loss_pose' in r]
-    # the first run logged 2..10, the resumed one 12 and 14: nothing restarted from 0
-    assert steps[-2:] == [12, 14] and steps.count(2) == 1
+    # the first run logged up to 10, the resumed one from 11 on: nothing restarted from 0
+    resumed = steps[steps.index(10) + 1:]
+    assert 12 in resumed and 14 in resumed and min(resumed) > 10 and steps.count(2) == 1
     assert osp.exists(osp.join(trained, 'iter_14.pth'))
 
 

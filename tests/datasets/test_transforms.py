@@ -1,0 +1,230 @@
+# Copyright (c) vpd_mm contributors. All rights reserved.
+import copy
+import os.path as osp
+
+import numpy as np
+import pytest
+import torch
+from mmaction.registry import TRANSFORMS
+from toy_data import CROP_BOX, frame_flow, frame_rgb, write_frames
+
+from vpd_mm.codecs import PoseNormalizer
+from vpd_mm.datasets.transforms import (LoadVPDFrame, PackVPDInputs, VPDBackgroundNoise,
+                                        VPDColorJitter, VPDRandomFlip, VPDRandomResizedCrop,
+                                        VPDResize)
+
+
+def test_load_reads_the_right_files(tmp_path):
+    folder = write_frames(str(tmp_path), 'v', vid=1, num=4, size=16)
+    load = TRANSFORMS.build(dict(type='LoadVPDFrame'))
+    for t in (0, 3):
+        out = load(dict(frame_path=folder, frame_idx=t))
+        imgs = out['imgs']
+        assert imgs.dtype == np.uint8 and imgs.shape == (16, 16, 5)
+        assert out['img_shape'] == (16, 16) and out['flip'] is False
+        assert out['flow_scale'] == (1.0, 1.0)
+        np.testing.assert_allclose(imgs[..., :3].reshape(-1, 3).mean(0), frame_rgb(1, t), atol=2)
+        np.testing.assert_allclose(imgs[..., 3:].reshape(-1, 2).mean(0), frame_flow(t), atol=1)
+    rgb_only = LoadVPDFrame(with_flow=False)(dict(frame_path=folder, frame_idx=1))['imgs']
+    assert rgb_only.shape == (16, 16, 3)
+    np.testing.assert_allclose(rgb_only.reshape(-1, 3).mean(0), frame_rgb(1, 1), atol=2)
+
+
+def test_load_bad_files(tmp_path):
+    folder = write_frames(str(tmp_path), 'v', vid=0, num=3, size=16)
+    load = LoadVPDFrame()
+    with pytest.raises(FileNotFoundError, match=r'img_00004\.jpg'):
+        load(dict(frame_path=folder, frame_idx=3))
+    with open(osp.join(folder, 'flow_y_00002.jpg'), 'wb') as f:
+        f.write(b'\x00garbage, not a jpeg' * 10)
+    with pytest.raises(IOError, match=r'flow_y_00002\.jpg'):
+        load(dict(frame_path=folder, frame_idx=1))
+    import cv2
+    cv2.imwrite(osp.join(folder, 'flow_x_00003.jpg'), np.zeros((8, 16), np.uint8))
+    with pytest.raises(ValueError, match=r'flow_x_00003\.jpg.*img_00003\.jpg'):
+        load(dict(frame_path=folder, frame_idx=2))
+
+
+def test_flip_round_trip_and_targets(toy_sample):
+    orig = copy.deepcopy(toy_sample)
+    flip = TRANSFORMS.build(dict(type='VPDRandomFlip', prob=1.0))
+    once = flip(copy.deepcopy(toy_sample))
+    assert once['flip'] is True
+    # pixels mirrored, flow x negated in storage (255 - q), flow y mirrored only
+    np.testing.assert_array_equal(once['imgs'][..., :3], orig['imgs'][:, ::-1, :3])
+    np.testing.assert_array_equal(once['imgs'][..., 3], 255 - orig['imgs'][:, ::-1, 3])
+    np.testing.assert_array_equal(once['imgs'][..., 4], orig['imgs'][:, ::-1, 4])
+    # the views swap
+    np.testing.assert_array_equal(once['pose_target'], orig['pose_target'][::-1])
+    np.testing.assert_array_equal(once['prev_pose_target'], orig['prev_pose_target'][::-1])
+    # view 0 of the flipped sample is the target of the flipped keypoints
+    enc = PoseNormalizer()
+    np.testing.assert_allclose(once['pose_target'][0], enc.encode(once['keypoint']), atol=1e-5)
+    np.testing.assert_allclose(
+        once['pose_target'][0], enc.encode(PoseNormalizer.flip(orig['keypoint'])), atol=1e-5)
+    # keypoints mirrored about the crop box's centre line, left/right swapped
+    pivot = CROP_BOX[0] + CROP_BOX[2]
+    np.testing.assert_allclose(
+        once['keypoint'][6], [pivot - orig['keypoint'][5, 0], orig['keypoint'][5, 1]], atol=1e-4)
+    assert once['keypoint_score'][6] == orig['keypoint_score'][5]
+    np.testing.assert_allclose(once['athlete_box'], [pivot - 60, 40, pivot - 40, 84])
+    np.testing.assert_array_equal(once['crop_box'], orig['crop_box'])
+
+    twice = flip(once)
+    assert twice['flip'] is False
+    for key in ('imgs', 'pose_target', 'prev_pose_target', 'keypoint_score', 'crop_box'):
+        np.testing.assert_array_equal(twice[key], orig[key])
+    for key in ('keypoint', 'athlete_box'):  # up to float32 rounding of x1 + x2 - x
+        np.testing.assert_allclose(twice[key], orig[key], rtol=0, atol=1e-4)
+
+
+def test_flip_without_crop_box_negates_x(toy_sample):
+    toy_sample['crop_box'] = np.full(4, np.nan, np.float32)
+    out = VPDRandomFlip(prob=1.0)(copy.deepcopy(toy_sample))
+    np.testing.assert_array_equal(out['keypoint'][0],
+                                  [-toy_sample['keypoint'][0, 0], toy_sample['keypoint'][0, 1]])
+    np.testing.assert_array_equal(out['athlete_box'], [-60, 40, -40, 84])
+    assert np.isnan(out['crop_box']).all()
+
+
+def test_flip_probability(toy_sample):
+    np.random.seed(0)
+    never = VPDRandomFlip(prob=0.0)
+    assert not any(never(copy.deepcopy(toy_sample))['flip'] for _ in range(20))
+    flips = [VPDRandomFlip(prob=0.5)(copy.deepcopy(toy_sample))['flip'] for _ in range(200)]
+    assert 60 < sum(flips) < 140
+
+
+def test_random_resized_crop_same_box_and_flow_scale(toy_sample):
+    rng = np.random.default_rng(1)
+    base = rng.integers(0, 256, size=(40, 48), dtype=np.uint8)
+    toy_sample['imgs'] = np.repeat(base[..., None], 5, axis=2)  # five identical channels
+    toy_sample['crop_box'] = np.array([0, 0, 48, 40], np.float32)  # 1 px per image px
+    crop = TRANSFORMS.build(dict(type='VPDRandomResizedCrop', size=24, scale=(0.3, 0.6)))
+    np.random.seed(3)
+    for _ in range(5):
+        out = crop(copy.deepcopy(toy_sample))
+        imgs = out['imgs']
+        assert imgs.shape == (24, 24, 5) and imgs.dtype == np.uint8
+        assert out['img_shape'] == (24, 24)
+        for c in range(1, 5):
+            np.testing.assert_array_equal(imgs[..., c], imgs[..., 0])
+        # crop_box is the region shown: its size gives the crop size, hence flow_scale
+        x1, y1, x2, y2 = out['crop_box']
+        w, h = x2 - x1, y2 - y1
+        assert 0.3 * 48 * 40 - 60 <= w * h <= 0.6 * 48 * 40 + 60
+        assert out['flow_scale'] == pytest.approx((24 / w, 24 / h))
+        # the same pixels as cropping the source with that box and resizing
+        import cv2
+        shrink = w >= 24 and h >= 24
+        ref = cv2.resize(
+            base[int(y1):int(y2), int(x1):int(x2)], (24, 24),
+            interpolation=cv2.INTER_AREA if shrink else cv2.INTER_LINEAR)
+        np.testing.assert_array_equal(imgs[..., 0], ref)
+
+
+def test_random_resized_crop_params_and_flow_scale_accumulates():
+    crop = VPDRandomResizedCrop(size=16)
+    np.random.seed(0)
+    for _ in range(50):
+        x, y, w, h = crop.get_params(40, 50)
+        assert 0 <= x and x + w <= 50 and 0 <= y and y + h <= 40
+        assert 0.5 * 2000 - 50 <= w * h <= 2000 and 0.85 <= w / h <= 1.15
+    # impossible ratio -> the centre crop fallback
+    assert VPDRandomResizedCrop(size=8, ratio=(3.0, 3.0)).get_params(10, 10) == (0, 3, 10, 3)
+    res = dict(imgs=np.zeros((32, 64, 5), np.uint8), flow_scale=(0.5, 1.0))
+    out = VPDResize(16)(res)
+    assert out['imgs'].shape == (16, 16, 5) and out['flow_scale'] == (0.125, 0.5)
+
+
+def test_color_jitter_leaves_flow_untouched(toy_sample):
+    jitter = TRANSFORMS.build(
+        dict(type='VPDColorJitter', brightness=0.5, contrast=0.5, saturation=0.5, hue=0.2))
+    np.random.seed(0)
+    imgs = toy_sample['imgs'].copy()
+    out = jitter(toy_sample)['imgs']
+    assert out.dtype == np.uint8 and out.shape == imgs.shape
+    np.testing.assert_array_equal(out[..., 3:], imgs[..., 3:])
+    assert np.abs(out[..., :3].astype(int) - imgs[..., :3]).mean() > 2
+    # no jitter at all is the identity; a pure brightness factor scales
+    assert VPDColorJitter(0, 0, 0, 0)(dict(imgs=imgs.copy()))['imgs'].tolist() == imgs.tolist()
+    flat = np.full((4, 4, 5), 100, np.uint8)
+    out = VPDColorJitter(
+        brightness=(1.5, 1.5), contrast=0, saturation=0, hue=0)(dict(imgs=flat))['imgs']
+    assert (out[..., :3] == 150).all() and (out[..., 3:] == 100).all()
+
+
+@pytest.mark.parametrize('factors', [(1.3, 1.0, 1.0, 0.0), (1.0, 0.7, 1.0, 0.0),
+                                     (1.0, 1.0, 1.4, 0.0), (1.0, 1.0, 1.0, 0.1),
+                                     (0.8, 1.2, 0.9, -0.05)])
+def test_color_jitter_matches_torchvision(factors):
+    F = pytest.importorskip('torchvision.transforms.functional')
+    b, c, s, h = factors
+    rng = np.random.default_rng(2)
+    imgs = rng.integers(0, 256, size=(8, 8, 5), dtype=np.uint8)
+    jitter = VPDColorJitter(brightness=(b, b), contrast=(c, c), saturation=(s, s), hue=(h, h))
+    out = jitter(dict(imgs=imgs.copy()))['imgs']
+    ref = torch.from_numpy(imgs[..., :3].astype(np.float32) / 255).permute(2, 0, 1)
+    ref = F.adjust_hue(F.adjust_saturation(F.adjust_contrast(F.adjust_brightness(ref, b), c), s), h)
+    ref = (ref.permute(1, 2, 0).numpy() * 255).round()
+    assert np.abs(out[..., :3].astype(float) - ref).max() <= 1.0
+    np.testing.assert_array_equal(out[..., 3:], imgs[..., 3:])
+
+
+def test_background_noise_only_on_background_rgb():
+    imgs = np.full((48, 48, 5), 128, np.uint8)
+    res = dict(
+        imgs=imgs.copy(),
+        athlete_box=np.array([40, 40, 60, 84], np.float32),
+        crop_box=CROP_BOX.copy())  # 1 crop px per image px
+    np.random.seed(0)
+    out = TRANSFORMS.build(dict(type='VPDBackgroundNoise'))(res)['imgs']
+    changed = (out != imgs).any(axis=2)
+    fg = np.zeros((48, 48), bool)
+    fg[2:46, 14:34] = True  # athlete box minus crop origin (26, 38)
+    assert not changed[fg].any()
+    assert changed[~fg].mean() > 0.9
+    np.testing.assert_array_equal(out[..., 3:], imgs[..., 3:])
+    std = (out[~fg][:, :3].astype(float) - 128).std(axis=0)
+    np.testing.assert_allclose(std, np.array([41.565, 43.605, 49.215]) * 0.05**0.5, rtol=0.1)
+    # no box -> no noise at all
+    res = dict(
+        imgs=imgs.copy(), athlete_box=np.full(4, np.nan, np.float32), crop_box=CROP_BOX.copy())
+    assert (VPDBackgroundNoise()(res)['imgs'] == imgs).all()
+
+
+def test_background_noise_follows_flip(toy_sample):
+    toy_sample['imgs'] = np.full((48, 48, 5), 128, np.uint8)
+    toy_sample['athlete_box'] = np.array([30, 40, 50, 84], np.float32)  # crop x 4..24
+    flipped = VPDRandomFlip(prob=1.0)(toy_sample)
+    np.testing.assert_array_equal(flipped['athlete_box'], [50, 40, 70, 84])  # crop x 24..44
+    np.random.seed(0)
+    flow = flipped['imgs'][..., 3:].copy()
+    out = VPDBackgroundNoise()(flipped)['imgs']
+    np.testing.assert_array_equal(out[..., 3:], flow)
+    changed = (out[..., :3] != 128).any(axis=2)
+    assert not changed[2:46, 24:44].any()
+    assert changed[:, :24].mean() > 0.9 and changed[:, 44:].mean() > 0.9
+
+
+def test_pack(toy_sample):
+    out = TRANSFORMS.build(dict(type='PackVPDInputs'))(copy.deepcopy(toy_sample))
+    inputs, sample = out['inputs'], out['data_samples']
+    assert inputs.dtype == torch.uint8 and inputs.shape == (5, 12, 16)
+    assert inputs.is_contiguous()
+    np.testing.assert_array_equal(inputs.permute(1, 2, 0).numpy(), toy_sample['imgs'])
+    np.testing.assert_array_equal(sample.pose_target.numpy(), toy_sample['pose_target'][0])
+    np.testing.assert_allclose(sample.motion_target.numpy(),
+                               toy_sample['pose_target'][0] - toy_sample['prev_pose_target'][0])
+    assert sample.pose_target.dtype == torch.float32
+    assert sample.target_valid.dtype == torch.bool and bool(sample.motion_valid)
+    assert sample.metainfo['flow_scale'] == (1.0, 1.0) and sample.frame_idx == 2
+    toy_sample['motion_valid'] = False
+    sample = PackVPDInputs()(toy_sample)['data_samples']
+    assert not bool(sample.motion_valid) and (sample.motion_target == 0).all()
+
+
+def test_reprs():
+    for t in (LoadVPDFrame(), VPDRandomFlip(), VPDRandomResizedCrop(), VPDResize(64),
+              VPDColorJitter(), VPDBackgroundNoise(), PackVPDInputs()):
+        assert repr(t).startswith(type(t).__name__ + '(')

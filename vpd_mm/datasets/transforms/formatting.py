@@ -1,0 +1,69 @@
+# Copyright (c) vpd_mm contributors. All rights reserved.
+"""Pack a distillation sample into the model's inputs and data sample."""
+from typing import Sequence
+
+import numpy as np
+import torch
+from mmaction.registry import TRANSFORMS
+from mmaction.structures import ActionDataSample
+from mmcv.transforms import BaseTransform
+
+
+@TRANSFORMS.register_module()
+class PackVPDInputs(BaseTransform):
+    """Pack ``imgs`` and the teacher targets.
+
+    Output:
+
+    * ``inputs``: torch.uint8 [C, H, W] (from ``imgs`` [H, W, C]; normalisation and flow
+      decoding happen in the data preprocessor).
+    * ``data_samples``: :class:`ActionDataSample` with data fields ``pose_target`` float32 [d]
+      (view 0 of ``pose_target``, i.e. of the flipped pose after a flip), ``motion_target``
+      float32 [d] (``pose_target[0] - prev_pose_target[0]`` if ``motion_valid``, else zeros),
+      ``target_valid`` and ``motion_valid`` (0-d bool tensors), and the ``meta_keys`` present
+      in ``results`` as metainfo (``flow_scale`` as a tuple of 2 floats). The target fields are
+      left out when ``results`` has no ``pose_target`` (pure inference pipelines).
+
+    Args:
+        meta_keys (Sequence[str]): Metainfo keys. Defaults to ``('frame_dir', 'frame_idx',
+            'flip', 'flow_scale', 'img_shape')``.
+    """
+
+    def __init__(
+        self,
+        meta_keys: Sequence[str] = ('frame_dir', 'frame_idx', 'flip', 'flow_scale', 'img_shape')
+    ) -> None:
+        self.meta_keys = tuple(meta_keys)
+
+    def transform(self, results: dict) -> dict:
+        """Pack.
+
+        Args:
+            results (dict): With ``imgs`` and optionally ``pose_target`` [2, d],
+                ``prev_pose_target`` [2, d], ``target_valid``, ``motion_valid``.
+
+        Returns:
+            dict: ``dict(inputs=..., data_samples=...)``.
+        """
+        imgs = np.ascontiguousarray(results['imgs'].transpose(2, 0, 1))  # [C, H, W]
+        sample = ActionDataSample()
+        if 'pose_target' in results:
+            target = torch.from_numpy(np.asarray(results['pose_target'], dtype=np.float32)[0])
+            motion_valid = bool(results.get('motion_valid', False))
+            if motion_valid:
+                prev = np.asarray(results['prev_pose_target'], dtype=np.float32)[0]
+                motion = target - torch.from_numpy(prev)
+            else:
+                motion = torch.zeros_like(target)
+            sample.pose_target = target.clone()
+            sample.motion_target = motion
+            sample.target_valid = torch.tensor(bool(results.get('target_valid', True)))
+            sample.motion_valid = torch.tensor(motion_valid)
+        meta = {k: results[k] for k in self.meta_keys if k in results}
+        if 'flow_scale' in meta:
+            meta['flow_scale'] = tuple(float(v) for v in meta['flow_scale'])
+        sample.set_metainfo(meta)
+        return dict(inputs=torch.from_numpy(imgs), data_samples=sample)
+
+    def __repr__(self) -> str:
+        return f'{self.__class__.__name__}(meta_keys={self.meta_keys})'

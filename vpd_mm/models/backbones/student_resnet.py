@@ -1,0 +1,202 @@
+# Copyright (c) vpd_mm contributors. All rights reserved.
+"""The VPD student: a torchvision ResNet with any number of input channels and a d-dim output."""
+from collections import OrderedDict
+from typing import Dict, List, Optional
+
+import torch
+import torchvision
+from mmaction.registry import MODELS
+from mmaction.utils import OptConfigType
+from mmengine.logging import MMLogger
+from mmengine.model import BaseModule
+from mmengine.runner.checkpoint import CheckpointLoader
+from torch import Tensor, nn
+from torch.nn.modules.batchnorm import _BatchNorm
+
+#: depth -> (torchvision constructor, width of the pooled features)
+RESNET_ARCHS = {
+    18: (torchvision.models.resnet18, 512),
+    34: (torchvision.models.resnet34, 512),
+    50: (torchvision.models.resnet50, 2048),
+}
+
+#: Prefixes stripped from checkpoint keys: a wrapper's, then a whole model's backbone.
+_WRAPPER_PREFIX = 'module.'
+_BACKBONE_PREFIX = 'backbone.'
+
+
+def adapt_first_conv_weight(weight: Tensor, in_channels: int) -> Tensor:
+    """Adapt an RGB first-conv kernel to ``in_channels`` input channels.
+
+    The RGB channels keep their kernels; every extra channel (e.g. flow x and y) gets the mean
+    of the RGB kernels. With fewer than 3 input channels every channel gets that mean.
+
+    Args:
+        weight (Tensor): [out, 3, kh, kw] kernel of an RGB model.
+        in_channels (int): Number of input channels of the adapted kernel.
+
+    Returns:
+        Tensor: [out, in_channels, kh, kw] kernel.
+    """
+    if weight.ndim != 4 or weight.shape[1] != 3:
+        raise ValueError(f'expected an RGB kernel [out, 3, kh, kw], got {list(weight.shape)}')
+    if in_channels < 1:
+        raise ValueError(f'in_channels must be positive, got {in_channels}')
+    mean = weight.mean(dim=1, keepdim=True)  # [out, 1, kh, kw]
+    if in_channels < 3:
+        return mean.repeat(1, in_channels, 1, 1)
+    extra = mean.repeat(1, in_channels - 3, 1, 1)  # [out, in_channels - 3, kh, kw]
+    return torch.cat([weight, extra], dim=1)  # [out, in_channels, kh, kw]
+
+
+def _strip_prefixes(state_dict: Dict[str, Tensor]) -> Dict[str, Tensor]:
+    """Drop the ``module.`` prefix of wrapped models; of a whole model keep the backbone only."""
+    state_dict = OrderedDict((k[len(_WRAPPER_PREFIX):] if k.startswith(_WRAPPER_PREFIX) else k, v)
+                             for k, v in state_dict.items())
+    if any(k.startswith(_BACKBONE_PREFIX) for k in state_dict):
+        state_dict = OrderedDict((k[len(_BACKBONE_PREFIX):], v) for k, v in state_dict.items()
+                                 if k.startswith(_BACKBONE_PREFIX))
+    return state_dict
+
+
+@MODELS.register_module()
+class VPDStudentResNet(BaseModule):
+    """ResNet student of Video Pose Distillation.
+
+    Stem, four stages and global average pooling of a torchvision ResNet, followed by a linear
+    projection ``fc`` to the teacher's dimension ``d``. The input has RGB and, by default, the
+    two optical-flow channels stacked: [N, in_channels, H, W] -> [N, out_channels].
+
+    Inside mmaction2's ``Recognizer2D`` the backbone sees the N * T frames of a batch and returns
+    one vector per frame: use ``TSNHead`` with ``spatial_type=None`` (there is no feature map
+    left to pool).
+
+    Args:
+        depth (int): ResNet depth, 18, 34 or 50. Defaults to 34.
+        in_channels (int): Input channels: 5 for RGB + flow (x, y), 3 for RGB only.
+            Defaults to 5.
+        out_channels (int, optional): Output dimension ``d`` (the teacher's). None removes the
+            projection and returns the pooled features (512 for depths 18 and 34, 2048 for 50).
+            Defaults to 26.
+        pretrained (str, optional): RGB checkpoint (path, URL or ``torchvision://resnet34``)
+            loaded by :meth:`init_weights`; the first conv is adapted with
+            :func:`adapt_first_conv_weight`, keys whose shape does not match (the ImageNet
+            classifier) are skipped. Defaults to None (random init).
+        norm_eval (bool): Keep BatchNorm layers in eval mode while training. Defaults to False.
+        init_cfg (dict, optional): mmengine initialisation config. Defaults to None.
+    """
+
+    def __init__(self,
+                 depth: int = 34,
+                 in_channels: int = 5,
+                 out_channels: Optional[int] = 26,
+                 pretrained: Optional[str] = None,
+                 norm_eval: bool = False,
+                 init_cfg: OptConfigType = None) -> None:
+        super().__init__(init_cfg=init_cfg)
+        if depth not in RESNET_ARCHS:
+            raise ValueError(f'invalid depth {depth} for VPDStudentResNet, '
+                             f'expected one of {sorted(RESNET_ARCHS)}')
+        if in_channels < 1:
+            raise ValueError(f'in_channels must be positive, got {in_channels}')
+        self.depth = depth
+        self.in_channels = in_channels
+        self.pretrained = pretrained
+        self.norm_eval = norm_eval
+
+        build_resnet, self.feat_dim = RESNET_ARCHS[depth]
+        resnet = build_resnet(weights=None)
+        self.out_channels = self.feat_dim if out_channels is None else out_channels
+
+        # stem
+        self.conv1 = resnet.conv1
+        if in_channels != 3:
+            self.conv1 = nn.Conv2d(in_channels, 64, kernel_size=7, stride=2, padding=3, bias=False)
+            nn.init.kaiming_normal_(self.conv1.weight, mode='fan_out', nonlinearity='relu')
+        self.bn1 = resnet.bn1
+        self.relu = resnet.relu
+        self.maxpool = resnet.maxpool
+        # stages
+        self.layer1 = resnet.layer1
+        self.layer2 = resnet.layer2
+        self.layer3 = resnet.layer3
+        self.layer4 = resnet.layer4
+        # head: global pooling and projection to the teacher's dimension
+        self.avgpool = nn.AdaptiveAvgPool2d((1, 1))
+        self.fc = nn.Identity() if out_channels is None else nn.Linear(self.feat_dim, out_channels)
+
+    def forward(self, x: Tensor) -> Tensor:
+        """Embed frames.
+
+        Args:
+            x (Tensor): [N, in_channels, H, W] normalised RGB (+ flow).
+
+        Returns:
+            Tensor: [N, out_channels] features.
+        """
+        x = self.maxpool(self.relu(self.bn1(self.conv1(x))))  # [N, 64, H / 4, W / 4]
+        x = self.layer1(x)
+        x = self.layer2(x)
+        x = self.layer3(x)
+        x = self.layer4(x)  # [N, feat_dim, H / 32, W / 32]
+        x = self.avgpool(x)  # [N, feat_dim, 1, 1]
+        x = torch.flatten(x, 1)  # [N, feat_dim]
+        return self.fc(x)  # [N, out_channels]
+
+    def init_weights(self) -> None:
+        """Random init (torchvision's) or, if ``pretrained`` is set, the RGB checkpoint."""
+        super().init_weights()
+        if self.pretrained is not None:
+            self.load_pretrained(self.pretrained)
+
+    def load_pretrained(self, pretrained: str) -> List[str]:
+        """Load RGB ResNet weights, adapting the first conv to ``in_channels``.
+
+        Args:
+            pretrained (str): Checkpoint path, URL or ``torchvision://`` name. A dict with a
+                ``state_dict`` entry or a plain state dict; ``module.`` prefixes are stripped
+                and, if keys start with ``backbone.``, only those are used.
+
+        Returns:
+            list[str]: Checkpoint keys that were skipped (absent from this model or of another
+            shape, e.g. the ImageNet classifier ``fc``).
+        """
+        logger = MMLogger.get_current_instance()
+        checkpoint = CheckpointLoader.load_checkpoint(pretrained, map_location='cpu')
+        if not isinstance(checkpoint, dict):
+            raise TypeError(f'{pretrained} holds a {type(checkpoint)}, not a state dict')
+        state_dict = _strip_prefixes(checkpoint.get('state_dict', checkpoint))
+
+        conv1 = state_dict.get('conv1.weight')
+        if conv1 is not None and conv1.ndim == 4 and conv1.shape[1] != self.in_channels:
+            state_dict['conv1.weight'] = adapt_first_conv_weight(conv1, self.in_channels)
+
+        own_state = self.state_dict()
+        loadable, skipped = OrderedDict(), []
+        for key, value in state_dict.items():
+            if key in own_state and own_state[key].shape == value.shape:
+                loadable[key] = value
+            else:
+                skipped.append(key)
+        missing = [
+            key for key in own_state
+            if key not in loadable and not key.endswith('num_batches_tracked')
+        ]
+        self.load_state_dict(loadable, strict=False)
+        logger.info(f'VPDStudentResNet: loaded {len(loadable)} tensors from {pretrained} '
+                    f'(first conv adapted to {self.in_channels} channels)')
+        if skipped:
+            logger.info(f'VPDStudentResNet: skipped checkpoint keys absent or of another '
+                        f'shape (kept random init): {skipped}')
+        if missing:
+            logger.info(f'VPDStudentResNet: keys not in the checkpoint (random init): {missing}')
+        return skipped
+
+    def train(self, mode: bool = True) -> 'VPDStudentResNet':
+        """Set train mode, keeping BatchNorm layers in eval mode if ``norm_eval``."""
+        super().train(mode)
+        if mode and self.norm_eval:
+            for m in self.modules():
+                if isinstance(m, _BatchNorm):
+                    m.eval()
+        return self

@@ -1,0 +1,4 @@
+# Copyright (c) vpd_mm contributors. All rights reserved.
+from .vpd_distiller import VPDDistiller
+
+__all__ = ['VPDDistiller']
