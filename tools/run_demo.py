@@ -42,10 +42,10 @@ def run(cmd: list) -> None:
     subprocess.run(cmd, check=True, cwd=ROOT)
 
 
-def read_scalars(work_dir: str) -> list:
-    """The records of the newest run's ``vis_data/scalars.json`` (one JSON object a line)."""
+def read_scalars(work_dir: str, pattern: str = osp.join('*', 'vis_data', 'scalars.json')) -> list:
+    """The records of the runs' scalar logs in ``work_dir`` (one JSON object a line)."""
     records = []
-    for path in sorted(glob.glob(osp.join(work_dir, '*', 'vis_data', 'scalars.json'))):
+    for path in sorted(glob.glob(osp.join(work_dir, pattern))):
         with open(path) as f:
             records += [json.loads(line) for line in f if line.strip()]
     return records
@@ -77,27 +77,35 @@ def main() -> None:
         raise SystemExit(f'no best checkpoint in {work_dir}: did validation run?')
     checkpoint = best[-1]
 
-    print('[3/3] testing the best checkpoint and writing features of every video', flush=True)
+    print('[3/3] testing the best checkpoint on the held-out videos, then writing the features '
+          'of every video', flush=True)
+    test_dir = osp.join(work_dir, 'test')
+    run([sys.executable, 'tools/test.py', CONFIG, checkpoint, '--work-dir', test_dir,
+         '--cfg-options'] + paths)
     feat_dir = osp.join(work_dir, 'features')
     run([sys.executable, 'tools/test.py', CONFIG, checkpoint, '--work-dir',
-         osp.join(work_dir, 'test'), '--dump-features', feat_dir, '--all-videos',
+         osp.join(work_dir, 'features_log'), '--dump-features', feat_dir, '--all-videos',
          '--cfg-options'] + paths)
 
     records = read_scalars(work_dir)
-    train = [r for r in records if 'loss' in r and 'vpd/loss' not in r]
-    val = [r for r in records if 'vpd/loss' in r]
-    test = read_scalars(osp.join(work_dir, 'test'))
+    train, val = [], []
+    for r in records:  # validation records carry no step of their own: take the last train step
+        if 'vpd/total_mse' in r:
+            val.append(dict(r, step=train[-1]['step'] if train else 0))
+        elif 'loss' in r:
+            train.append(r)
+    test = read_scalars(test_dir, osp.join('*', '*.json'))  # test runs log there
     print('\n==================== VPD demo summary ====================')
     if train:
         print(f'training loss (pose + motion): step {train[0]["step"]}: {train[0]["loss"]:.4f}'
               f' -> step {train[-1]["step"]}: {train[-1]["loss"]:.4f}')
     for r in val:
-        print(f'validation at step {r["step"]}: loss {r["vpd/loss"]:.4f} '
+        print(f'validation at step {r["step"]}: loss {r["vpd/total_mse"]:.4f} '
               f'(pose {r["vpd/pose_mse"]:.4f}, motion {r.get("vpd/motion_mse", float("nan")):.4f})')
     if test:
         r = test[-1]
-        print(f'test (held-out videos, best checkpoint): loss {r["vpd/loss"]:.4f}, '
-              f'pose_mse {r["vpd/pose_mse"]:.4f} on {int(r["vpd/num_frames"])} confident frames')
+        print(f'test (held-out videos, best checkpoint): loss {r["vpd/total_mse"]:.4f}, '
+              f'pose_mse {r["vpd/pose_mse"]:.4f}, motion_mse {r["vpd/motion_mse"]:.4f}')
     files = sorted(glob.glob(osp.join(feat_dir, '*.npy')))
     shape = np.load(files[0]).shape if files else None
     print(f'best checkpoint: {osp.relpath(checkpoint, ROOT)}')

@@ -5,7 +5,7 @@
         [--dump-features DIR [--all-videos]] [--launcher pytorch]
 
 For a VPD student the evaluator reports the regression error of the pose and motion targets on
-the held-out videos (``vpd/pose_mse``, ``vpd/motion_mse``, ``vpd/loss``). ``--dump-features DIR``
+the held-out videos (``vpd/pose_mse``, ``vpd/motion_mse``, ``vpd/total_mse``). ``--dump-features DIR``
 also writes ``DIR/<video>.npy`` of shape [T, 2, d] (as is, horizontally flipped) for every
 frame of the test videos; ``--all-videos`` runs over every video of the annotation file instead of
 the held-out ones (features for the downstream tasks).

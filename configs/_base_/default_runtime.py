@@ -7,13 +7,13 @@ default_hooks = dict(
     timer=dict(type='IterTimerHook'),
     logger=dict(type='LoggerHook', interval=50, ignore_last=False),
     param_scheduler=dict(type='ParamSchedulerHook'),
-    # model selection by validation loss (VPDRegressionMetric's 'vpd/loss')
+    # model selection by validation loss (VPDRegressionMetric's 'vpd/total_mse')
     checkpoint=dict(
         type='CheckpointHook',
         interval=1000,
         by_epoch=False,
         max_keep_ckpts=3,
-        save_best='vpd/loss',
+        save_best='vpd/total_mse',
         rule='less'),
     sampler_seed=dict(type='DistSamplerSeedHook'),
     sync_buffers=dict(type='SyncBuffersHook'))

@@ -37,7 +37,7 @@ def test_regression_metric_hand_computed():
     res = metric.evaluate(3)
     assert res['vpd/pose_mse'] == pytest.approx(3.0)
     assert res['vpd/motion_mse'] == pytest.approx(9.0)
-    assert res['vpd/loss'] == pytest.approx(3.0 + 2 * 9.0)
+    assert res['vpd/total_mse'] == pytest.approx(3.0 + 2 * 9.0)
     assert res['vpd/pose_rmse'] == pytest.approx(np.sqrt(6 / 4))
     assert res['vpd/num_frames'] == 2
 

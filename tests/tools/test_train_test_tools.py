@@ -72,9 +72,9 @@ def test_train_loss_decreases(corpus, tmp_path):
     first = np.mean([r['loss'] for r in train[:4]])
     last = np.mean([r['loss'] for r in train[-4:]])
     assert np.isfinite(first) and last < 0.7 * first, (first, last)
-    val = [r for r in scalars(work_dir) if 'vpd/loss' in r]
-    assert val and np.isfinite(val[-1]['vpd/loss'])
-    assert glob.glob(osp.join(work_dir, 'best_vpd_loss_iter_40.pth'))
+    val = [r for r in scalars(work_dir) if 'vpd/total_mse' in r]
+    assert val and np.isfinite(val[-1]['vpd/total_mse'])
+    assert glob.glob(osp.join(work_dir, 'best_vpd_total_mse_iter_40.pth'))
 
 
 def test_resume_continues_from_saved_iteration(corpus, trained, tmp_path):

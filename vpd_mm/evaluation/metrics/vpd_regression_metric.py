@@ -19,9 +19,10 @@ class VPDRegressionMetric(BaseMetric):
     likewise. Frames without a valid target (kept for feature extraction) are skipped.
 
     Reported (with prefix ``vpd``): ``pose_mse``, ``motion_mse`` (if the model predicts motion),
-    ``loss`` (``pose_weight * pose_mse + motion_weight * motion_mse``, the validation loss used
-    for checkpoint selection), ``pose_rmse`` (root of the mean per-dimension squared error) and
-    ``num_frames``.
+    ``total_mse`` (``pose_weight * pose_mse + motion_weight * motion_mse``: the distillation loss
+    on held-out frames, used for checkpoint selection), ``pose_rmse`` (root of the mean
+    per-dimension squared error) and ``num_frames``. (No key contains "loss": MMEngine's log
+    processor would print a running mean over validations for such keys instead of the value.)
 
     Args:
         pose_weight (float): Weight of the pose term in ``loss``. Defaults to 1.
@@ -69,7 +70,7 @@ class VPDRegressionMetric(BaseMetric):
         if motion_se:
             metrics['motion_mse'] = float(np.mean(motion_se))
             loss += self.motion_weight * metrics['motion_mse']
-        metrics['loss'] = float(loss)
+        metrics['total_mse'] = float(loss)
         metrics['pose_rmse'] = float(np.sqrt(pose_se.sum() / sum(r['dim'] for r in results)))
         metrics['num_frames'] = len(results)
         return metrics

@@ -1,0 +1,110 @@
+# Copyright (c) vpd_mm contributors. All rights reserved.
+"""Distillation throughput: model-only training steps vs the real loader and transforms.
+
+    python tools/benchmarks/distill_throughput.py [--config configs/vpd/2dvpd_tiny_cpu.py]
+        [--depth 34 --size 128] [--batch-size 32] [--workers 1] [--iters 20]
+
+Measures, in one run on the same machine and in frames per second:
+- ``model-only``: ``train_step`` (preprocessing, forward, backward, AdamW) on one batch held in
+  memory, repeated;
+- ``loader-only``: batches from the config's real train dataloader (JPEG decoding, flip,
+  RandomResizedCrop, colour jitter, noise, packing), no model;
+- ``end-to-end``: the two together, as the runner's training loop does;
+and prints ``end-to-end / model-only`` (the loader's cost) and ``loader-only / model-only`` (the
+loader's headroom: above 1, the loader is not the bottleneck). The data is a toy corpus generated
+at the crop size asked for (``--data-root``, reused when present).
+"""
+import argparse
+import os.path as osp
+import sys
+import time
+
+ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
+sys.path.insert(0, ROOT)
+
+import torch  # noqa: E402
+
+import vpd_mm  # noqa: E402,F401
+from mmengine.config import Config  # noqa: E402
+from mmengine.optim import build_optim_wrapper  # noqa: E402
+from mmengine.registry import init_default_scope  # noqa: E402
+from mmengine.runner import Runner  # noqa: E402
+
+from mmaction.registry import MODELS  # noqa: E402
+from vpd_mm.datasets.synthetic import make_toy_corpus  # noqa: E402
+
+
+def parse_args() -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
+    parser.add_argument('--config', default=osp.join(ROOT, 'configs/vpd/2dvpd_tiny_cpu.py'))
+    parser.add_argument('--depth', type=int, help='student depth (default: the config\'s)')
+    parser.add_argument('--size', type=int, default=64, help='crop size of data and model')
+    parser.add_argument('--batch-size', type=int, help='default: the config\'s')
+    parser.add_argument('--workers', type=int, help='dataloader workers (default: config)')
+    parser.add_argument('--iters', type=int, default=20, help='timed steps per measurement')
+    parser.add_argument('--warmup', type=int, default=3, help='untimed steps first')
+    parser.add_argument('--data-root', help='toy corpus folder (default: data/bench_<size>)')
+    return parser.parse_args()
+
+
+def set_crop_size(pipeline: list, size: int) -> None:
+    for t in pipeline:
+        if t['type'] in ('VPDRandomResizedCrop', 'VPDResize'):
+            t['size'] = size
+
+
+def timed(step, iters: int, warmup: int) -> float:
+    """Seconds per call of ``step`` after ``warmup`` calls."""
+    for _ in range(warmup):
+        step()
+    start = time.perf_counter()
+    for _ in range(iters):
+        step()
+    return (time.perf_counter() - start) / iters
+
+
+def main() -> None:
+    args = parse_args()
+    cfg = Config.fromfile(args.config)
+    init_default_scope(cfg.get('default_scope', 'mmaction'))
+    data_root = args.data_root or osp.join(ROOT, 'data', f'bench_{args.size}')
+    corpus = make_toy_corpus(data_root, num_videos=12, num_frames=48, crop_size=args.size)
+
+    loader_cfg = cfg.train_dataloader
+    loader_cfg.dataset.ann_file = corpus['ann_file']
+    loader_cfg.dataset.data_prefix = dict(img=corpus['rawframes'])
+    set_crop_size(loader_cfg.dataset.pipeline, args.size)
+    if args.batch_size:
+        loader_cfg.batch_size = args.batch_size
+    if args.workers is not None:
+        loader_cfg.num_workers = args.workers
+        loader_cfg.persistent_workers = args.workers > 0
+    if args.depth:
+        cfg.model.backbone.depth = args.depth
+    batch_size = loader_cfg.batch_size
+
+    model = MODELS.build(cfg.model)
+    model.train()
+    optim_wrapper = build_optim_wrapper(model, cfg.optim_wrapper)
+    loader = Runner.build_dataloader(loader_cfg, seed=0)
+    batches = iter(loader)
+    fixed = next(batches)
+
+    loader_s = timed(lambda: next(batches), args.iters, args.warmup)
+    model_s = timed(lambda: model.train_step(fixed, optim_wrapper), args.iters, args.warmup)
+    e2e_s = timed(lambda: model.train_step(next(batches), optim_wrapper), args.iters,
+                  args.warmup)
+
+    fps = {name: batch_size / s for name, s in
+           (('model-only', model_s), ('loader-only', loader_s), ('end-to-end', e2e_s))}
+    print(f'config {osp.relpath(args.config, ROOT)}: ResNet-{cfg.model.backbone.depth}, '
+          f'{args.size}x{args.size}, batch {batch_size}, {loader_cfg.num_workers} loader '
+          f'workers, torch threads {torch.get_num_threads()}')
+    for name, value in fps.items():
+        print(f'{name:>12}: {value:8.1f} frames/s')
+    print(f'end-to-end / model-only: {fps["end-to-end"] / fps["model-only"]:.2f}')
+    print(f'loader-only / model-only: {fps["loader-only"] / fps["model-only"]:.2f}')
+
+
+if __name__ == '__main__':
+    main()
