@@ -2,7 +2,7 @@
 # Train on several GPUs of one machine (or several machines) with torch.distributed:
 #   bash tools/dist_train.sh CONFIG GPUS [train.py options]
 # NNODES, NODE_RANK, MASTER_ADDR and PORT select a multi-machine run.
-# On CPU-only machines add `--cfg-options env_cfg.dist_cfg.backend=gloo`.
+# Without CUDA it runs GPUS CPU processes (gloo backend), e.g. to check a setup on a laptop.
 set -euo pipefail
 CONFIG=$1
 GPUS=$2

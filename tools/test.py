@@ -5,20 +5,21 @@
         [--dump-features DIR [--all-videos]] [--launcher pytorch]
 
 For a VPD student the evaluator reports the regression error of the pose and motion targets on
-the held-out videos (``vpd/pose_mse``, ``vpd/motion_mse``, ``vpd/total_mse``). ``--dump-features DIR``
-also writes ``DIR/<video>.npy`` of shape [T, 2, d] (as is, horizontally flipped) for every
-frame of the test videos; ``--all-videos`` runs over every video of the annotation file instead of
-the held-out ones (features for the downstream tasks).
+the held-out videos (``vpd/pose_mse``, ``vpd/motion_mse``, ``vpd/total_mse``).
+``--dump-features DIR`` also writes ``DIR/<video>.npy`` of shape [T, 2, d] (as is, horizontally
+flipped) for every frame of the test videos; ``--all-videos`` runs over every video of the
+annotation file instead of the held-out ones (features for the downstream tasks).
 """
 import argparse
 import os
 import os.path as osp
 
-import vpd_mm  # noqa: F401  (the stack's workarounds, before anything from mmaction)
+from mmaction.registry import RUNNERS
 from mmengine.config import Config, DictAction
 from mmengine.runner import Runner
 
-from mmaction.registry import RUNNERS
+import vpd_mm  # noqa: F401  (the stack's workarounds; registers vpd_mm's modules)
+from vpd_mm.utils import set_work_dir, setup_launcher
 
 
 def parse_args() -> argparse.Namespace:
@@ -51,11 +52,8 @@ def merge_args(cfg: Config, args: argparse.Namespace) -> Config:
     """Merge the command line into the config."""
     if not osp.isfile(args.checkpoint):
         raise FileNotFoundError(f'checkpoint {args.checkpoint} does not exist')
-    cfg.launcher = args.launcher
-    if args.work_dir is not None:
-        cfg.work_dir = args.work_dir
-    elif cfg.get('work_dir') is None:
-        cfg.work_dir = osp.join('./work_dirs', osp.splitext(osp.basename(args.config))[0])
+    setup_launcher(cfg, args.launcher)
+    set_work_dir(cfg, args.work_dir, args.config)
     cfg.load_from = args.checkpoint
     cfg.resume = False
     if args.all_videos:

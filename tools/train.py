@@ -9,11 +9,12 @@ import os
 import os.path as osp
 import warnings
 
-import vpd_mm  # noqa: F401  (the stack's workarounds, before anything from mmaction)
+from mmaction.registry import RUNNERS
 from mmengine.config import Config, DictAction
 from mmengine.runner import Runner
 
-from mmaction.registry import RUNNERS
+import vpd_mm  # noqa: F401  (the stack's workarounds; registers vpd_mm's modules)
+from vpd_mm.utils import set_work_dir, setup_launcher
 
 
 def parse_args() -> argparse.Namespace:
@@ -55,11 +56,8 @@ def merge_args(cfg: Config, args: argparse.Namespace) -> Config:
         # 'best' checkpoints need validation
         if cfg.get('default_hooks', {}).get('checkpoint', {}).get('save_best'):
             cfg.default_hooks.checkpoint.save_best = None
-    cfg.launcher = args.launcher
-    if args.work_dir is not None:
-        cfg.work_dir = args.work_dir
-    elif cfg.get('work_dir') is None:
-        cfg.work_dir = osp.join('./work_dirs', osp.splitext(osp.basename(args.config))[0])
+    setup_launcher(cfg, args.launcher)
+    set_work_dir(cfg, args.work_dir, args.config)
 
     if args.amp:
         import torch

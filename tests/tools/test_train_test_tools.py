@@ -79,12 +79,13 @@ def test_train_loss_decreases(corpus, tmp_path):
 
 def test_resume_continues_from_saved_iteration(corpus, trained, tmp_path):
     assert osp.exists(osp.join(trained, 'iter_10.pth'))
-    proc = run_tool('tools/train.py', CONFIG, '--work-dir', trained, '--resume',
+    # (--amp: mixed precision on a GPU; here it must warn and go on in fp32)
+    proc = run_tool('tools/train.py', CONFIG, '--work-dir', trained, '--resume', '--amp',
                     '--cfg-options', 'train_cfg.max_iters=14', 'train_cfg.val_interval=100',
                     'default_hooks.checkpoint.interval=14', 'default_hooks.logger.interval=2',
                     *data_options(corpus))
     log = proc.stdout + proc.stderr
-    assert 'resumed' in log.lower()
+    assert 'resumed' in log.lower() and '--amp needs a GPU' in log
     steps = [r['step'] for r in scalars(trained) if 'loss_pose' in r]
     # the first run logged up to 10, the resumed one from 11 on: nothing restarted from 0
     resumed = steps[steps.index(10) + 1:]
@@ -125,3 +126,40 @@ def test_test_rejects_checkpoint_of_other_dimension(corpus, trained, tmp_path):
 def test_missing_checkpoint_is_named(tmp_path):
     proc = run_tool('tools/test.py', CONFIG, str(tmp_path / 'nope.pth'), check=False)
     assert proc.returncode != 0 and 'nope.pth' in proc.stderr
+
+
+def free_port():
+    import socket
+    with socket.socket() as s:
+        s.bind(('127.0.0.1', 0))
+        return s.getsockname()[1]
+
+
+def test_dist_train_and_test_two_processes(corpus, trained, tmp_path):
+    """tools/dist_*.sh with 2 processes (gloo on CPU): same frames evaluated as one process."""
+    env = dict(os.environ, PYTHON=sys.executable, PORT=str(free_port()),
+               PYTHONWARNINGS='ignore')
+    work_dir = str(tmp_path / 'dist')
+    proc = subprocess.run(
+        ['bash', 'tools/dist_train.sh', CONFIG, '2', '--work-dir', work_dir, '--cfg-options',
+         'train_cfg.max_iters=4', 'train_cfg.val_interval=4', 'default_hooks.logger.interval=2',
+         'default_hooks.checkpoint.interval=4', *data_options(corpus, batch_size=4)],
+        cwd=ROOT, env=env, capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    assert osp.exists(osp.join(work_dir, 'iter_4.pth'))
+    feat_dir = tmp_path / 'features'
+    env['PORT'] = str(free_port())
+    proc = subprocess.run(
+        ['bash', 'tools/dist_test.sh', CONFIG, osp.join(trained, 'iter_10.pth'), '2',
+         '--work-dir', str(tmp_path / 'dist_test'), '--dump-features', str(feat_dir),
+         '--all-videos', '--cfg-options', *data_options(corpus)],
+        cwd=ROOT, env=env, capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    # every frame of every video once, whatever rank evaluated it
+    assert 'features/num_frames: 96' in proc.stdout + proc.stderr
+    single = tmp_path / 'single'
+    run_tool('tools/test.py', CONFIG, osp.join(trained, 'iter_10.pth'), '--work-dir',
+             str(tmp_path / 'single_test'), '--dump-features', str(single), '--all-videos',
+             '--cfg-options', *data_options(corpus))
+    for f in sorted(single.glob('*.npy')):
+        np.testing.assert_allclose(np.load(feat_dir / f.name), np.load(f), atol=1e-4)

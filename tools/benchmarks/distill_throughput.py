@@ -1,3 +1,4 @@
+# isort: skip_file
 # Copyright (c) vpd_mm contributors. All rights reserved.
 """Distillation throughput: model-only training steps vs the real loader and transforms.
 

@@ -26,54 +26,30 @@ test_pipeline = [
     dict(type='PackVPDInputs'),
 ]
 
+_dataset = dict(
+    type=dataset_type,
+    ann_file=ann_file,
+    data_prefix=dict(img=data_root + 'rawframes'),
+    conf_thr=conf_thr,
+    with_motion=True,
+    target_type='pose2d')
+_loader = dict(batch_size=100, num_workers=8, persistent_workers=True)
+
 train_dataloader = dict(
-    batch_size=100,
-    num_workers=8,
-    persistent_workers=True,
+    **_loader,
     sampler=dict(type='InfiniteSampler', shuffle=True),
-    dataset=dict(
-        type=dataset_type,
-        ann_file=ann_file,
-        data_prefix=dict(img=data_root + 'rawframes'),
-        split='train',
-        conf_thr=conf_thr,
-        with_motion=True,
-        target_type='pose2d',
-        pipeline=train_pipeline))
+    dataset=dict(**_dataset, split='train', pipeline=train_pipeline))
 val_dataloader = dict(
-    batch_size=100,
-    num_workers=8,
-    persistent_workers=True,
+    **_loader,
     sampler=dict(type='DefaultSampler', shuffle=False),
-    dataset=dict(
-        type=dataset_type,
-        ann_file=ann_file,
-        data_prefix=dict(img=data_root + 'rawframes'),
-        split='val',
-        conf_thr=conf_thr,
-        with_motion=True,
-        target_type='pose2d',
-        pipeline=test_pipeline,
-        test_mode=True))
+    dataset=dict(**_dataset, split='val', pipeline=test_pipeline, test_mode=True))
 # Every frame of the held-out videos: the regression metric uses the confident ones, and
 # `tools/test.py --dump-features DIR` writes features of all of them (`--all-videos`: of every
 # video of the annotation file).
 test_dataloader = dict(
-    batch_size=100,
-    num_workers=8,
-    persistent_workers=True,
+    **_loader,
     sampler=dict(type='DefaultSampler', shuffle=False),
-    dataset=dict(
-        type=dataset_type,
-        ann_file=ann_file,
-        data_prefix=dict(img=data_root + 'rawframes'),
-        split='val',
-        frames='all',
-        conf_thr=conf_thr,
-        with_motion=True,
-        target_type='pose2d',
-        pipeline=test_pipeline,
-        test_mode=True))
+    dataset=dict(**_dataset, split='val', frames='all', pipeline=test_pipeline, test_mode=True))
 
 val_evaluator = dict(type='VPDRegressionMetric')
 test_evaluator = val_evaluator

@@ -1,5 +1,5 @@
-# Distillation frames of FineGym floor exercise (FX35): uncut routines, same layout, pipelines and loaders as Diving48;
-# ImageNet RGB statistics (compute the dataset's own for from-scratch students).
+# Distillation frames of FineGym floor exercise (FX35): same layout, pipelines and loaders
+# as Diving48; ImageNet RGB statistics (compute the dataset's own for from-scratch students).
 _base_ = ['./diving48_vpd.py']
 data_root = 'data/finegym_fx/'
 ann_file = data_root + 'annotations/finegym_fx_pose.pkl'

@@ -1,5 +1,5 @@
-# Distillation frames of figure skating (FSJump6): uncut routines, same layout, pipelines and loaders as Diving48;
-# ImageNet RGB statistics (compute the dataset's own for from-scratch students).
+# Distillation frames of figure skating (FSJump6): same layout, pipelines and loaders
+# as Diving48; ImageNet RGB statistics (compute the dataset's own for from-scratch students).
 _base_ = ['./diving48_vpd.py']
 data_root = 'data/fs/'
 ann_file = data_root + 'annotations/fs_pose.pkl'

@@ -1,5 +1,5 @@
-# Distillation frames of tennis (Tennis7): uncut matches, same layout, pipelines and loaders as Diving48;
-# ImageNet RGB statistics (compute the dataset's own for from-scratch students).
+# Distillation frames of tennis (Tennis7): same layout, pipelines and loaders
+# as Diving48; ImageNet RGB statistics (compute the dataset's own for from-scratch students).
 _base_ = ['./diving48_vpd.py']
 data_root = 'data/tennis/'
 ann_file = data_root + 'annotations/tennis_pose.pkl'

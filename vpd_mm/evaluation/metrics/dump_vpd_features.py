@@ -7,10 +7,9 @@ from collections import defaultdict
 from typing import Any, Optional, Sequence
 
 import numpy as np
+from mmaction.registry import METRICS
 from mmengine.evaluator import BaseMetric
 from mmengine.logging import MMLogger
-
-from mmaction.registry import METRICS
 
 
 def save_npy_atomic(path: str, array: np.ndarray) -> None:
@@ -68,9 +67,11 @@ class DumpVPDFeatures(BaseMetric):
             missing += num_frames - len({idx for idx, _ in frames})
             save_npy_atomic(osp.join(self.out_dir, f'{frame_dir}.npy'), out)
             lengths[frame_dir] = num_frames
-        index = dict(dim=int(dim) if videos else 0, views=['as_is', 'hflip'][:views] if videos else [],
-                     layout='[T, views, d] float32, one <frame_dir>.npy per video',
-                     videos=lengths)
+        index = dict(
+            dim=int(dim) if videos else 0,
+            views=['as_is', 'hflip'][:views] if videos else [],
+            layout='[T, views, d] float32, one <frame_dir>.npy per video',
+            videos=lengths)
         tmp = osp.join(self.out_dir, f'.features.json.tmp.{os.getpid()}')
         with open(tmp, 'w') as f:
             json.dump(index, f, indent=1)

@@ -4,9 +4,8 @@ from collections import OrderedDict
 from typing import Any, Optional, Sequence
 
 import numpy as np
-from mmengine.evaluator import BaseMetric
-
 from mmaction.registry import METRICS
+from mmengine.evaluator import BaseMetric
 
 
 @METRICS.register_module()
@@ -55,7 +54,8 @@ class VPDRegressionMetric(BaseMetric):
             result = dict(pose_se=float(((pred - target)**2).sum()), dim=pred.size)
             if ds.get('pred_motion') is not None and bool(ds['motion_valid']):
                 motion = ds['pred_motion'].float().cpu().numpy()
-                result['motion_se'] = float(((motion - ds['motion_target'].float().cpu().numpy())**2).sum())
+                motion_target = ds['motion_target'].float().cpu().numpy()
+                result['motion_se'] = float(((motion - motion_target)**2).sum())
             self.results.append(result)
 
     def compute_metrics(self, results: list) -> dict:
