@@ -5,12 +5,13 @@
         [--amp] [--cfg-options key=value ...] [--launcher pytorch]
 """
 import argparse
+import logging
 import os
 import os.path as osp
-import warnings
 
 from mmaction.registry import RUNNERS
 from mmengine.config import Config, DictAction
+from mmengine.logging import print_log
 from mmengine.runner import Runner
 
 import vpd_mm  # noqa: F401  (the stack's workarounds; registers vpd_mm's modules)
@@ -68,7 +69,8 @@ def merge_args(cfg: Config, args: argparse.Namespace) -> Config:
             cfg.optim_wrapper.type = 'AmpOptimWrapper'
             cfg.optim_wrapper.setdefault('loss_scale', 'dynamic')
         else:
-            warnings.warn('--amp needs a GPU (torch.cuda is not available): training in fp32')
+            print_log('--amp needs a GPU (torch.cuda is not available): training in fp32',
+                      logger='current', level=logging.WARNING)
 
     if args.resume == 'auto':
         cfg.resume = True
