@@ -11,6 +11,8 @@ KEPT_JOINTS: Tuple[int, ...] = (0, ) + tuple(range(5, 17))
 #: Shoulders and hips, whose largest pairwise distance sets the scale.
 TORSO_JOINTS: Tuple[int, ...] = (5, 6, 11, 12)
 NUM_KEYPOINTS = 17
+#: Where each kept joint's left/right partner sits among the kept joints.
+_KEPT_FLIP_INDICES = tuple(KEPT_JOINTS.index(COCO_FLIP_INDICES[j]) for j in KEPT_JOINTS)
 
 
 class PoseNormalizer:
@@ -71,6 +73,24 @@ class PoseNormalizer:
             return kp
         return kp, np.asarray(scores)[..., COCO_FLIP_INDICES].copy()
 
+    @staticmethod
+    def flip_target(target: np.ndarray) -> np.ndarray:
+        """Flip encoded targets: ``flip_target(encode(kp)) == encode(flip(kp))``.
+
+        Normalisation commutes with the flip (the hip midpoint and the torso extent are
+        symmetric), so the flipped target is a permutation of the kept joints with x negated.
+
+        Args:
+            target (np.ndarray): [..., 26] targets.
+
+        Returns:
+            np.ndarray: [..., 26] targets of the horizontally flipped poses.
+        """
+        t = np.asarray(target).reshape(*np.shape(target)[:-1], len(KEPT_JOINTS), 2)
+        t = t[..., _KEPT_FLIP_INDICES, :].copy()  # [..., 13, 2]
+        t[..., 0] = -t[..., 0]
+        return t.reshape(*t.shape[:-2], 2 * len(KEPT_JOINTS))
+
     def encode_views(self, keypoints: np.ndarray) -> np.ndarray:
         """Targets of both flip views.
 
@@ -80,7 +100,8 @@ class PoseNormalizer:
         Returns:
             np.ndarray: [..., 2, 26]: view 0 as is, view 1 horizontally flipped.
         """
-        return np.stack([self.encode(keypoints), self.encode(self.flip(keypoints))], axis=-2)
+        target = self.encode(keypoints)
+        return np.stack([target, self.flip_target(target)], axis=-2)
 
 
 def pose_confidence(scores: np.ndarray, keypoints: np.ndarray = None) -> np.ndarray:
