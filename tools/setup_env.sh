@@ -94,7 +94,8 @@ else
         SRC=$ROOT/build/src
         mkdir -p "$SRC" "$LOCAL_WHEELS"
         if [[ ! -d $SRC/mmcv-2.1.0 ]]; then
-            "$VPY" -m pip download -q --no-deps --no-binary :all: --no-build-isolation -d "$SRC" mmcv==2.1.0
+            "$VPY" -m pip download -q --no-deps --no-binary :all: --no-build-isolation -d "$SRC" \
+                mmcv==2.1.0 2> >(grep -v 'is ignored: it is neither' >&2)
             tar xzf "$SRC/mmcv-2.1.0.tar.gz" -C "$SRC"
             # torch 2.14's headers require C++20; mmcv hard-codes C++17 for its CPU extension.
             sed -i "s/'-std=c++17'\]/'-std=c++20']/" "$SRC/mmcv-2.1.0/setup.py"
