@@ -5,12 +5,11 @@ import os.path as osp
 import numpy as np
 import pytest
 import torch
+from mmaction.registry import DATASETS, MODELS
 from mmengine.config import Config
 from mmengine.dataset import pseudo_collate
 from mmengine.optim import build_optim_wrapper
 from mmengine.registry import DefaultScope
-
-from mmaction.registry import DATASETS, MODELS
 
 import vpd_mm  # noqa: F401
 from vpd_mm.datasets.synthetic import make_toy_corpus
