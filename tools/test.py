@@ -19,7 +19,7 @@ from mmengine.config import Config, DictAction
 from mmengine.runner import Runner
 
 import vpd_mm  # noqa: F401  (the stack's workarounds; registers vpd_mm's modules)
-from vpd_mm.utils import set_work_dir, setup_launcher
+from vpd_mm.utils import set_work_dir, setup_launcher, teardown_distributed
 
 
 def parse_args() -> argparse.Namespace:
@@ -76,10 +76,13 @@ def main() -> None:
     cfg = merge_args(Config.fromfile(args.config), args)
     runner = Runner.from_cfg(cfg) if 'runner_type' not in cfg else RUNNERS.build(cfg)
     try:
-        runner.load_or_resume()
-    except ValueError as e:  # e.g. a checkpoint trained for another target dimension
-        raise SystemExit(f'{args.checkpoint}: {e}') from e
-    runner.test()
+        try:
+            runner.load_or_resume()
+        except ValueError as e:  # e.g. a checkpoint trained for another target dimension
+            raise SystemExit(f'{args.checkpoint}: {e}') from e
+        runner.test()
+    finally:
+        teardown_distributed()
 
 
 if __name__ == '__main__':

@@ -15,7 +15,7 @@ from mmengine.logging import print_log
 from mmengine.runner import Runner
 
 import vpd_mm  # noqa: F401  (the stack's workarounds; registers vpd_mm's modules)
-from vpd_mm.utils import set_work_dir, setup_launcher
+from vpd_mm.utils import set_work_dir, setup_launcher, teardown_distributed
 
 
 def parse_args() -> argparse.Namespace:
@@ -99,7 +99,10 @@ def main() -> None:
     args = parse_args()
     cfg = merge_args(Config.fromfile(args.config), args)
     runner = Runner.from_cfg(cfg) if 'runner_type' not in cfg else RUNNERS.build(cfg)
-    runner.train()
+    try:
+        runner.train()
+    finally:
+        teardown_distributed()
 
 
 if __name__ == '__main__':

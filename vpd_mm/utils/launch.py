@@ -34,3 +34,15 @@ def setup_launcher(cfg: Config, launcher: str) -> None:
     dist.init_process_group(backend='gloo')
     cfg.model_wrapper_cfg = dict(
         type='MMDistributedDataParallel', device_ids=None, broadcast_buffers=False)
+
+
+def teardown_distributed() -> None:
+    """Destroy the process group, if any, before the interpreter exits.
+
+    A gloo group left to the interpreter's shutdown can abort the process ("terminate called
+    without an active exception") after the work is done. No barrier: the runner's last
+    collective (broadcasting the metrics) has already synchronised the ranks, and a rank that
+    failed must not leave the others waiting.
+    """
+    if dist.is_available() and dist.is_initialized():
+        dist.destroy_process_group()
