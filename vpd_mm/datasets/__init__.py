@@ -1,5 +1,6 @@
 # Copyright (c) vpd_mm contributors. All rights reserved.
 """Datasets and transforms; importing this module registers them in mmaction's registries."""
+from . import pose3d  # noqa: F401  (3D poses and VIPE* training pairs)
 from .pose_target_dataset import VPDPoseTargetDataset, split_videos
 from .transforms import (LoadVPDFrame, PackVPDInputs, VPDBackgroundNoise, VPDColorJitter,
                          VPDRandomFlip, VPDRandomResizedCrop, VPDResize)

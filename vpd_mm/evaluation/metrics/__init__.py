@@ -1,5 +1,6 @@
 # Copyright (c) vpd_mm contributors. All rights reserved.
 from .dump_vpd_features import DumpVPDFeatures
+from .view_invariance_metric import ViewInvarianceMetric
 from .vpd_regression_metric import VPDRegressionMetric
 
-__all__ = ['VPDRegressionMetric', 'DumpVPDFeatures']
+__all__ = ['VPDRegressionMetric', 'DumpVPDFeatures', 'ViewInvarianceMetric']

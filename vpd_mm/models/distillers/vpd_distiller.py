@@ -1,6 +1,6 @@
 # Copyright (c) vpd_mm contributors. All rights reserved.
 """The student + distillation head trained by VPD (configs/vpd/)."""
-from typing import Dict, List, Optional, Union
+from typing import Dict, Union
 
 import torch
 from mmaction.registry import MODELS
@@ -10,6 +10,7 @@ from mmengine.model import BaseModel
 from torch import Tensor
 
 from ..data_preprocessors import flip_inputs
+from ..utils import check_state_dict_shapes
 
 #: ImageNet statistics: the default when the student starts from ImageNet weights.
 IMAGENET_PREPROCESSOR = dict(
@@ -152,13 +153,7 @@ class VPDDistiller(BaseModel):
         would silently give a wrong model (e.g. a checkpoint of a d=128 student loaded into a
         d=26 config).
         """
-        mismatched: List[str] = []
-        for name, own in self.state_dict(keep_vars=True).items():
-            value: Optional[Tensor] = state_dict.get(prefix + name)
-            if isinstance(value, Tensor) and value.shape != own.shape:
-                mismatched.append(f'{prefix + name}: checkpoint {list(value.shape)} vs model '
-                                  f'{list(own.shape)}')
-        if mismatched:
-            raise ValueError('checkpoint does not fit the model (shape mismatch): ' +
-                             '; '.join(mismatched) + '. Check model.backbone.out_channels, '
-                             'model.head.in_channels and the input channels in the config.')
+        check_state_dict_shapes(
+            self, state_dict, prefix,
+            hint='Check model.backbone.out_channels, model.head.in_channels and the input '
+            'channels in the config.')

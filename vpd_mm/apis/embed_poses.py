@@ -1,0 +1,214 @@
+# Copyright (c) vpd_mm contributors. All rights reserved.
+"""Precompute the VI-VPD teacher targets: VIPE* embeddings of every frame's 2D pose."""
+import json
+import os
+import os.path as osp
+from typing import Dict, List, Optional, Union
+
+import mmengine
+import numpy as np
+import torch
+from mmaction.registry import MODELS
+from mmengine.config import Config
+from mmengine.registry import DefaultScope
+from mmengine.runner import load_checkpoint
+from tqdm import tqdm
+
+from vpd_mm.codecs import NUM_KEYPOINTS, PoseNormalizer, VIPEInputEncoder
+from vpd_mm.evaluation.metrics.dump_vpd_features import save_npy_atomic
+from vpd_mm.models import vipe  # noqa: F401  (registers VIPEEmbedder)
+
+INDEX_FILE = 'embeddings.json'
+
+
+def init_vipe_embedder(config: Union[str, Config, dict],
+                       checkpoint: Optional[str] = None,
+                       device: str = 'cpu') -> torch.nn.Module:
+    """Build a ``VIPEEmbedder`` from a config and load its weights.
+
+    Args:
+        config (str | Config | dict): Config file or object with a ``model`` entry
+            (e.g. ``configs/vipe/vipe_h36m.py``), or the model dict itself.
+        checkpoint (str, optional): Checkpoint file; None keeps the random init.
+        device (str): Defaults to 'cpu'.
+
+    Returns:
+        VIPEEmbedder: in eval mode on ``device``.
+
+    Raises:
+        ValueError: if the model has no ``embed`` method, or the checkpoint's tensors do not
+            fit the config (naming the checkpoint, the key and both shapes).
+    """
+    if isinstance(config, str):
+        config = Config.fromfile(config)
+    model_cfg = config.get('model', config) if isinstance(config, (Config, dict)) else config
+    with DefaultScope.overwrite_default_scope('mmaction'):
+        model = MODELS.build(model_cfg)
+    if not hasattr(model, 'embed'):
+        raise ValueError(f'the config builds a {type(model).__name__}, not a pose embedder '
+                         "(model.type='VIPEEmbedder')")
+    if checkpoint is not None:
+        try:
+            load_checkpoint(model, checkpoint, map_location='cpu')
+        except ValueError as err:
+            raise ValueError(f'{checkpoint}: {err}') from err
+    return model.to(device).eval()
+
+
+def _embed_batched(model: torch.nn.Module, x: np.ndarray, batch_size: int) -> np.ndarray:
+    """[N, 39] -> [N, D] float32, ``batch_size`` rows at a time."""
+    out = [
+        model.embed(torch.from_numpy(x[i:i + batch_size])).cpu().numpy()
+        for i in range(0, len(x), batch_size)
+    ]
+    return np.concatenate(out) if out else np.zeros((0, model.embed_dim), np.float32)
+
+
+def embed_pose_views(model: torch.nn.Module,
+                     keypoint: np.ndarray,
+                     keypoint_score: np.ndarray,
+                     vertical_flip: bool = False,
+                     batch_size: int = 4096) -> np.ndarray:
+    """Embed the frames of one athlete's pose track, as is and horizontally flipped.
+
+    View 0 embeds the pose as is, view 1 embeds the horizontally flipped pose
+    (:meth:`PoseNormalizer.flip`, re-embedded: the embedding is chiral). With
+    ``vertical_flip`` each view is the concatenation of the embedding of its pose and of that
+    pose with y negated (upside down), so d = 2 D.
+
+    Args:
+        model (VIPEEmbedder): The embedder.
+        keypoint (np.ndarray): [T, 17, 2].
+        keypoint_score (np.ndarray): [T, 17].
+        vertical_flip (bool): Also embed the vertically flipped poses. Defaults to False.
+        batch_size (int): Poses per forward pass. Defaults to 4096.
+
+    Returns:
+        np.ndarray: [T, 2, d] float32; NaN rows for frames with non-finite keypoints or scores.
+    """
+    kp = np.asarray(keypoint, dtype=np.float64)
+    sc = np.asarray(keypoint_score, dtype=np.float64)
+    valid = np.isfinite(kp).all(axis=(-1, -2)) & np.isfinite(sc).all(axis=-1)  # [T]
+    kp, sc = kp[valid], sc[valid]  # [T', 17, 2], [T', 17]
+    kp_f, sc_f = PoseNormalizer.flip(kp, sc)
+    poses = [(kp, sc), (kp_f, sc_f)]  # view 0, view 1
+    if vertical_flip:
+        poses += [(kp * [1, -1], sc), (kp_f * [1, -1], sc_f)]  # y -> -y of each view
+    encoder = VIPEInputEncoder()
+    x = np.concatenate([encoder.encode(k, s) for k, s in poses])  # [P * T', 39]
+    emb = _embed_batched(model, x, batch_size)  # [P * T', D]
+    emb = emb.reshape(len(poses), int(valid.sum()), -1)  # [P, T', D]
+    if vertical_flip:
+        emb = np.concatenate([emb[:2], emb[2:]], axis=-1)  # [2, T', 2D]
+    out = np.full((len(valid), 2, emb.shape[-1]), np.nan, dtype=np.float32)
+    out[valid] = emb.transpose(1, 0, 2)  # [T', 2, d]
+    return out
+
+
+def _load_annotations(ann_file: str) -> List[dict]:
+    data = mmengine.load(ann_file)
+    if isinstance(data, dict):
+        if 'annotations' not in data:
+            raise ValueError(f"{ann_file}: expected a list of annotations or a dict with "
+                             f"'annotations', got keys {sorted(data)}")
+        data = data['annotations']
+    return list(data)
+
+
+def _athlete_track(ann: dict, ann_file: str):
+    """Person 0's keypoints [T, 17, 2] and scores [T, 17], checked."""
+    name = ann.get('frame_dir', '?')
+    if 'keypoint' not in ann or 'keypoint_score' not in ann:
+        raise ValueError(f"{ann_file}: video '{name}' has no keypoint / keypoint_score")
+    kp, sc = np.asarray(ann['keypoint']), np.asarray(ann['keypoint_score'])
+    if kp.ndim != 4 or kp.shape[-2:] != (NUM_KEYPOINTS, 2) or len(kp) == 0:
+        raise ValueError(f"{ann_file}: video '{name}': keypoint must be [M >= 1, T, "
+                         f'{NUM_KEYPOINTS}, 2] (COCO-17), got {list(kp.shape)}')
+    if sc.shape != kp.shape[:-1]:
+        raise ValueError(f"{ann_file}: video '{name}': keypoint_score must be "
+                         f'{list(kp.shape[:-1])}, got {list(sc.shape)}')
+    return kp[0], sc[0]
+
+
+def embed_pose_dataset(ann_file: str,
+                       config: Union[str, Config, dict],
+                       checkpoint: Optional[str],
+                       out_dir: str,
+                       vertical_flip: bool = False,
+                       batch_size: int = 4096,
+                       device: str = 'cpu',
+                       overwrite: bool = False,
+                       progress: bool = True) -> Dict:
+    """Write the VIPE* embeddings of every video of a pose annotation file.
+
+    For each video of the PoseDataset pkl (``docs/data_layout.md``), writes
+    ``<out_dir>/<frame_dir>.npy`` float32 [T, 2, d] (:func:`embed_pose_views`: view 0 as is,
+    view 1 of the horizontally flipped pose; d = D, or 2 D with ``vertical_flip``; NaN rows
+    where there is no pose), the input of ``VPDPoseTargetDataset(target_type='embedding')``,
+    and ``<out_dir>/embeddings.json`` (``d``, ``D``, ``vertical_flip``, ``config``,
+    ``checkpoint`` and ``videos``: the videos' lengths). Files are written atomically;
+    videos whose file exists are skipped unless ``overwrite``, so an interrupted run resumes.
+
+    Args:
+        ann_file (str): Annotation pkl (a dict with ``annotations`` or a list).
+        config (str | Config | dict): Embedder config (see :func:`init_vipe_embedder`).
+        checkpoint (str, optional): Embedder checkpoint; None keeps the random init.
+        out_dir (str): Output folder, created if needed.
+        vertical_flip (bool): Concatenate the embedding of the vertically flipped pose
+            (Diving48). Defaults to False.
+        batch_size (int): Poses per forward pass. Defaults to 4096.
+        device (str): Defaults to 'cpu'.
+        overwrite (bool): Recompute existing files. Defaults to False.
+        progress (bool): Show a tqdm progress bar. Defaults to True.
+
+    Returns:
+        dict: ``out_dir``, ``dim`` (d), ``embed_dim`` (D), ``num_videos``, ``num_written``,
+        ``num_skipped``, ``num_frames_without_pose`` (of the written videos).
+    """
+    annotations = _load_annotations(ann_file)
+    model = init_vipe_embedder(config, checkpoint, device)
+    embed_dim = int(model.embed_dim)
+    dim = embed_dim * (2 if vertical_flip else 1)
+    os.makedirs(out_dir, exist_ok=True)
+    lengths, written, skipped, no_pose = {}, 0, 0, 0
+    for ann in tqdm(annotations, desc='embed poses', unit='video', disable=not progress):
+        if 'frame_dir' not in ann:
+            raise ValueError(f'{ann_file}: an annotation has no frame_dir')
+        name = str(ann['frame_dir'])
+        kp, sc = _athlete_track(ann, ann_file)
+        path = osp.join(out_dir, f'{name}.npy')
+        if osp.exists(path) and not overwrite:
+            existing = np.load(path, mmap_mode='r')
+            if existing.shape != (len(kp), 2, dim):
+                raise ValueError(f'{path} exists with shape {list(existing.shape)}, expected '
+                                 f'{[len(kp), 2, dim]}: use overwrite=True (--overwrite) or '
+                                 f'another out_dir')
+            skipped += 1
+        else:
+            emb = embed_pose_views(model, kp, sc, vertical_flip, batch_size)  # [T, 2, d]
+            os.makedirs(osp.dirname(path), exist_ok=True)
+            save_npy_atomic(path, emb)
+            written += 1
+            no_pose += int(np.isnan(emb[:, 0, 0]).sum())
+        lengths[name] = int(len(kp))
+    index = dict(
+        d=dim,
+        D=embed_dim,
+        vertical_flip=bool(vertical_flip),
+        config=config if isinstance(config, str) else None,
+        checkpoint=checkpoint,
+        layout='[T, 2, d] float32, one <frame_dir>.npy per video: view 0 as is, view 1 of '
+        'the horizontally flipped pose; NaN rows without a pose',
+        videos=lengths)
+    tmp = osp.join(out_dir, f'.{INDEX_FILE}.tmp.{os.getpid()}')
+    with open(tmp, 'w') as f:
+        json.dump(index, f, indent=1)
+    os.replace(tmp, osp.join(out_dir, INDEX_FILE))
+    return dict(
+        out_dir=out_dir,
+        dim=dim,
+        embed_dim=embed_dim,
+        num_videos=len(lengths),
+        num_written=written,
+        num_skipped=skipped,
+        num_frames_without_pose=no_pose)

@@ -1,0 +1,146 @@
+# Copyright (c) vpd_mm contributors. All rights reserved.
+"""Readers of 3D pose corpora, mapped to the 13 kept joints in the y-up world convention.
+
+Every reader returns float32 arrays ``[T, 13, 3]`` in ``KEPT_JOINTS`` order (nose, L/R shoulder,
+L/R elbow, L/R wrist, L/R hip, L/R knee, L/R ankle). Frames with a non-finite kept joint are
+dropped, and sequences left with fewer than 2 frames are dropped; both are counted and logged.
+"""
+import os
+import os.path as osp
+from typing import Dict, Sequence, Tuple
+
+import numpy as np
+from mmengine.logging import MMLogger
+
+#: Human3.6M's 32-joint indices of the kept joints (nose <- 14 "neck/nose").
+H36M32_TO_KEPT: Tuple[int, ...] = (14, 17, 25, 18, 26, 19, 27, 6, 1, 7, 2, 8, 3)
+#: VideoPose3D's 17-joint indices of the kept joints (nose <- 9).
+H36M17_TO_KEPT: Tuple[int, ...] = (9, 11, 14, 12, 15, 13, 16, 4, 1, 5, 2, 6, 3)
+#: SMPL joint indices of the kept joints (nose <- head 15).
+SMPL_TO_KEPT: Tuple[int, ...] = (15, 16, 17, 18, 19, 20, 21, 1, 2, 4, 5, 7, 8)
+#: z-up -> y-up, a proper rotation about x by -90 deg: (x, y, z) -> (x, z, -y).
+Z_UP_TO_Y_UP = np.array([[1.0, 0.0, 0.0], [0.0, 0.0, 1.0], [0.0, -1.0, 0.0]])
+
+
+def _to_y_up(joints: np.ndarray, up_axis: str) -> np.ndarray:
+    if up_axis == 'z':
+        return joints @ Z_UP_TO_Y_UP.T
+    if up_axis == 'y':
+        return joints
+    raise ValueError(f"up_axis must be 'y' or 'z', got {up_axis!r}")
+
+
+def _clean(name: str, joints: np.ndarray, stats: Dict[str, int]):
+    """Drop non-finite frames; return None for a sequence left with < 2 frames."""
+    finite = np.isfinite(joints).all(axis=(-1, -2))  # [T]
+    stats['nan_frames'] += int((~finite).sum())
+    joints = joints[finite]
+    if len(joints) < 2:
+        stats['short_sequences'] += 1
+        return None
+    stats['frames'] += len(joints)
+    return np.ascontiguousarray(joints, dtype=np.float32)
+
+
+def _log(source: str, stats: Dict[str, int]) -> None:
+    logger = MMLogger.get_current_instance()
+    msg = (f'{source}: {stats["sequences"]} sequences kept ({stats["frames"]} frames); dropped '
+           f'{stats["nan_frames"]} non-finite frames and {stats["short_sequences"]} sequences '
+           'with < 2 frames')
+    if stats['nan_frames'] or stats['short_sequences']:
+        logger.warning(msg)
+    else:
+        logger.info(msg)
+
+
+def _h36m_to_kept(name: str, arr: np.ndarray) -> np.ndarray:
+    arr = np.asarray(arr, dtype=np.float64)
+    if arr.ndim != 3 or arr.shape[-1] != 3 or arr.shape[1] not in (32, 17):
+        raise ValueError(f'{name}: expected [T, 32, 3] or [T, 17, 3] joints, got {list(arr.shape)}')
+    index = H36M32_TO_KEPT if arr.shape[1] == 32 else H36M17_TO_KEPT
+    return _to_y_up(arr[:, index], 'z')
+
+
+def load_h36m_npz(path: str) -> Dict[str, Dict[str, np.ndarray]]:
+    """Read VideoPose3D's ``data_3d_h36m.npz``.
+
+    The file holds ``positions_3d``: a pickled dict subject -> action -> [T, 32, 3] world
+    positions in metres with z up (or [T, 17, 3] in VideoPose3D's 17-joint order).
+
+    Args:
+        path (str): The npz file.
+
+    Returns:
+        dict[str, dict[str, np.ndarray]]: subject -> action -> [T, 13, 3] float32, y up.
+
+    Raises:
+        FileNotFoundError: The file does not exist.
+        ValueError: The file has no ``positions_3d`` or a sequence has the wrong shape.
+    """
+    if not osp.isfile(path):
+        raise FileNotFoundError(f'Human3.6M 3D pose file not found: {path}')
+    with np.load(path, allow_pickle=True) as data:
+        if 'positions_3d' not in data:
+            raise ValueError(f'{path}: no "positions_3d" entry (keys: {list(data.keys())})')
+        positions = data['positions_3d'].item()
+    stats = dict(sequences=0, frames=0, nan_frames=0, short_sequences=0)
+    out: Dict[str, Dict[str, np.ndarray]] = {}
+    for subject in sorted(positions):
+        for action in sorted(positions[subject]):
+            name = f'{path}:{subject}/{action}'
+            joints = _clean(name, _h36m_to_kept(name, positions[subject][action]), stats)
+            if joints is not None:
+                out.setdefault(subject, {})[action] = joints
+                stats['sequences'] += 1
+    _log(f'Human3.6M {path}', stats)
+    return out
+
+
+def _amass_files(path: str) -> Sequence[Tuple[str, str]]:
+    if osp.isfile(path):
+        return [(osp.basename(path), path)]
+    if not osp.isdir(path):
+        raise FileNotFoundError(f'AMASS joint file or folder not found: {path}')
+    files = []
+    for root, _, names in os.walk(path):
+        for fname in names:
+            if fname.endswith('.npz'):
+                full = osp.join(root, fname)
+                files.append((osp.relpath(full, path), full))
+    return sorted(files)
+
+
+def load_amass_joints(path: str, up_axis: str = 'z') -> Dict[str, np.ndarray]:
+    """Read AMASS-style joint arrays: one ``.npz`` per sequence with ``joints`` [T, J >= 22, 3].
+
+    Joints are in SMPL order (0 pelvis, 1/2 L/R hip, 4/5 L/R knee, 7/8 L/R ankle, 12 neck,
+    15 head, 16/17 L/R shoulder, 18/19 L/R elbow, 20/21 L/R wrist); the nose is taken from the
+    head (15).
+
+    Args:
+        path (str): An npz file or a folder searched recursively for ``*.npz``.
+        up_axis (str): The files' vertical axis, ``'z'`` (AMASS) or ``'y'``. Defaults to 'z'.
+
+    Returns:
+        dict[str, np.ndarray]: relative path (file name for a single file) -> [T, 13, 3]
+        float32, y up.
+
+    Raises:
+        FileNotFoundError: The path does not exist.
+        ValueError: A file has no ``joints`` or fewer than 22 joints.
+    """
+    stats = dict(sequences=0, frames=0, nan_frames=0, short_sequences=0)
+    out: Dict[str, np.ndarray] = {}
+    for name, full in _amass_files(path):
+        with np.load(full, allow_pickle=False) as data:
+            if 'joints' not in data:
+                raise ValueError(f'{full}: no "joints" entry (keys: {list(data.keys())})')
+            arr = np.asarray(data['joints'], dtype=np.float64)
+        if arr.ndim != 3 or arr.shape[-1] != 3 or arr.shape[1] < 22:
+            raise ValueError(f'{full}: expected joints [T, J >= 22, 3], got {list(arr.shape)}')
+        joints = _clean(name, _to_y_up(arr[:, SMPL_TO_KEPT], up_axis), stats)
+        if joints is not None:
+            out[name] = joints
+            stats['sequences'] += 1
+    _log(f'AMASS {path}', stats)
+    return out
