@@ -164,6 +164,8 @@ class VIPEPairDataset(BaseDataset):
         self.seq_ends = np.cumsum(lengths)  # [S]
         poses = np.concatenate([seqs[n] for n in names]).astype(np.float32)  # [F, 13, 3]
         self.poses = canonicalize(poses)
+        # negative mining compares bone directions: computed once, not per sample
+        self.bone_dirs = bone_directions(self.poses)  # [F, 14, 3]
         self.frame_seq = np.repeat(np.arange(len(names)), lengths)  # [F]
         self.num_frames = int(lengths.sum())
         self._fully_initialized = True
@@ -191,51 +193,97 @@ class VIPEPairDataset(BaseDataset):
         return []
 
     # ------------------------------------------------------------------ sampling
-    def _mine_negative(self, rng, anchor: int) -> Tuple[int, bool]:
-        """A same-sequence frame with a bone >= neg_min_angle away, else (anchor, False)."""
-        seq = self.frame_seq[anchor]
-        start, end = int(self.seq_starts[seq]), int(self.seq_ends[seq])
-        if self.neg_tries == 0 or end - start < 2:
-            return anchor, False
-        randint = rng.integers if isinstance(rng, np.random.Generator) else rng.randint
-        cands = start + randint(0, end - start, size=self.neg_tries)  # [K]
-        dirs = bone_directions(self.poses[np.concatenate([[anchor], cands])])  # [1 + K, 14, 3]
-        ok = max_bone_angle(dirs[1:], dirs[:1]) >= self.neg_min_angle  # [K]
-        if not ok.any():
-            return anchor, False
-        return int(cands[np.argmax(ok)]), True
+    def _mine_negatives(self, rng, anchors: np.ndarray) -> Tuple[np.ndarray, np.ndarray]:
+        """Same-sequence frames with some bone >= ``neg_min_angle`` away from each anchor.
+
+        Args:
+            anchors (np.ndarray): [B] frame indices.
+
+        Returns:
+            tuple: negatives [B] (the anchor itself where none was found) and validity [B].
+        """
+        seq = self.frame_seq[anchors]  # [B]
+        start, length = self.seq_starts[seq], self.seq_ends[seq] - self.seq_starts[seq]
+        if self.neg_tries == 0:
+            return anchors.copy(), np.zeros(len(anchors), dtype=bool)
+        u = rng.uniform(0.0, 1.0, size=(len(anchors), self.neg_tries))  # [B, K]
+        cands = start[:, None] + np.minimum((u * length[:, None]).astype(np.int64),
+                                            length[:, None] - 1)  # [B, K]
+        angles = max_bone_angle(self.bone_dirs[cands],
+                                self.bone_dirs[anchors][:, None])  # [B, K]
+        ok = (angles >= self.neg_min_angle) & (length[:, None] >= 2)  # [B, K]
+        valid = ok.any(axis=1)  # [B]
+        negs = np.where(valid, cands[np.arange(len(anchors)), ok.argmax(axis=1)], anchors)
+        return negs, valid
+
+    def _draw(self, rng, anchors: np.ndarray) -> dict:
+        """Draw the triplets of a batch of anchors, vectorised over the batch.
+
+        Args:
+            rng: ``np.random`` (training, seeded per worker) or a Generator.
+            anchors (np.ndarray): [B] frame indices.
+
+        Returns:
+            dict: tensors ``inputs`` [B, 3, 39] float32 (view 1, view 2, negative; zeros where
+            no negative was found), ``lift_target`` [B, L] and ``neg_valid`` [B] (bool), and
+            arrays ``negs`` [B] and ``flip`` [B].
+        """
+        num = len(anchors)
+        negs, neg_valid = self._mine_negatives(rng, anchors)
+        poses = self.poses[np.stack([anchors, anchors, negs], axis=1)]  # [B, 3, 13, 3]
+        cams = random_cameras(rng, 3 * num, self.yaw_range, self.tilt_range)  # [3B, 3, 3]
+        xy = project_orthographic(poses.reshape(3 * num, NUM_KEPT, 3), cams)  # [3B, 13, 2]
+        xy = xy.reshape(num, 3, NUM_KEPT, 2)
+        scores = rng.uniform(self.score_range[0], self.score_range[1], size=(num, 3, NUM_KEPT))
+        flip = rng.uniform(0.0, 1.0, size=num) < self.flip_prob  # [B]
+        # a horizontal flip of the whole triplet: left/right swapped, x negated
+        xy[flip] = xy[flip][:, :, KEPT_FLIP_INDICES]
+        xy[flip, ..., 0] = -xy[flip, ..., 0]
+        scores[flip] = scores[flip][:, :, KEPT_FLIP_INDICES]
+        inputs = self.encoder.encode_kept(xy, scores)  # [B, 3, 39]
+        inputs[~neg_valid, 2] = 0.0
+        target_pose = poses[:, 0]  # [B, 13, 3]
+        target_pose = np.where(flip[:, None, None], mirror_3d(target_pose), target_pose)
+        return dict(
+            inputs=torch.from_numpy(inputs.astype(np.float32)),
+            lift_target=torch.from_numpy(lifting_targets(target_pose)),
+            neg_valid=torch.from_numpy(neg_valid),
+            negs=negs,
+            flip=flip)
+
+    def _pack(self, draws: dict, i: int, anchor: int) -> dict:
+        """Sample ``i`` of a drawn batch as the model's input dict, through the pipeline."""
+        seq = int(self.frame_seq[anchor])
+        start = int(self.seq_starts[seq])
+        sample = BaseDataElement(
+            metainfo=dict(
+                sequence=self.seq_names[seq], frame=anchor - start,
+                neg_frame=int(draws['negs'][i]) - start, flip=bool(draws['flip'][i])))
+        # rows of the batch tensors: views sharing one storage, which a DataLoader worker sends
+        # to the main process as one shared-memory block instead of one per sample
+        sample.lift_target = draws['lift_target'][i]  # [L]
+        sample.neg_valid = draws['neg_valid'][i]  # []
+        return self.pipeline(dict(inputs=draws['inputs'][i], data_samples=sample))
 
     def prepare_data(self, idx: int) -> dict:
-        """Draw the triplet of sample ``idx`` and run the pipeline on it."""
+        """Draw the triplet of sample ``idx`` (deterministic from ``idx`` in test mode)."""
         if self.test_mode:
             rng = np.random.default_rng(int(idx))
             anchor = int(idx) % self.num_frames
         else:
             rng = np.random  # seeded per worker by mmengine
             anchor = int(rng.randint(self.num_frames))
-        neg, neg_valid = self._mine_negative(rng, anchor)
-        poses = self.poses[[anchor, anchor, neg]]  # [3, 13, 3]
-        cams = random_cameras(rng, 3, self.yaw_range, self.tilt_range)  # [3, 3, 3]
-        xy = project_orthographic(poses, cams)  # [3, 13, 2]
-        scores = rng.uniform(self.score_range[0], self.score_range[1], size=(3, NUM_KEPT))
-        flip = bool(rng.uniform() < self.flip_prob)
-        target_pose = self.poses[anchor]
-        if flip:
-            xy = xy[:, KEPT_FLIP_INDICES]
-            xy[..., 0] = -xy[..., 0]
-            scores = scores[:, KEPT_FLIP_INDICES]
-            target_pose = mirror_3d(target_pose)
-        inputs = self.encoder.encode_kept(xy, scores)  # [3, 39]
-        if not neg_valid:
-            inputs[2] = 0.0
-        seq = int(self.frame_seq[anchor])
-        start = int(self.seq_starts[seq])
-        sample = BaseDataElement(
-            metainfo=dict(
-                sequence=self.seq_names[seq], frame=anchor - start, neg_frame=neg - start,
-                flip=flip))
-        sample.lift_target = torch.from_numpy(lifting_targets(target_pose))  # [95]
-        sample.neg_valid = torch.tensor(neg_valid)
-        results = dict(inputs=torch.from_numpy(np.ascontiguousarray(inputs, dtype=np.float32)),
-                       data_samples=sample)
-        return self.pipeline(results)
+        return self._pack(self._draw(rng, np.array([anchor])), 0, anchor)
+
+    def __getitems__(self, indices: List[int]) -> List[dict]:
+        """A whole batch at once (torch's DataLoader calls this): one vectorised draw.
+
+        In test mode each sample stays a function of its index, as :meth:`prepare_data`.
+        """
+        if self.test_mode:
+            return [self[i] for i in indices]
+        if not self._fully_initialized:
+            self.full_init()
+        anchors = np.random.randint(self.num_frames, size=len(indices))
+        draws = self._draw(np.random, anchors)
+        return [self._pack(draws, i, int(a)) for i, a in enumerate(anchors)]

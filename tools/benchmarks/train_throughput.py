@@ -1,19 +1,21 @@
 # isort: skip_file
 # Copyright (c) vpd_mm contributors. All rights reserved.
-"""Distillation throughput: model-only training steps vs the real loader and transforms.
+"""Training throughput of a config: model-only steps vs the real loader, and both together.
 
-    python tools/benchmarks/distill_throughput.py [--config configs/vpd/2dvpd_tiny_cpu.py]
+    python tools/benchmarks/train_throughput.py [--config configs/vpd/2dvpd_tiny_cpu.py]
         [--depth 34 --size 128] [--batch-size 32] [--workers 1] [--iters 20]
+    python tools/benchmarks/train_throughput.py --config configs/vipe/vipe_synthetic.py
 
-Measures, in one run on the same machine and in frames per second:
-- ``model-only``: ``train_step`` (preprocessing, forward, backward, AdamW) on one batch held in
-  memory, repeated;
-- ``loader-only``: batches from the config's real train dataloader (JPEG decoding, flip,
-  RandomResizedCrop, colour jitter, noise, packing), no model;
+Measures, in one run on the same machine and in samples (frames, pose pairs) per second:
+- ``model-only``: ``train_step`` (preprocessing, forward, backward, optimiser) on one batch held
+  in memory, repeated;
+- ``loader-only``: batches from the config's real train dataloader (for VPD: JPEG decoding, flip,
+  RandomResizedCrop, colour jitter, noise, packing; for VIPE*: the on-the-fly pair generation),
+  no model;
 - ``end-to-end``: the two together, as the runner's training loop does;
 and prints ``end-to-end / model-only`` (the loader's cost) and ``loader-only / model-only`` (the
-loader's headroom: above 1, the loader is not the bottleneck). The data is a toy corpus generated
-at the crop size asked for (``--data-root``, reused when present).
+loader's headroom: above 1, the loader is not the bottleneck). For a VPD config the data is a toy
+corpus generated at the crop size asked for (``--data-root``, reused when present).
 """
 import argparse
 import os.path as osp
@@ -38,8 +40,8 @@ from vpd_mm.datasets.synthetic import make_toy_corpus  # noqa: E402
 def parse_args() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
     parser.add_argument('--config', default=osp.join(ROOT, 'configs/vpd/2dvpd_tiny_cpu.py'))
-    parser.add_argument('--depth', type=int, help='student depth (default: the config\'s)')
-    parser.add_argument('--size', type=int, default=64, help='crop size of data and model')
+    parser.add_argument('--depth', type=int, help='VPD: student depth (default: the config\'s)')
+    parser.add_argument('--size', type=int, default=64, help='VPD: crop size of data and model')
     parser.add_argument('--batch-size', type=int, help='default: the config\'s')
     parser.add_argument('--workers', type=int, help='dataloader workers (default: config)')
     parser.add_argument('--iters', type=int, default=20, help='timed steps per measurement')
@@ -68,19 +70,20 @@ def main() -> None:
     args = parse_args()
     cfg = Config.fromfile(args.config)
     init_default_scope(cfg.get('default_scope', 'mmaction'))
-    data_root = args.data_root or osp.join(ROOT, 'data', f'bench_{args.size}')
-    corpus = make_toy_corpus(data_root, num_videos=12, num_frames=48, crop_size=args.size)
-
     loader_cfg = cfg.train_dataloader
-    loader_cfg.dataset.ann_file = corpus['ann_file']
-    loader_cfg.dataset.data_prefix = dict(img=corpus['rawframes'])
-    set_crop_size(loader_cfg.dataset.pipeline, args.size)
+    is_vpd = loader_cfg.dataset.type == 'VPDPoseTargetDataset'
+    if is_vpd:
+        data_root = args.data_root or osp.join(ROOT, 'data', f'bench_{args.size}')
+        corpus = make_toy_corpus(data_root, num_videos=12, num_frames=48, crop_size=args.size)
+        loader_cfg.dataset.ann_file = corpus['ann_file']
+        loader_cfg.dataset.data_prefix = dict(img=corpus['rawframes'])
+        set_crop_size(loader_cfg.dataset.pipeline, args.size)
     if args.batch_size:
         loader_cfg.batch_size = args.batch_size
     if args.workers is not None:
         loader_cfg.num_workers = args.workers
         loader_cfg.persistent_workers = args.workers > 0
-    if args.depth:
+    if args.depth and is_vpd:
         cfg.model.backbone.depth = args.depth
     batch_size = loader_cfg.batch_size
 
@@ -98,11 +101,12 @@ def main() -> None:
 
     fps = {name: batch_size / s for name, s in
            (('model-only', model_s), ('loader-only', loader_s), ('end-to-end', e2e_s))}
-    print(f'config {osp.relpath(args.config, ROOT)}: ResNet-{cfg.model.backbone.depth}, '
-          f'{args.size}x{args.size}, batch {batch_size}, {loader_cfg.num_workers} loader '
-          f'workers, torch threads {torch.get_num_threads()}')
+    model_desc = (f'ResNet-{cfg.model.backbone.depth}, {args.size}x{args.size}'
+                  if is_vpd else cfg.model.type)
+    print(f'config {osp.relpath(args.config, ROOT)}: {model_desc}, batch {batch_size}, '
+          f'{loader_cfg.num_workers} loader workers, torch threads {torch.get_num_threads()}')
     for name, value in fps.items():
-        print(f'{name:>12}: {value:8.1f} frames/s')
+        print(f'{name:>12}: {value:8.1f} samples/s')
     print(f'end-to-end / model-only: {fps["end-to-end"] / fps["model-only"]:.2f}')
     print(f'loader-only / model-only: {fps["loader-only"] / fps["model-only"]:.2f}')
 
