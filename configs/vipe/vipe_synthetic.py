@@ -17,10 +17,13 @@ train_dataloader = dict(
 val_dataloader = dict(
     **_loader,
     sampler=dict(type='DefaultSampler', shuffle=False),
-    dataset=dict(type=dataset_type, source=source, split='val', test_mode=True))
+    # every 5th frame: neighbouring frames are near duplicates that no embedding tells apart
+    dataset=dict(
+        type=dataset_type, source=source, split='val', test_mode=True, anchor_stride=5))
 test_dataloader = val_dataloader
 
-val_evaluator = dict(type='ViewInvarianceMetric', topk=(1, 10), num_candidates=None)
+# hit@k among chunks of 1000 held-out poses
+val_evaluator = dict(type='ViewInvarianceMetric', topk=(1, 10), num_candidates=1000)
 test_evaluator = val_evaluator
 
 default_hooks = dict(checkpoint=dict(save_best='vipe/hit@1', rule='greater'))

@@ -28,12 +28,15 @@ _SOURCES = ('synthetic', 'h36m', 'amass', 'memory')
 class VIPEPairDataset(BaseDataset):
     """Triplets for VIPE*: two 2D views of one 3D pose and a 2D view of a different pose.
 
+    In training, torch's DataLoader fetches a whole batch through :meth:`__getitems__`: the
+    triplets are drawn in one vectorised pass and returned as rows of shared batch tensors.
+
     3D pose sequences (``[T, 13, 3]``, ``KEPT_JOINTS`` order, y up) are read from ``source``,
     canonicalised once (:func:`canonicalize`) and split by sequence (or by subject for
     Human3.6M). Each sample:
 
-    1. picks an anchor frame: ``idx % num_frames`` in ``test_mode``, uniformly at random
-       (``np.random``, seeded per worker by mmengine) in training;
+    1. picks an anchor frame: ``(idx * anchor_stride) % num_frames`` in ``test_mode``,
+       uniformly at random (``np.random``, seeded per worker by mmengine) in training;
     2. mines a negative: up to ``neg_tries`` random frames of the same sequence, the first whose
        some bone direction (:func:`bone_directions`, canonical 3D) differs from the anchor's by
        at least ``neg_min_angle`` degrees; none found -> a zero negative input and
@@ -64,7 +67,11 @@ class VIPEPairDataset(BaseDataset):
             out (:func:`split_videos`). Defaults to 'train'.
         val_ratio (float): Held-out fraction of sequences (not Human3.6M). Defaults to 0.15.
         split_seed (int): Seed of the held-out sequences. Defaults to 0.
-        num_samples (int, optional): Epoch length. Defaults to the number of frames.
+        num_samples (int, optional): Epoch length. Defaults to the number of frames (divided
+            by ``anchor_stride`` in test mode).
+        anchor_stride (int): In test mode, sample ``idx`` is anchored at frame
+            ``idx * anchor_stride``: a stride of a few frames keeps near-duplicate neighbouring
+            frames out of a retrieval evaluation's candidates. Defaults to 1.
         neg_min_angle (float): Minimum largest bone-direction difference of a negative, degrees.
             Defaults to 45.
         neg_tries (int): Candidate negatives tried per sample. Defaults to 8.
@@ -87,6 +94,7 @@ class VIPEPairDataset(BaseDataset):
                  val_ratio: float = 0.15,
                  split_seed: int = 0,
                  num_samples: Optional[int] = None,
+                 anchor_stride: int = 1,
                  neg_min_angle: float = 45.0,
                  neg_tries: int = 8,
                  flip_prob: float = 0.5,
@@ -107,6 +115,9 @@ class VIPEPairDataset(BaseDataset):
         self.val_ratio = val_ratio
         self.split_seed = split_seed
         self.num_samples = num_samples
+        if anchor_stride < 1:
+            raise ValueError(f'anchor_stride must be >= 1, got {anchor_stride}')
+        self.anchor_stride = int(anchor_stride)
         self.neg_min_angle = float(neg_min_angle)
         self.neg_tries = int(neg_tries)
         self.flip_prob = float(flip_prob)
@@ -177,13 +188,17 @@ class VIPEPairDataset(BaseDataset):
     def __len__(self) -> int:
         if not self._fully_initialized:
             self.full_init()
-        return int(self.num_samples) if self.num_samples is not None else self.num_frames
+        if self.num_samples is not None:
+            return int(self.num_samples)
+        if self.test_mode:
+            return -(-self.num_frames // self.anchor_stride)
+        return self.num_frames
 
     def get_data_info(self, idx: int) -> dict:
         """The anchor of sample ``idx`` in test mode: ``dict(sequence, frame, index)``."""
         if not self._fully_initialized:
             self.full_init()
-        index = int(idx) % self.num_frames
+        index = int(idx) * (self.anchor_stride if self.test_mode else 1) % self.num_frames
         seq = int(self.frame_seq[index])
         return dict(sequence=self.seq_names[seq], frame=index - int(self.seq_starts[seq]),
                     index=index)
@@ -269,7 +284,7 @@ class VIPEPairDataset(BaseDataset):
         """Draw the triplet of sample ``idx`` (deterministic from ``idx`` in test mode)."""
         if self.test_mode:
             rng = np.random.default_rng(int(idx))
-            anchor = int(idx) % self.num_frames
+            anchor = int(idx) * self.anchor_stride % self.num_frames
         else:
             rng = np.random  # seeded per worker by mmengine
             anchor = int(rng.randint(self.num_frames))
