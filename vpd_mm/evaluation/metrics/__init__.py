@@ -1,6 +1,9 @@
 # Copyright (c) vpd_mm contributors. All rights reserved.
+from .dtw_retrieval_metric import DTWRetrievalMetric
 from .dump_vpd_features import DumpVPDFeatures
 from .view_invariance_metric import ViewInvarianceMetric
 from .vpd_regression_metric import VPDRegressionMetric
 
-__all__ = ['VPDRegressionMetric', 'DumpVPDFeatures', 'ViewInvarianceMetric']
+__all__ = [
+    'VPDRegressionMetric', 'DumpVPDFeatures', 'ViewInvarianceMetric', 'DTWRetrievalMetric'
+]

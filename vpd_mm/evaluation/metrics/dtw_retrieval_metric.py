@@ -1,0 +1,89 @@
+# Copyright (c) vpd_mm contributors. All rights reserved.
+"""Retrieval of feature sequences by DTW alignment cost (SPEC section 4)."""
+from typing import Any, Optional, Sequence
+
+import numpy as np
+import torch
+from mmaction.registry import METRICS
+from mmengine.evaluator import BaseMetric
+
+from ..functional.dtw import dtw_cost_matrix
+from ..functional.retrieval import retrieval_precision_at_k
+
+
+def _to_numpy(x) -> np.ndarray:
+    if isinstance(x, torch.Tensor):
+        return x.detach().float().cpu().numpy()
+    return np.asarray(x)
+
+
+@METRICS.register_module()
+class DTWRetrievalMetric(BaseMetric):
+    """Every sequence ranks all the others by DTW alignment cost; precision@k.
+
+    Each data sample brings ``features`` ([T, V, d] per-frame features of V flip views, or
+    [T, d] for a single view) and ``gt_label``. ``compute_metrics`` takes view ``view`` of
+    every sample, computes the normalised DTW costs of all pairs with
+    :func:`~vpd_mm.evaluation.functional.dtw_cost_matrix` (Euclidean frame cost, / (N + M))
+    and returns the mean precision@k over queries, relevant = same label, the query itself
+    excluded (:func:`~vpd_mm.evaluation.functional.retrieval_precision_at_k`; when fewer
+    than k others exist the precision is over those). Ties keep the dataset order.
+
+    Args:
+        ks (Sequence[int]): The k's. Defaults to (1, 10, 50).
+        view (int): Which flip view of the [T, V, d] features to use. Defaults to 0.
+        num_threads (int, optional): numba threads for the DTW. Defaults to None (all).
+        collect_device (str): Device for collecting results across ranks. Defaults to 'cpu'.
+        prefix (str, optional): Metric name prefix. Defaults to 'retrieval'.
+    """
+
+    default_prefix = 'retrieval'
+
+    def __init__(self,
+                 ks: Sequence[int] = (1, 10, 50),
+                 view: int = 0,
+                 num_threads: Optional[int] = None,
+                 collect_device: str = 'cpu',
+                 prefix: Optional[str] = None) -> None:
+        super().__init__(collect_device=collect_device, prefix=prefix)
+        if isinstance(ks, int):
+            ks = (ks, )
+        if not ks or any(int(k) < 1 for k in ks):
+            raise ValueError(f'ks must be positive integers, got {ks}')
+        self.ks = tuple(int(k) for k in ks)
+        self.view = int(view)
+        self.num_threads = num_threads
+
+    def process(self, data_batch: Any, data_samples: Sequence[dict]) -> None:
+        """Keep the chosen view's [T, d] features and the label of each sample."""
+        for ds in data_samples:
+            get = ds.get if isinstance(ds, dict) else (lambda k: getattr(ds, k, None))
+            feats, label = get('features'), get('gt_label')
+            if feats is None or label is None:
+                raise KeyError('DTWRetrievalMetric needs `features` and `gt_label` in every '
+                               'data sample')
+            feats = _to_numpy(feats)
+            if feats.ndim == 3:
+                if not -feats.shape[1] <= self.view < feats.shape[1]:
+                    raise ValueError(f'view {self.view} out of range for features of shape '
+                                     f'{list(feats.shape)}')
+                feats = feats[:, self.view]
+            elif feats.ndim != 2 or self.view not in (0, -1):
+                raise ValueError('features must be [T, V, d] (or [T, d] with view 0), got '
+                                 f'{list(feats.shape)} with view {self.view}')
+            label = _to_numpy(label).reshape(-1)
+            if label.size != 1:
+                raise ValueError(f'gt_label must be a single label, got {label}')
+            self.results.append((np.ascontiguousarray(feats, dtype=np.float32), label.item()))
+
+    def compute_metrics(self, results: list) -> dict:
+        """precision@k for each k, in [0, 1]."""
+        if len(results) < 2:
+            return {}
+        feats = [f for f, _ in results]
+        labels = np.asarray([lab for _, lab in results])
+        ids = list(range(len(feats)))
+        cost = dtw_cost_matrix(
+            feats, feats, num_threads=self.num_threads, query_ids=ids, candidate_ids=ids)
+        return retrieval_precision_at_k(
+            cost, labels, labels, self.ks, self_index=np.arange(len(feats)))
