@@ -12,7 +12,8 @@ KEPT_JOINTS: Tuple[int, ...] = (0, ) + tuple(range(5, 17))
 TORSO_JOINTS: Tuple[int, ...] = (5, 6, 11, 12)
 NUM_KEYPOINTS = 17
 #: Where each kept joint's left/right partner sits among the kept joints.
-_KEPT_FLIP_INDICES = tuple(KEPT_JOINTS.index(COCO_FLIP_INDICES[j]) for j in KEPT_JOINTS)
+KEPT_FLIP_INDICES: Tuple[int, ...] = tuple(
+    KEPT_JOINTS.index(COCO_FLIP_INDICES[j]) for j in KEPT_JOINTS)
 
 
 class PoseNormalizer:
@@ -87,7 +88,7 @@ class PoseNormalizer:
             np.ndarray: [..., 26] targets of the horizontally flipped poses.
         """
         t = np.asarray(target).reshape(*np.shape(target)[:-1], len(KEPT_JOINTS), 2)
-        t = t[..., _KEPT_FLIP_INDICES, :].copy()  # [..., 13, 2]
+        t = t[..., KEPT_FLIP_INDICES, :].copy()  # [..., 13, 2]
         t[..., 0] = -t[..., 0]
         return t.reshape(*t.shape[:-2], 2 * len(KEPT_JOINTS))
 

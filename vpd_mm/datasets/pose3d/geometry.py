@@ -18,7 +18,7 @@ from typing import Tuple, Union
 
 import numpy as np
 
-from vpd_mm.codecs import COCO_FLIP_INDICES, KEPT_JOINTS
+from vpd_mm.codecs import KEPT_FLIP_INDICES, KEPT_JOINTS
 
 NUM_KEPT = len(KEPT_JOINTS)
 #: Kept-joint indices by name.
@@ -27,9 +27,6 @@ L_HIP, R_HIP, L_KNEE, R_KNEE, L_ANKLE, R_ANKLE = range(7, 13)
 #: Virtual points appended after the 13 kept joints: the root (hip midpoint) and the neck
 #: (shoulder midpoint).
 ROOT, NECK = NUM_KEPT, NUM_KEPT + 1
-#: Where each kept joint's left/right partner sits among the kept joints.
-KEPT_FLIP_INDICES: Tuple[int, ...] = tuple(
-    KEPT_JOINTS.index(COCO_FLIP_INDICES[j]) for j in KEPT_JOINTS)
 
 #: The bone tree of the lifting targets, as (parent point, child point) over the 13 kept joints
 #: plus ``ROOT`` (13, hip midpoint) and ``NECK`` (14, shoulder midpoint). The root has three
