@@ -1,6 +1,5 @@
 # Copyright (c) vpd_mm contributors. All rights reserved.
 """Precompute the VI-VPD teacher targets: VIPE* embeddings of every frame's 2D pose."""
-import json
 import os
 import os.path as osp
 from typing import Dict, List, Optional, Union
@@ -15,8 +14,8 @@ from mmengine.runner import load_checkpoint
 from tqdm import tqdm
 
 from vpd_mm.codecs import NUM_KEYPOINTS, PoseNormalizer, VIPEInputEncoder
-from vpd_mm.evaluation.metrics.dump_vpd_features import save_npy_atomic
 from vpd_mm.models import vipe  # noqa: F401  (registers VIPEEmbedder)
+from vpd_mm.utils.io import dump_json_atomic, save_npy_atomic
 
 INDEX_FILE = 'embeddings.json'
 
@@ -200,10 +199,7 @@ def embed_pose_dataset(ann_file: str,
         layout='[T, 2, d] float32, one <frame_dir>.npy per video: view 0 as is, view 1 of '
         'the horizontally flipped pose; NaN rows without a pose',
         videos=lengths)
-    tmp = osp.join(out_dir, f'.{INDEX_FILE}.tmp.{os.getpid()}')
-    with open(tmp, 'w') as f:
-        json.dump(index, f, indent=1)
-    os.replace(tmp, osp.join(out_dir, INDEX_FILE))
+    dump_json_atomic(index, osp.join(out_dir, INDEX_FILE), indent=1)
     return dict(
         out_dir=out_dir,
         dim=dim,

@@ -50,6 +50,7 @@ from tqdm import tqdm
 from vpd_mm.apis.crops import athlete_crop_boxes
 from vpd_mm.apis.flow import DISFlowEstimator, crop_pair_flow
 from vpd_mm.codecs import COCO_FLIP_INDICES, FlowQuantizer
+from vpd_mm.utils.io import dump_json_atomic
 
 #: Increment when the generated data changes: a corpus of another version is not reused.
 GENERATOR_VERSION = 1
@@ -396,13 +397,6 @@ def _annotation(frame_dir: str, sim: dict, image_size: Tuple[int, int]) -> dict:
     )
 
 
-def _dump_json(obj: dict, path: str) -> None:
-    tmp = path + '.tmp'
-    with open(tmp, 'w') as f:
-        json.dump(obj, f, indent=2, sort_keys=True)
-    os.replace(tmp, path)
-
-
 def _clear(out_dir: str) -> None:
     """Remove what :func:`make_toy_corpus` writes (and nothing else)."""
     raw = osp.join(out_dir, 'rawframes')
@@ -509,7 +503,7 @@ def make_toy_corpus(out_dir: str,
 
     os.makedirs(raw, exist_ok=True)
     os.makedirs(osp.dirname(ann_file), exist_ok=True)
-    _dump_json(args, meta_file)
+    dump_json_atomic(args, meta_file, indent=2, sort_keys=True)
     estimator = DISFlowEstimator('medium')
     quantizer = FlowQuantizer(FLOW_BOUND)
     annotations = []

@@ -1,6 +1,5 @@
 # Copyright (c) vpd_mm contributors. All rights reserved.
 """Write a student's per-video features for the downstream tasks."""
-import json
 import os
 import os.path as osp
 from collections import defaultdict
@@ -11,12 +10,7 @@ from mmaction.registry import METRICS
 from mmengine.evaluator import BaseMetric
 from mmengine.logging import MMLogger
 
-
-def save_npy_atomic(path: str, array: np.ndarray) -> None:
-    """Write ``array`` to ``path`` through a temporary file, so no half-written file remains."""
-    tmp = f'{path}.tmp.{os.getpid()}.npy'
-    np.save(tmp, array)
-    os.replace(tmp, path)
+from vpd_mm.utils.io import dump_json_atomic, save_npy_atomic
 
 
 @METRICS.register_module()
@@ -72,10 +66,7 @@ class DumpVPDFeatures(BaseMetric):
             views=['as_is', 'hflip'][:views] if videos else [],
             layout='[T, views, d] float32, one <frame_dir>.npy per video',
             videos=lengths)
-        tmp = osp.join(self.out_dir, f'.features.json.tmp.{os.getpid()}')
-        with open(tmp, 'w') as f:
-            json.dump(index, f, indent=1)
-        os.replace(tmp, osp.join(self.out_dir, 'features.json'))
+        dump_json_atomic(index, osp.join(self.out_dir, 'features.json'), indent=1)
         MMLogger.get_current_instance().info(
             f'wrote features of {len(videos)} videos ({len(results)} frames, d={index["dim"]}) '
             f'to {self.out_dir}' + (f'; {missing} frames missing (NaN)' if missing else ''))
