@@ -65,3 +65,16 @@ def test_dump_features_writes_per_video_arrays(tmp_path):
     assert index['dim'] == 3 and index['videos'] == {'a': 3, 'b': 2}
     assert sorted(p.name for p in (tmp_path / 'f').iterdir()) == ['a.npy', 'b.npy',
                                                                   'features.json']
+
+
+def test_dump_features_of_another_key(tmp_path):
+    metric = DumpVPDFeatures(out_dir=str(tmp_path / 'p'), key='pred_pose')
+    samples = [sample([0], [0], frame_dir='a', frame_idx=i) for i in range(2)]
+    for i, s in enumerate(samples):
+        s['pred_pose'] = torch.full((4, ), float(i))
+    metric.process(None, samples)
+    metric.evaluate(2)
+    poses = np.load(tmp_path / 'p' / 'a.npy')
+    assert poses.shape == (2, 1, 4) and (poses[1] == 1).all()
+    with pytest.raises(KeyError, match='pred_motion'):
+        DumpVPDFeatures(out_dir=str(tmp_path / 'm'), key='pred_motion').process(None, samples)

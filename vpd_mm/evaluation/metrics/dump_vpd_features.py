@@ -15,7 +15,7 @@ from vpd_mm.utils.io import dump_json_atomic, save_npy_atomic
 
 @METRICS.register_module()
 class DumpVPDFeatures(BaseMetric):
-    """Collect ``pred_feature`` of every frame and write one array per video.
+    """Collect ``pred_feature`` (or another per-frame prediction) of every frame, one array a video.
 
     Each ``<out_dir>/<frame_dir>.npy`` holds float32 ``[T, V, d]``: T frames, V = 2 flip views
     (as is, horizontally flipped; 1 when the model's ``test_cfg.flip`` is off) and d feature
@@ -25,6 +25,9 @@ class DumpVPDFeatures(BaseMetric):
 
     Args:
         out_dir (str): Output folder, created if needed.
+        key (str): The data-sample field to write: ``'pred_feature'`` ([V, d], the student's
+            features) or e.g. ``'pred_pose'`` ([d], the pose the student's decoder regresses,
+            view 0; written as [T, 1, d]). Defaults to 'pred_feature'.
         collect_device (str): Device for collecting results across ranks. Defaults to 'cpu'.
         prefix (str, optional): Metric name prefix. Defaults to 'features'.
     """
@@ -33,15 +36,20 @@ class DumpVPDFeatures(BaseMetric):
 
     def __init__(self,
                  out_dir: str,
+                 key: str = 'pred_feature',
                  collect_device: str = 'cpu',
                  prefix: Optional[str] = None) -> None:
         super().__init__(collect_device=collect_device, prefix=prefix)
         self.out_dir = out_dir
+        self.key = key
 
     def process(self, data_batch: Any, data_samples: Sequence[dict]) -> None:
         """Keep (video, frame, feature) of one batch."""
         for ds in data_samples:
-            feat = ds['pred_feature'].float().cpu().numpy()  # [V, d]
+            if self.key not in ds:
+                raise KeyError(f'the model\'s predictions have no {self.key!r} '
+                               f'(fields: {sorted(k for k in ds if k.startswith("pred"))})')
+            feat = ds[self.key].float().cpu().numpy().reshape(-1, ds[self.key].shape[-1])
             self.results.append((ds['frame_dir'], int(ds['frame_idx']), feat))
 
     def compute_metrics(self, results: list) -> dict:
@@ -63,6 +71,7 @@ class DumpVPDFeatures(BaseMetric):
             lengths[frame_dir] = num_frames
         index = dict(
             dim=int(dim) if videos else 0,
+            key=self.key,
             views=['as_is', 'hflip'][:views] if videos else [],
             layout='[T, views, d] float32, one <frame_dir>.npy per video',
             videos=lengths)
