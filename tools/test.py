@@ -2,7 +2,7 @@
 """Evaluate a checkpoint with the config's test evaluator; optionally write VPD features.
 
     python tools/test.py CONFIG CHECKPOINT [--work-dir DIR] [--cfg-options ...]
-        [--dump-features DIR [--all-videos]] [--launcher pytorch]
+        [--dump-features DIR [--all-videos]] [--result-json PATH] [--launcher pytorch]
 
 For a VPD student the evaluator reports the regression error of the pose and motion targets on
 the held-out videos (``vpd/pose_mse``, ``vpd/motion_mse``, ``vpd/total_mse``).
@@ -16,10 +16,11 @@ import os.path as osp
 
 from mmaction.registry import RUNNERS
 from mmengine.config import Config, DictAction
+from mmengine.dist import is_main_process
 from mmengine.runner import Runner
 
 import vpd_mm  # noqa: F401  (the stack's workarounds; registers vpd_mm's modules)
-from vpd_mm.utils import set_work_dir, setup_launcher, teardown_distributed
+from vpd_mm.utils import set_work_dir, setup_launcher, teardown_distributed, write_result
 
 
 def parse_args() -> argparse.Namespace:
@@ -33,6 +34,9 @@ def parse_args() -> argparse.Namespace:
                         help='test (and extract) every video of the annotation file, not only '
                         'the held-out split')
     parser.add_argument('--dump', metavar='PKL', help='also dump raw predictions to a pickle')
+    parser.add_argument('--result-json', metavar='PATH',
+                        help="write the metrics as a result file for tools/report.py (fields "
+                        "from the config's result_info: task, dataset, features, method)")
     parser.add_argument(
         '--cfg-options', nargs='+', action=DictAction,
         help='override settings of the config, key=value pairs')
@@ -80,7 +84,13 @@ def main() -> None:
             runner.load_or_resume()
         except ValueError as e:  # e.g. a checkpoint trained for another target dimension
             raise SystemExit(f'{args.checkpoint}: {e}') from e
-        runner.test()
+        metrics = runner.test()
+        if args.result_json and is_main_process():
+            info = dict(task='recognition', dataset='unknown', features='unknown',
+                        method=cfg.model.type)
+            info.update(cfg.get('result_info') or {})
+            write_result(args.result_json, metrics=metrics, config=args.config,
+                         checkpoint=args.checkpoint, **info)
     finally:
         teardown_distributed()
 

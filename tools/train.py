@@ -15,6 +15,7 @@ from mmengine.logging import print_log
 from mmengine.runner import Runner
 
 import vpd_mm  # noqa: F401  (the stack's workarounds; registers vpd_mm's modules)
+from vpd_mm.datasets import share_train_id_list
 from vpd_mm.utils import set_work_dir, setup_launcher, teardown_distributed
 
 
@@ -83,7 +84,8 @@ def merge_args(cfg: Config, args: argparse.Namespace) -> Config:
 
     if args.auto_scale_lr:
         cfg.auto_scale_lr.enable = True
-    randomness = cfg.get('randomness') or {}
+    randomness = dict(cfg.get('randomness') or {})
+    randomness.setdefault('seed', None)  # Runner needs a 'seed' key
     if args.seed is not None:
         randomness['seed'] = args.seed
     if args.deterministic:
@@ -92,6 +94,7 @@ def merge_args(cfg: Config, args: argparse.Namespace) -> Config:
 
     if args.cfg_options is not None:
         cfg.merge_from_dict(args.cfg_options)
+    share_train_id_list(cfg)  # a validation set carved from the training ids (few-shot)
     return cfg
 
 

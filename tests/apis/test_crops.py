@@ -95,3 +95,17 @@ def test_image_to_crop_coords():
                                image_to_crop_coords(
                                    np.array([62., 82.]), np.array([30., 50., 130., 150.]), 200),
                                atol=0.5)
+
+
+def test_fill_missing_boxes():
+    from vpd_mm.apis import fill_missing_boxes
+    nan = [np.nan] * 4
+    boxes = np.array([nan, [1, 2, 3, 4], nan, nan, [5, 6, 7, 8], nan], dtype=np.float32)
+    out = fill_missing_boxes(boxes)
+    np.testing.assert_array_equal(out[:, 0], [1, 1, 1, 1, 5, 5])
+    assert out.dtype == np.float32 and np.isfinite(out).all()
+    np.testing.assert_array_equal(boxes[1], [1, 2, 3, 4])  # the input is unchanged
+    with pytest.raises(ValueError, match='no valid box'):
+        fill_missing_boxes(np.full((3, 4), np.nan))
+    with pytest.raises(ValueError):
+        fill_missing_boxes(np.zeros((3, 5)))

@@ -59,3 +59,65 @@ def test_crop_pair_flow_uses_the_same_box():
 def test_unknown_preset():
     with pytest.raises(ValueError):
         DISFlowEstimator('slow')
+
+
+def test_estimators_are_registered_and_batch():
+    from mmaction.registry import TASK_UTILS
+
+    from vpd_mm.apis import BaseFlowEstimator, build_flow_estimator
+    est = TASK_UTILS.build(dict(type='DISFlowEstimator', preset='fast'))
+    assert isinstance(est, BaseFlowEstimator) and est.preset == 'fast'
+    assert build_flow_estimator(None).preset == 'medium' and build_flow_estimator(est) is est
+    pairs = [_shifted_pair(dx, dy, size=64, seed=s) for s, (dx, dy) in enumerate([(2, 1),
+                                                                                  (-3, 0)])]
+    prevs, curs = np.stack([p for p, _ in pairs]), np.stack([c for _, c in pairs])
+    flows = est.batch(prevs, curs)
+    assert flows.shape == (2, 64, 64, 2) and flows.dtype == np.float32
+    for i in range(2):
+        np.testing.assert_allclose(flows[i], est(prevs[i], curs[i]))
+    np.testing.assert_allclose(flows[1, 12:-12, 12:-12].reshape(-1, 2).mean(0), [-3, 0],
+                               atol=0.5)
+    assert est.batch(prevs[:0], curs[:0]).shape == (0, 64, 64, 2)
+    with pytest.raises(ValueError):
+        est.batch(prevs, curs[:1])
+
+
+def test_crop_sequence_flow_matches_pairs():
+    from vpd_mm.apis import crop_sequence_flow
+    frames = np.stack([_shifted_pair(2 * t, 0, size=96, seed=1)[1] for t in range(4)])
+    boxes = np.array([[10., 10., 70., 70.], [12., 10., 72., 70.], [14., 8., 74., 68.],
+                      [-5., 0., 55., 60.]])
+    est = DISFlowEstimator()
+    crops, flows = crop_sequence_flow(frames[1:], boxes[1:], 32, est, prev_frame=frames[0])
+    crops0, flows0 = crop_sequence_flow(frames, boxes, 32, est)
+    for t in range(4):
+        crop, flow = crop_pair_flow(frames[t - 1] if t else None, frames[t], boxes[t], 32, est)
+        np.testing.assert_array_equal(crops0[t], crop)
+        np.testing.assert_allclose(flows0[t], flow)
+        if t:
+            np.testing.assert_allclose(flows[t - 1], flow)
+    assert (flows0[0] == 0).all()
+
+
+def test_raft_random_weights_on_cpu(tmp_path):
+    import torch
+    from mmaction.registry import TASK_UTILS
+    from torchvision.models.optical_flow import raft_small
+    torch.manual_seed(0)
+    path = str(tmp_path / 'raft_small.pth')
+    torch.save(raft_small(weights=None).state_dict(), path)
+    est = TASK_UTILS.build(
+        dict(type='RAFTFlowEstimator', weights=path, small=True, device='cpu',
+             num_flow_updates=2, batch_size=2))
+    prev, cur = _shifted_pair(1, 1, size=128)
+    prevs, curs = np.stack([prev, cur, prev]), np.stack([cur, prev, cur])
+    flows = est.batch(prevs, curs)
+    assert flows.shape == (3, 128, 128, 2) and flows.dtype == np.float32
+    assert np.isfinite(flows).all()
+    np.testing.assert_allclose(flows[2], flows[0], atol=1e-4)  # same pair, another batch
+    np.testing.assert_allclose(est(prev, cur), flows[0], atol=1e-4)
+    with pytest.raises(ValueError, match='divisible by 8'):
+        est(prev[:120, :120], cur[:120, :120])
+    torch.save({'conv.weight': torch.zeros(1)}, str(tmp_path / 'other.pth'))
+    with pytest.raises(ValueError, match='other.pth'):
+        TASK_UTILS.build(dict(type='RAFTFlowEstimator', weights=str(tmp_path / 'other.pth')))

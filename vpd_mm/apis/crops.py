@@ -71,6 +71,32 @@ def athlete_crop_boxes(boxes: np.ndarray,
     return out
 
 
+def fill_missing_boxes(boxes: np.ndarray) -> np.ndarray:
+    """Replace missing boxes by the nearest earlier valid box (the first valid one before it).
+
+    This is how frames without an athlete box get a crop (and a flow pair): they are cut with the
+    last box seen, so every frame of a video has a finite crop box.
+
+    Args:
+        boxes (np.ndarray): [T, 4] boxes, rows with a non-finite value are missing.
+
+    Returns:
+        np.ndarray: [T, 4] boxes (same dtype), every row finite.
+
+    Raises:
+        ValueError: when no row is valid.
+    """
+    boxes = np.asarray(boxes)
+    if boxes.ndim != 2 or boxes.shape[1] != 4:
+        raise ValueError(f'expected boxes of shape [T, 4], got {list(boxes.shape)}')
+    ok = np.isfinite(boxes).all(axis=1)  # [T]
+    if not ok.any():
+        raise ValueError('no valid box in the track')
+    idx = np.maximum.accumulate(np.where(ok, np.arange(len(boxes)), -1))  # last valid row, or -1
+    idx[idx < 0] = np.flatnonzero(ok)[0]
+    return boxes[idx]
+
+
 def crop_affine(crop_box: np.ndarray, size: int) -> np.ndarray:
     """The affine map from crop pixels to image pixels (cv2's pixel-centre convention).
 

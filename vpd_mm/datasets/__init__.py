@@ -1,15 +1,22 @@
 # Copyright (c) vpd_mm contributors. All rights reserved.
 """Datasets and transforms; importing this module registers them in mmaction's registries."""
 from . import pose3d  # noqa: F401  (3D poses and VIPE* training pairs)
+from . import synthetic  # noqa: F401  (generated corpora, simulated detector and teacher)
+from .action_frames_dataset import VPDActionFramesDataset
+from .feature_sequence_dataset import (VPDFeatureSequenceDataset, carve_val, read_id_list,
+                                       resample_indices, share_train_id_list)
 from .features import (AnnotationError, dump_action_annotations, load_action_annotations,
                        load_feature_sequence, select_actions)
+from .frame_label_dataset import FrameLabelDataset, frame_labels, load_clean_features
 from .pose_target_dataset import VPDPoseTargetDataset, split_videos
 from .transforms import (LoadVPDFrame, PackVPDInputs, VPDBackgroundNoise, VPDColorJitter,
                          VPDRandomFlip, VPDRandomResizedCrop, VPDResize)
 
 __all__ = [
     'AnnotationError', 'dump_action_annotations', 'load_action_annotations',
-    'load_feature_sequence', 'select_actions',
-    'VPDPoseTargetDataset', 'split_videos', 'LoadVPDFrame', 'VPDRandomFlip', 'VPDRandomResizedCrop',
-    'VPDResize', 'VPDColorJitter', 'VPDBackgroundNoise', 'PackVPDInputs'
+    'load_feature_sequence', 'select_actions', 'FrameLabelDataset', 'frame_labels',
+    'load_clean_features', 'VPDPoseTargetDataset', 'split_videos', 'LoadVPDFrame',
+    'VPDRandomFlip', 'VPDRandomResizedCrop', 'VPDResize', 'VPDColorJitter', 'VPDBackgroundNoise',
+    'PackVPDInputs', 'VPDFeatureSequenceDataset', 'VPDActionFramesDataset', 'carve_val',
+    'read_id_list', 'resample_indices', 'share_train_id_list'
 ]

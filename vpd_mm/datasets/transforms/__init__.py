@@ -11,8 +11,13 @@ from .flip import VPDRandomFlip
 from .formatting import PackVPDInputs
 from .loading import LoadVPDFrame
 from .noise import VPDBackgroundNoise
+from .sequence import (LoadFeatureSequence, LoadVPDFrameSequence, PackFeatureSequence,
+                       sequence_collate)
 
 __all__ = [
     'LoadVPDFrame', 'VPDRandomFlip', 'VPDRandomResizedCrop', 'VPDResize', 'VPDColorJitter',
     'VPDBackgroundNoise', 'PackVPDInputs'
+]
+__all__ += [
+    'LoadFeatureSequence', 'LoadVPDFrameSequence', 'PackFeatureSequence', 'sequence_collate'
 ]

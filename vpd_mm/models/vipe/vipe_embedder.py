@@ -18,13 +18,23 @@ VIEW1, VIEW2, NEGATIVE = 0, 1, 2
 class VIPEResidualBlock(nn.Module):
     """``x + f(x)`` with ``f = [Linear, BatchNorm1d, ReLU, Dropout] x 2``.
 
+    With ``residual_sign=-1`` the block computes ``f(x) - x``, the convention of the VPD authors'
+    released VIPE* network (their ``FcResidualBlock.forward`` returns ``block(x) - x``); it
+    cannot be folded into the weights (``f`` ends in a ReLU, so its output is never negative,
+    while ``f(x) - 2 x`` would have to be), hence the switch. See ``docs/vpd_release.md``.
+
     Args:
         channels (int): Width of the block. Defaults to 1024.
         dropout (float): Dropout probability. Defaults to 0.2.
+        residual_sign (int): Sign of the skip connection, ``1`` (``x + f(x)``) or ``-1``
+            (``f(x) - x``). Defaults to 1.
     """
 
-    def __init__(self, channels: int = 1024, dropout: float = 0.2) -> None:
+    def __init__(self, channels: int = 1024, dropout: float = 0.2, residual_sign: int = 1) -> None:
         super().__init__()
+        if residual_sign not in (1, -1):
+            raise ValueError(f'residual_sign must be 1 or -1, got {residual_sign!r}')
+        self.residual_sign = residual_sign
         layers = []
         for _ in range(2):
             layers += [
@@ -37,6 +47,8 @@ class VIPEResidualBlock(nn.Module):
 
     def forward(self, x: Tensor) -> Tensor:
         """[N, C] -> [N, C]."""
+        if self.residual_sign < 0:
+            return self.layers(x) - x
         return x + self.layers(x)
 
 
@@ -49,6 +61,8 @@ class VIPEEncoder(nn.Module):
         embed_dim (int): Embedding size D. Defaults to 64.
         num_blocks (int): Residual blocks. Defaults to 2.
         dropout (float): Dropout probability in the blocks. Defaults to 0.2.
+        residual_sign (int): Skip-connection sign of the blocks (:class:`VIPEResidualBlock`):
+            ``1`` or ``-1`` (the authors' released network). Defaults to 1.
     """
 
     def __init__(self,
@@ -56,13 +70,17 @@ class VIPEEncoder(nn.Module):
                  hidden_channels: int = 1024,
                  embed_dim: int = 64,
                  num_blocks: int = 2,
-                 dropout: float = 0.2) -> None:
+                 dropout: float = 0.2,
+                 residual_sign: int = 1) -> None:
         super().__init__()
         self.in_channels = in_channels
         self.embed_dim = embed_dim
         self.stem = nn.Sequential(nn.Linear(in_channels, hidden_channels), nn.ReLU(inplace=True))
         self.blocks = nn.Sequential(
-            *[VIPEResidualBlock(hidden_channels, dropout) for _ in range(num_blocks)])
+            *[
+                VIPEResidualBlock(hidden_channels, dropout, residual_sign)
+                for _ in range(num_blocks)
+            ])
         self.fc = nn.Linear(hidden_channels, embed_dim)
 
     def forward(self, x: Tensor) -> Tensor:
@@ -119,6 +137,9 @@ class VIPEEmbedder(BaseModel):
         loss_weights (dict, optional): Weights ``pos``, ``neg``, ``lift``. Defaults to 1 each.
         num_blocks (int): Residual blocks of the encoder. Defaults to 2.
         dropout (float): Dropout probability. Defaults to 0.2.
+        residual_sign (int): Skip-connection sign of the encoder's residual blocks: ``1``
+            (``x + f(x)``) or ``-1`` (``f(x) - x``, checkpoints converted from the VPD authors'
+            release by ``tools/model_converters/vipe_from_vpd.py``). Defaults to 1.
         data_preprocessor (dict, optional): Defaults to ``VIPEDataPreprocessor``.
         init_cfg (dict, optional): mmengine initialisation config. Defaults to None.
     """
@@ -132,6 +153,7 @@ class VIPEEmbedder(BaseModel):
                  loss_weights: Optional[Dict[str, float]] = None,
                  num_blocks: int = 2,
                  dropout: float = 0.2,
+                 residual_sign: int = 1,
                  data_preprocessor: OptConfigType = None,
                  init_cfg: OptConfigType = None) -> None:
         if data_preprocessor is None:
@@ -150,7 +172,8 @@ class VIPEEmbedder(BaseModel):
             raise ValueError(f'unknown loss_weights keys {sorted(unknown)}: use pos, neg, lift')
         self.loss_weights.update(loss_weights or {})
 
-        self.encoder = VIPEEncoder(in_channels, hidden_channels, embed_dim, num_blocks, dropout)
+        self.encoder = VIPEEncoder(in_channels, hidden_channels, embed_dim, num_blocks, dropout,
+                                   residual_sign)
         self.lift_decoder = None
         if lift_dim is not None:
             self.lift_decoder = nn.Sequential(

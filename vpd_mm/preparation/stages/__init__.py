@@ -1,2 +1,17 @@
 # Copyright (c) vpd_mm contributors. All rights reserved.
-"""Per-video stages: decoding, person detection, tracking, athlete selection, 2D pose."""
+"""Per-video stages: decoding, person detection, tracking, athlete selection, 2D pose.
+
+The components are registered in mmaction's ``TASK_UTILS`` (configs select them with
+``dict(type=...)``); mmdet and mmpose are imported only when a component is built.
+"""
+from .athlete import AthleteSelector, AthleteTrack, NoAthleteError
+from .detection import MMDetPersonDetector
+from .pose_teacher import MMPoseTopDownTeacher
+from .tracking import MMDetPersonTracker
+from .video import VideoInfo, VideoReadError, iter_video_chunks, probe_video, resampled_indices
+
+__all__ = [
+    'VideoInfo', 'VideoReadError', 'probe_video', 'iter_video_chunks', 'resampled_indices',
+    'MMDetPersonDetector', 'MMDetPersonTracker', 'AthleteSelector', 'AthleteTrack',
+    'NoAthleteError', 'MMPoseTopDownTeacher'
+]

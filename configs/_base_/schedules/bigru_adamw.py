@@ -1,0 +1,33 @@
+_base_ = ['../default_runtime.py']
+
+# The recognition schedule of VPD: AdamW lr 1e-3, batch 50, cosine learning rate with warm
+# restarts (mmengine's CosineRestartLR; periods of 10, 20, 40 and 80 epochs are our choice),
+# validation every epoch and the best checkpoint by validation top-1 accuracy (never by test).
+train_cfg = dict(type='EpochBasedTrainLoop', max_epochs=150, val_begin=1, val_interval=1)
+val_cfg = dict(type='ValLoop')
+test_cfg = dict(type='TestLoop')
+
+optim_wrapper = dict(
+    type='OptimWrapper', optimizer=dict(type='AdamW', lr=1e-3, weight_decay=0.01))
+param_scheduler = [
+    dict(
+        type='CosineRestartLR',
+        periods=[10, 20, 40, 80],
+        restart_weights=[1.0, 1.0, 1.0, 1.0],
+        eta_min=1e-5,
+        by_epoch=True,
+        convert_to_iter_based=True)
+]
+
+default_hooks = dict(
+    logger=dict(type='LoggerHook', interval=20, ignore_last=False),
+    checkpoint=dict(
+        type='CheckpointHook',
+        interval=1,
+        by_epoch=True,
+        max_keep_ckpts=1,
+        save_last=True,
+        save_best='acc/top1',
+        rule='greater'))
+log_processor = dict(type='LogProcessor', window_size=20, by_epoch=True)
+auto_scale_lr = dict(enable=False, base_batch_size=50)

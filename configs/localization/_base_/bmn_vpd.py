@@ -1,0 +1,22 @@
+# BMN (mmaction2's own config: model, pipelines, schedule, ANetMetric) on VPD features exported by
+# tools/data/export_localization.py. Leaf configs set the export folder and feat_dim (= the
+# exported dimension, written to <export>/export_report.json); see docs/localization.md.
+_base_ = ['mmaction::localization/bmn/bmn_2xb8-400x100-9e_activitynet-feature.py']
+custom_imports = dict(imports=['vpd_mm'], allow_failed_imports=False)
+
+# One feature row per frame: proposals go back to seconds with the whole video's duration
+# (BMN's default interval of 16 frames would cut the last duration_frame % 16 frames).
+model = dict(feature_extraction_interval=1)
+
+# Our datasets have hundreds of videos, not ActivityNet's 10k: fewer workers, smaller batches.
+train_dataloader = dict(batch_size=8, num_workers=2, persistent_workers=True)
+val_dataloader = dict(num_workers=2, persistent_workers=True)
+test_dataloader = dict(num_workers=2, persistent_workers=True)
+
+# keep the checkpoint with the best validation AUC (validation split, never test)
+default_hooks = dict(
+    checkpoint=dict(type='CheckpointHook', interval=1, save_best='auc', rule='greater',
+                    max_keep_ckpts=2))
+# mmaction2's runtime has no seed (tools/train.py passes `randomness` to the Runner,
+# which needs one)
+randomness = dict(seed=0, diff_rank_seed=True)

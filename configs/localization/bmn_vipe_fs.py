@@ -1,0 +1,34 @@
+# BMN proposals on figure skating (FSJump6 programs),
+# from VIPE* teacher embeddings (d = 128 per flip view),
+# both flip views concatenated. Export:
+#   python tools/data/export_localization.py \
+#       data/fs/annotations/fs_actions.json \
+#       data/fs/features/vipe data/fs/localization/vipe \
+#       --views concat --feat-dim 256
+_base_ = ['./_base_/bmn_vpd.py']
+dataset, features = 'fs', 'vipe'
+feat_dim = 256
+data_root = f'data/{dataset}/localization/{features}/'
+work_dir = './work_dirs/bmn_vipe_fs'
+
+model = dict(feat_dim=feat_dim)
+train_dataloader = dict(
+    dataset=dict(ann_file=data_root + 'anno_train.json',
+                 data_prefix=dict(video=data_root + 'features')))
+val_dataloader = dict(
+    dataset=dict(ann_file=data_root + 'anno_val.json',
+                 data_prefix=dict(video=data_root + 'features')))
+test_dataloader = dict(
+    dataset=dict(ann_file=data_root + 'anno_test.json',
+                 data_prefix=dict(video=data_root + 'features')))
+val_evaluator = [
+    dict(type='ANetMetric', metric_type='AR@AN',
+         dump_config=dict(out=work_dir + '/val_proposals.json', output_format='json')),
+    dict(type='ProposalAPMetric')
+]
+test_evaluator = [
+    dict(type='ANetMetric', metric_type='AR@AN',
+         dump_config=dict(out=work_dir + '/test_proposals.json', output_format='json')),
+    dict(type='ProposalAPMetric', dataset=dataset, features=features, method='bmn',
+         result_file=f'work_dirs/results/localization_{dataset}_{features}_bmn.result.json')
+]

@@ -1,0 +1,14 @@
+# BiGRU recognition on finegym_fx from the 2D-VPD student (tools/test.py configs/vpd/2dvpd_*.py
+# CKPT --dump-features DIR --all-videos).
+_base_ = [
+    '../_base_/models/bigru.py', '../_base_/datasets/finegym_fx_features.py',
+    '../_base_/schedules/bigru_adamw.py'
+]
+data_root = 'data/finegym_fx/'
+feature_dir = data_root + 'features/2dvpd'
+model = dict(cls_head=dict(num_classes=35, in_channels=26))
+train_dataloader = dict(dataset=dict(feature_dir=feature_dir))
+val_dataloader = dict(dataset=dict(feature_dir=feature_dir))
+test_dataloader = dict(dataset=dict(feature_dir=feature_dir))
+# fields of the result file written by tools/test.py --result-json
+result_info = dict(task='recognition', dataset='finegym_fx', features='2dvpd', method='bigru')

@@ -1,0 +1,14 @@
+# BiGRU recognition on diving48 from VIPE* embeddings of the teacher poses (tools/embed_poses.py)
+# (the pose and its vertical flip, d = 2 x 64).
+_base_ = [
+    '../_base_/models/bigru.py', '../_base_/datasets/diving48_features.py',
+    '../_base_/schedules/bigru_adamw.py'
+]
+data_root = 'data/diving48/'
+feature_dir = data_root + 'features/vipe'
+model = dict(cls_head=dict(num_classes=48, in_channels=128))
+train_dataloader = dict(dataset=dict(feature_dir=feature_dir))
+val_dataloader = dict(dataset=dict(feature_dir=feature_dir))
+test_dataloader = dict(dataset=dict(feature_dir=feature_dir))
+# fields of the result file written by tools/test.py --result-json
+result_info = dict(task='recognition', dataset='diving48', features='vipe', method='bigru')

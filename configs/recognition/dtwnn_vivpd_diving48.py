@@ -1,0 +1,24 @@
+# 1-nearest-neighbour recognition by DTW alignment cost on Diving48, from the VI-VPD student.
+# "Training" stores both flip views of every training action in the model's gallery (one pass,
+# GalleryBuildLoop); tools/test.py reports AccMetric as for the BiGRU.
+_base_ = ['../_base_/datasets/diving48_features.py', '../_base_/default_runtime.py']
+data_root = 'data/diving48/'
+feature_dir = data_root + 'features/vivpd'
+model = dict(type='DTWNearestNeighbour', num_classes=48, prune=True)
+train_cfg = dict(type='GalleryBuildLoop', val_begin=1, val_interval=1)
+val_cfg = dict(type='ValLoop')
+test_cfg = dict(type='TestLoop')
+optim_wrapper = dict(
+    constructor='NoParamsOptimWrapperConstructor', optimizer=dict(type='SGD', lr=0))
+param_scheduler = []
+# the gallery takes the training set as is: no shuffling, every view
+train_dataloader = dict(
+    sampler=dict(type='DefaultSampler', shuffle=False), dataset=dict(feature_dir=feature_dir))
+val_dataloader = dict(dataset=dict(feature_dir=feature_dir))
+test_dataloader = dict(dataset=dict(feature_dir=feature_dir))
+default_hooks = dict(
+    checkpoint=dict(
+        type='CheckpointHook', interval=1, by_epoch=True, max_keep_ckpts=1, save_best=None))
+log_processor = dict(by_epoch=True)
+# fields of the result file written by tools/test.py --result-json
+result_info = dict(task='recognition', dataset='diving48', features='vivpd', method='dtwnn')

@@ -1,0 +1,75 @@
+# Copyright (c) vpd_mm contributors. All rights reserved.
+"""tools/pose_features.py: normalised 2D joints of a pose pkl as [T, 2, 26] features."""
+import json
+import os.path as osp
+import subprocess
+import sys
+
+import mmengine
+import numpy as np
+import pytest
+
+from vpd_mm.apis.pose_features import pose_feature_views, write_pose_features
+from vpd_mm.codecs import PoseNormalizer
+from vpd_mm.datasets import load_action_annotations, load_feature_sequence
+
+ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
+
+
+def poses(num, seed):
+    rng = np.random.default_rng(seed)
+    kp = rng.uniform(0, 100, (num, 17, 2)).astype(np.float32)
+    return kp
+
+
+def test_views_and_nan_rows():
+    kp = poses(5, 0)
+    kp[2, 4] = np.nan
+    feats = pose_feature_views(kp)
+    assert feats.shape == (5, 2, 26) and feats.dtype == np.float32
+    assert np.isnan(feats[2]).all() and np.isfinite(feats[[0, 1, 3, 4]]).all()
+    norm = PoseNormalizer()
+    np.testing.assert_allclose(feats[0, 0], norm.encode(kp[0]), atol=1e-6)
+    # view 1 is the normalised horizontally flipped pose
+    np.testing.assert_allclose(feats[0, 1], norm.encode(PoseNormalizer.flip(kp[0], width=100)),
+                               atol=1e-5)
+
+
+def test_tool_writes_features_index_and_actions(tmp_path):
+    anns = []
+    for i in range(3):
+        kp = poses(6 + i, i)
+        gt = kp + 1.0
+        kp[1] = np.nan
+        anns.append(dict(frame_dir=f'v{i}', total_frames=6 + i, label=i % 2,
+                         keypoint=kp[None], keypoint_score=np.ones((1, 6 + i, 17), np.float32),
+                         gt_keypoint=gt))
+    pkl = str(tmp_path / 'pose.pkl')
+    mmengine.dump(dict(split=dict(train=['v0', 'v1'], test=['v2']), annotations=anns), pkl)
+    out = tmp_path / 'pose2d'
+    actions = tmp_path / 'actions.json'
+    proc = subprocess.run([
+        sys.executable, 'tools/pose_features.py', pkl, str(out), '--actions-json', str(actions),
+        '--no-progress'
+    ], cwd=ROOT, capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    feats = load_feature_sequence(str(out), 'v1')
+    assert feats.shape == (7, 2, 26) and np.isnan(feats[1]).all()
+    index = json.loads((out / 'features.json').read_text())
+    assert index['dim'] == 26 and index['videos'] == {'v0': 6, 'v1': 7, 'v2': 8}
+    ann = load_action_annotations(str(actions))
+    assert [(a['id'], a['label'], a['split'], a['end_frame']) for a in ann['actions']] == [
+        ('v0', 0, 'train', 6), ('v1', 1, 'train', 7), ('v2', 0, 'test', 8)]
+    # ground-truth joints: no NaN row, and a translation of the pose leaves them unchanged
+    gt_dir = tmp_path / 'gt'
+    proc = subprocess.run([
+        sys.executable, 'tools/pose_features.py', pkl, str(gt_dir), '--keypoint-key',
+        'gt_keypoint', '--no-progress'
+    ], cwd=ROOT, capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    gt = load_feature_sequence(str(gt_dir), 'v1')
+    assert np.isfinite(gt).all()
+    np.testing.assert_allclose(gt[0], feats[0], atol=1e-5)
+    # a missing key is named
+    with pytest.raises(KeyError, match="v0.*'nope'"):
+        write_pose_features(pkl, str(tmp_path / 'x'), keypoint_key='nope', progress=False)

@@ -1,0 +1,227 @@
+# Copyright (c) vpd_mm contributors. All rights reserved.
+"""The readers of the official annotation formats, on small hand-written files."""
+import json
+import os.path as osp
+
+import numpy as np
+import pytest
+from mmaction.registry import TASK_UTILS
+
+import vpd_mm  # noqa: F401
+from vpd_mm.datasets import load_action_annotations
+from vpd_mm.preparation.readers import (GYM99_FX_CLASSES, ReaderError, actions_on_prepared_frames,
+                                        build_action_annotations, parse_action_id)
+from vpd_mm.preparation.stages.video import resampled_indices
+
+
+def _touch(path):
+    with open(path, 'wb') as f:
+        f.write(b'x')
+
+
+def _json(path, obj):
+    with open(path, 'w') as f:
+        json.dump(obj, f)
+
+
+def test_diving48(tmp_path):
+    _json(tmp_path / 'Diving48_vocab.json', [['Back', '15som', 'NoTwis', 'PIKE'],
+                                             ['Forward', '25som', '1Twis', 'FREE']])
+    _json(tmp_path / 'Diving48_V2_train.json', [
+        dict(vid_name='clip_b', label=1, start_frame=0, end_frame=40),
+        dict(vid_name='clip_a', label=0, start_frame=2, end_frame=30)
+    ])
+    _json(tmp_path / 'Diving48_V2_test.json',
+          [dict(vid_name='clip_c', label=1, start_frame=0, end_frame=10)])
+    (tmp_path / 'rgb').mkdir()
+    _touch(tmp_path / 'rgb' / 'clip_a.mp4')
+    _touch(tmp_path / 'rgb' / 'clip_b.webm')
+    index = TASK_UTILS.build(dict(type='Diving48Reader', data_root=str(tmp_path))).read()
+    assert index.dataset == 'diving48'
+    assert index.classes == ['Back 15som NoTwis PIKE', 'Forward 25som 1Twis FREE']
+    v = {r['video']: r for r in index.videos}
+    assert [r['video'] for r in index.videos] == ['clip_a', 'clip_b', 'clip_c']
+    assert v['clip_a']['path'] == str(tmp_path / 'rgb' / 'clip_a.mp4')
+    assert v['clip_b']['path'].endswith('clip_b.webm')
+    assert v['clip_c']['path'] == str(tmp_path / 'rgb' / 'clip_c.mp4')  # missing: unreadable
+    assert v['clip_c']['split'] == 'test' and v['clip_a']['label'] == 0
+    assert v['clip_a']['actions'] == [
+        dict(id='clip_a', label=0, split='train', start=2, end=30, unit='frame')
+    ]
+    # bad input: the file is named
+    _json(tmp_path / 'Diving48_V2_test.json', [dict(vid_name='x', label=7, start_frame=0,
+                                                    end_frame=3)])
+    with pytest.raises(ReaderError, match='Diving48_V2_test.json.*label 7'):
+        TASK_UTILS.build(dict(type='Diving48Reader', data_root=str(tmp_path))).read()
+    (tmp_path / 'Diving48_V2_test.json').write_text('[{"vid_name": ')
+    with pytest.raises(ReaderError, match='Diving48_V2_test.json: not a readable JSON'):
+        TASK_UTILS.build(dict(type='Diving48Reader', data_root=str(tmp_path))).read()
+
+
+def _finegym(tmp_path, with_categories):
+    ann = {
+        'vidA': {
+            'E_000100_000160': {
+                'event': 2,
+                'timestamps': [[100.0, 160.0]],
+                'segments': {
+                    'A_0001_0003': {'stages': 1, 'timestamps': [[1.2, 3.0]]},
+                    'A_0010_0012': {'stages': 1, 'timestamps': [[10.0, 11.5]]},
+                    'A_0020_0021': {'stages': 1, 'timestamps': [[20.0, 21.0]]},
+                }
+            },
+            'E_000200_000205': {  # a vault: not floor
+                'event': 1,
+                'timestamps': [[200.0, 205.0]],
+                'segments': {'A_0000_0003': {'stages': 3, 'timestamps': [[0, 1], [1, 2],
+                                                                         [2, 3]]}}
+            }
+        },
+        'vidB': {
+            'E_000010_000050': {
+                'event': 2,
+                'timestamps': [[10.0, 50.0]],
+                'segments': {'A_0005_0006': {'stages': 1, 'timestamps': [[5.0, 6.0]]}}
+            }
+        }
+    }
+    _json(tmp_path / 'finegym_annotation_info_v1.1.json', ann)
+    (tmp_path / 'gym99_train_element_v1.1.txt').write_text(
+        'vidA_E_000100_000160_A_0001_0003 6\nvidA_E_000100_000160_A_0010_0012 40\n'
+        'vidA_E_000200_000205_A_0000_0003 2\n')
+    (tmp_path / 'gym99_val_element.txt').write_text('vidB_E_000010_000050_A_0005_0006 17\n')
+    if with_categories:
+        lines = ['Clabel:   2; set:  1; Glabel:  20; (VT) round-off, flic-flac on']
+        lines += [f'Clabel: {i:3d}; set: 21; Glabel: {60 + i:3d}; (FX) element {i}'
+                  for i in GYM99_FX_CLASSES]
+        (tmp_path / 'gym99_categories.txt').write_text('\n'.join(lines) + '\n')
+
+
+@pytest.mark.parametrize('with_categories', [True, False])
+def test_finegym_fx(tmp_path, with_categories):
+    _finegym(tmp_path, with_categories)
+    index = TASK_UTILS.build(dict(type='FineGymFXReader', data_root=str(tmp_path))).read()
+    assert index.dataset == 'finegym_fx' and len(index.classes) == 35
+    assert index.classes[0] == ('element 6' if with_categories else 'gym99_6')
+    assert [v['video'] for v in index.videos] == ['vidA_E_000100_000160', 'vidB_E_000010_000050']
+    a, b = index.videos
+    assert a['split'] == 'train' and b['split'] == 'test'
+    assert a['path'] == osp.join(str(tmp_path), 'event_videos', 'vidA_E_000100_000160.mp4')
+    assert sorted((x['id'], x['label'], x['start'], x['end']) for x in a['actions']) == [
+        ('vidA_E_000100_000160_A_0001_0003', 0, 1.2, 3.0),
+        ('vidA_E_000100_000160_A_0010_0012', 34, 10.0, 11.5)
+    ]  # the unlabelled A_0020_0021 and the vault are left out
+    assert b['actions'][0]['label'] == 11 and b['actions'][0]['split'] == 'test'
+    parsed = parse_action_id('a_b_E_000001_000002_A_0003_0004')
+    assert parsed == ('a_b', 'E_000001_000002', 'A_0003_0004')
+
+
+def test_finegym_bad_reference(tmp_path):
+    _finegym(tmp_path, False)
+    with open(tmp_path / 'gym99_val_element.txt', 'a') as f:
+        f.write('vidB_E_000010_000050_A_0099_0100 7\n')
+    with pytest.raises(ReaderError, match='gym99_val_element.txt: action vidB.*A_0099_0100'):
+        TASK_UTILS.build(dict(type='FineGymFXReader', data_root=str(tmp_path))).read()
+
+
+def test_segment_list_csv_and_json(tmp_path):
+    (tmp_path / 'videos').mkdir()
+    _touch(tmp_path / 'videos' / 'p1.mp4')
+    (tmp_path / 'seg.csv').write_text('video,split,start,end,time,label,id\n'
+                                      'p1,train,1.0,2.5,,Lutz,x1\n'
+                                      'p1,train,,,4.0,Axel,\n'
+                                      'p2,test,,,,,\n')
+    index = TASK_UTILS.build(
+        dict(type='SegmentListReader', data_root=str(tmp_path), ann_file='seg.csv',
+             dataset='fs')).read()
+    assert index.classes == ['Axel', 'Lutz'] and index.dataset == 'fs'
+    p1, p2 = index.videos
+    assert p1['actions'] == [
+        dict(id='x1', label=1, split='train', start=1.0, end=2.5, unit='second'),
+        dict(id='p1_1', label=0, split='train', start=3.5, end=4.5, unit='second')
+    ]
+    assert p2['actions'] == [] and p2['split'] == 'test'
+    _json(tmp_path / 'seg.json', dict(
+        classes=['fh', 'bh'], unit='frame', videos=[
+            dict(video='m1', split='test', file='sub/m1.mov',
+                 actions=[dict(time=50, label='bh'), dict(start=3, end=9, label=0, id='s')])
+        ]))
+    index = TASK_UTILS.build(
+        dict(type='SegmentListReader', data_root=str(tmp_path), ann_file='seg.json',
+             point_window=5)).read()
+    (m1, ) = index.videos
+    assert m1['path'] == osp.join(str(tmp_path), 'videos', 'sub/m1.mov')
+    assert [(a['id'], a['label'], a['start'], a['end'], a['unit']) for a in m1['actions']] == [
+        ('m1_0', 1, 45.0, 55.0, 'frame'), ('s', 0, 3.0, 9.0, 'frame')
+    ]
+    (tmp_path / 'bad.csv').write_text('video,split,start,end,label\np1,train,3,1,Axel\n')
+    with pytest.raises(ReaderError, match=r'bad.csv:2: bad segment'):
+        TASK_UTILS.build(dict(type='SegmentListReader', data_root=str(tmp_path),
+                              ann_file='bad.csv')).read()
+    (tmp_path / 'bad.csv').write_text('video,split,start,end,label\np1,train,0,1,Flip\n')
+    with pytest.raises(ReaderError, match=r'bad.csv:2: label'):
+        TASK_UTILS.build(dict(type='SegmentListReader', data_root=str(tmp_path),
+                              ann_file='bad.csv', classes=['Axel'])).read()
+
+
+def test_video_folder(tmp_path):
+    (tmp_path / 'videos' / 'sub').mkdir(parents=True)
+    for name in ('a.mp4', 'b.MKV', 'notes.txt', 'sub/c.mp4'):
+        _touch(tmp_path / 'videos' / name)
+    index = TASK_UTILS.build(dict(type='VideoFolderReader', data_root=str(tmp_path))).read()
+    assert [v['video'] for v in index.videos] == ['a', 'b']
+    assert all(v['label'] == -1 and v['actions'] == [] and v['split'] == 'train'
+               for v in index.videos)
+    (tmp_path / 'labels.txt').write_text('# name label split\na kick\nsub__c punch test\n')
+    index = TASK_UTILS.build(
+        dict(type='VideoFolderReader', data_root=str(tmp_path), label_file='labels.txt',
+             recursive=True)).read()
+    v = {r['video']: r for r in index.videos}
+    assert sorted(v) == ['a', 'b', 'sub__c'] and index.classes == ['kick', 'punch']
+    assert v['sub__c']['split'] == 'test' and v['sub__c']['label'] == 1
+    assert v['a']['actions'] == [dict(id='a', label=0, split='train', unit='video', start=0,
+                                      end=0)]
+    _json(tmp_path / 'labels.json', {'a': {'label': 'kick', 'split': 'val'}, 'zz': 'punch'})
+    with pytest.raises(ReaderError, match=r'labels.json: 1 labelled videos are not in'):
+        TASK_UTILS.build(dict(type='VideoFolderReader', data_root=str(tmp_path),
+                              label_file='labels.json')).read()
+    with pytest.raises(FileNotFoundError, match='nowhere'):
+        TASK_UTILS.build(dict(type='VideoFolderReader', data_root=str(tmp_path),
+                              video_dir='nowhere')).read()
+
+
+def test_actions_on_prepared_frames():
+    # a 30 fps source of 90 frames prepared at 10 fps: prepared frame k shows source 3k
+    src = resampled_indices(90, 30.0, 10.0)
+    np.testing.assert_array_equal(src, np.arange(0, 90, 3))
+    acts = [
+        dict(id='s', label=2, split='train', start=1.0, end=2.0, unit='second'),
+        dict(id='f', label=-1, split='test', start=4, end=8, unit='frame'),
+        dict(id='w', label=0, split='train', unit='video'),
+        dict(id='late', label=0, split='train', start=5.0, end=6.0, unit='second'),
+        dict(id='gap', label=0, split='train', start=4, end=5, unit='frame'),
+    ]
+    kept, dropped = actions_on_prepared_frames(acts, src, 30.0)
+    # seconds [1, 2) -> source [30, 60) -> prepared [10, 20); frames [4, 8) -> sources 6 -> [2, 3)
+    assert kept == [
+        dict(id='s', label=2, split='train', start_frame=10, end_frame=20),
+        dict(id='f', label=-1, split='test', start_frame=2, end_frame=3),
+        dict(id='w', label=0, split='train', start_frame=0, end_frame=30),
+    ]
+    assert [d['id'] for d in dropped] == ['late', 'gap'] and 'no prepared frame' in \
+        dropped[0]['reason']
+    ann = build_action_annotations('x', ['a', 'b', 'c'], {
+        'v': dict(fps=10.0, num_frames=30, split='train')
+    }, {'v': kept})
+    assert [a['id'] for a in ann['actions']] == ['w', 'f', 's']
+    assert all(a['video'] == 'v' for a in ann['actions'])
+
+
+def test_action_json_round_trip(tmp_path):
+    from vpd_mm.datasets import dump_action_annotations
+    ann = build_action_annotations('x', ['a'], {'v': dict(fps=25.0, num_frames=5, split='test')},
+                                   {'v': [dict(id='i', label=0, split='test', start_frame=1,
+                                               end_frame=5)]})
+    dump_action_annotations(ann, str(tmp_path / 'a.json'))
+    back = load_action_annotations(str(tmp_path / 'a.json'))
+    assert back['actions'][0]['end_frame'] == 5 and back['videos']['v']['split'] == 'test'

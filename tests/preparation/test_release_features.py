@@ -1,0 +1,106 @@
+# Copyright (c) vpd_mm contributors. All rights reserved.
+"""Importing the VPD authors' released <video>.emb.pkl features as <video>.npy files."""
+import json
+import os
+import os.path as osp
+import pickle
+
+import numpy as np
+import pytest
+
+from vpd_mm.datasets import load_feature_sequence
+from vpd_mm.preparation.release import ReleaseFormatError, import_release_features, read_emb_pkl
+
+
+class Evil:
+    """Unpickling this would run ``os.getcwd``: the reader must refuse it."""
+
+    def __reduce__(self):
+        return os.getcwd, ()
+
+
+def dump(path, obj):
+    with open(path, 'wb') as f:
+        pickle.dump(obj, f)
+
+
+def test_features_become_npy_files_read_by_the_downstream_loader(tmp_path):
+    emb = tmp_path / 'vipe'
+    emb.mkdir()
+    rng = np.random.default_rng(0)
+    a = {t: rng.standard_normal((2, 8)).astype(np.float32) for t in range(5)}
+    extra = rng.standard_normal((2, 8)).astype(np.float32)
+    meta = {'kp_score': 0.8, 'is_mean': False}
+    # vid_a: frame 1 missing, frame 3 listed twice (averaged, as the authors' loader does)
+    dump(emb / 'vid_a.emb.pkl', [(t, a[t], meta) for t in (0, 2, 3, 4)] + [(3, extra, meta)])
+    dump(emb / 'vid_b.emb.pkl', [(0, a[0], meta), (6, a[1], meta)])
+    raw = pickle.dumps([(0, a[0], meta)] * 50)
+    (emb / 'vid_trunc.emb.pkl').write_bytes(raw[:len(raw) // 2])
+    dump(emb / 'vid_evil.emb.pkl', [(0, Evil(), meta)])
+    dump(emb / 'vid_shape.emb.pkl', [(0, a[0], meta), (1, a[1][0], meta)])
+    dump(emb / 'vid_dim.emb.pkl', [(0, np.zeros((2, 4), np.float32), meta)])
+    (emb / 'notes.txt').write_text('not a feature file')
+
+    out = str(tmp_path / 'features' / 'vipe')
+    report = import_release_features(str(emb), out, num_frames={'vid_a': 7}, progress=False)
+    assert sorted(report.imported) == ['vid_a', 'vid_b']
+    skipped = {s['video']: s['error'] for s in report.skipped}
+    assert sorted(skipped) == ['vid_dim', 'vid_evil', 'vid_shape', 'vid_trunc']
+    assert 'refusing to load posix.getcwd' in skipped['vid_evil']
+    assert 'not a readable pickle' in skipped['vid_trunc']
+    assert 'entry #1' in skipped['vid_shape'] and 'vid_shape.emb.pkl' in skipped['vid_shape']
+    assert 'differ' in skipped['vid_dim']
+
+    fa = load_feature_sequence(out, 'vid_a')
+    assert fa.shape == (7, 2, 8) and fa.dtype == np.float32  # T from the pose annotations
+    np.testing.assert_allclose(fa[0], a[0])
+    np.testing.assert_allclose(fa[3], (a[3] + extra) / 2, rtol=1e-6)
+    assert np.isnan(fa[[1, 5, 6]]).all() and np.isfinite(fa[[0, 2, 3, 4]]).all()
+    fb = load_feature_sequence(out, 'vid_b')
+    assert fb.shape == (7, 2, 8) and np.isnan(fb[1:6]).all()  # max frame_num + 1
+
+    index = json.load(open(osp.join(out, 'features.json')))
+    assert index['dim'] == 8 and index['views'] == ['as_is', 'hflip']
+    assert index['videos'] == {'vid_a': 7, 'vid_b': 7}
+    rep = json.load(open(osp.join(out, 'import_report.json')))
+    assert rep['num_skipped'] == 4 and rep['frames_without_features'] == 3 + 5
+    assert not [f for f in os.listdir(out) if '.tmp.' in f]
+
+
+def test_one_dimensional_features_and_flip_flags(tmp_path):
+    emb = tmp_path / 'emb'
+    emb.mkdir()
+    x, y = np.arange(4, dtype=np.float32), -np.arange(4, dtype=np.float32)
+    dump(emb / 'plain.emb.pkl', [(0, x, {}), (2, y, {})])
+    out = str(tmp_path / 'out')
+    import_release_features(str(emb), out, num_frames={'plain': 3, 'gone': 9}, progress=False)
+    f = load_feature_sequence(out, 'plain')
+    assert f.shape == (3, 1, 4)  # one view: no flip view is invented
+    np.testing.assert_array_equal(f[2, 0], y)
+    assert json.load(open(osp.join(out, 'features.json')))['views'] == ['as_is']
+
+    # entries written one per pose with an is_flip flag -> view 1 is the flipped pose
+    emb2 = tmp_path / 'emb2'
+    emb2.mkdir()
+    dump(emb2 / 'many.emb.pkl', [(0, x, {'is_flip': False}), (0, y, {'is_flip': True}),
+                                 (1, x, {'is_flip': False}), (1, x + 2, {'is_flip': False})])
+    out2 = str(tmp_path / 'out2')
+    import_release_features(str(emb2), out2, progress=False)
+    f = load_feature_sequence(out2, 'many')
+    assert f.shape == (2, 2, 4)
+    np.testing.assert_array_equal(f[0, 1], y)
+    np.testing.assert_array_equal(f[1, 0], x + 1)
+    assert np.isnan(f[1, 1]).all()
+
+
+def test_read_emb_pkl_rejects_bad_entries(tmp_path):
+    p = str(tmp_path / 'v.emb.pkl')
+    dump(p, {'not': 'a list'})
+    with pytest.raises(ReleaseFormatError, match='expected a list'):
+        read_emb_pkl(p)
+    dump(p, [(-1, np.zeros(3), {})])
+    with pytest.raises(ReleaseFormatError, match='non-negative'):
+        read_emb_pkl(p)
+    dump(p, [(0, np.zeros((2, 2, 2)), {})])
+    with pytest.raises(ReleaseFormatError, match=r'\(d,\) or \(V, d\)'):
+        read_emb_pkl(p)

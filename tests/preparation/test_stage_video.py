@@ -1,0 +1,193 @@
+"""Video decoding stage: probing, chunked deterministic decoding, resampling, bad files."""
+import struct
+
+import cv2
+import numpy as np
+import pytest
+
+import vpd_mm  # noqa: F401
+from vpd_mm.preparation.stages import (VideoReadError, iter_video_chunks, probe_video,
+                                       resampled_indices)
+
+H, W, N, FPS = 48, 64, 30, 25.0
+
+
+def _frame(t: int) -> np.ndarray:
+    """[H, W, 3] BGR frame t: grey background, a red 'athlete' moving right, a green box."""
+    img = np.full((H, W, 3), 40 + 4 * t, np.uint8)
+    cv2.rectangle(img, (4 + t, 8), (16 + t, 40), (0, 0, 255), -1)  # red in BGR
+    cv2.rectangle(img, (50, 30 - t // 3), (58, 40), (0, 255, 0), -1)
+    return img
+
+
+def _write(path, fourcc: str) -> str:
+    writer = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*fourcc), FPS, (W, H))
+    assert writer.isOpened()
+    for t in range(N):
+        writer.write(_frame(t))
+    writer.release()
+    return str(path)
+
+
+def _atoms(buf, start, end):
+    i = start
+    while i < end:
+        size, kind = struct.unpack('>I4s', buf[i:i + 8])
+        yield kind.decode('latin-1'), i, size
+        i += size
+
+
+def _faststart(data: bytes) -> bytes:
+    """Move the mp4 'moov' atom before 'mdat' (as streaming files have it), fixing offsets."""
+    top = list(_atoms(data, 0, len(data)))
+    start, size = [(i, s) for k, i, s in top if k == 'moov'][0]
+    moov = bytearray(data[start:start + size])
+
+    def fix(b, s, e):
+        for kind, i, sz in _atoms(b, s, e):
+            if kind in ('trak', 'mdia', 'minf', 'stbl'):
+                fix(b, i + 8, i + sz)
+            elif kind == 'stco':
+                for k in range(struct.unpack('>I', b[i + 12:i + 16])[0]):
+                    o = i + 16 + 4 * k
+                    b[o:o + 4] = struct.pack('>I', struct.unpack('>I', b[o:o + 4])[0] + size)
+
+    fix(moov, 8, size)
+    out = bytearray()
+    for kind, i, s in top:
+        if kind != 'moov':
+            out += data[i:i + s]
+        if kind == 'ftyp':
+            out += moov
+    return bytes(out)
+
+
+@pytest.fixture(scope='module')
+def videos(tmp_path_factory):
+    root = tmp_path_factory.mktemp('videos')
+    out = dict(avi=_write(root / 'a.avi', 'MJPG'), mp4=_write(root / 'a.mp4', 'mp4v'))
+    (root / 'empty.mp4').write_bytes(b'')
+    out['empty'] = str(root / 'empty.mp4')
+    (root / 'garbage.mp4').write_bytes(np.random.default_rng(0).bytes(5000))
+    out['garbage'] = str(root / 'garbage.mp4')
+    out['missing'] = str(root / 'missing.mp4')
+    data = open(out['avi'], 'rb').read()
+    (root / 'trunc.avi').write_bytes(data[:len(data) // 2])
+    out['trunc_avi'] = str(root / 'trunc.avi')
+    fast = _faststart(open(out['mp4'], 'rb').read())
+    (root / 'fast.mp4').write_bytes(fast)
+    out['fast_mp4'] = str(root / 'fast.mp4')
+    (root / 'trunc.mp4').write_bytes(fast[:int(len(fast) * 0.6)])
+    out['trunc_mp4'] = str(root / 'trunc.mp4')
+    return out
+
+
+def _decode(path, **kwargs):
+    chunks = list(iter_video_chunks(path, **kwargs))
+    idx = np.concatenate([c[0] for c in chunks])
+    frames = np.concatenate([c[1] for c in chunks])
+    return idx, frames, [len(c[0]) for c in chunks]
+
+
+def test_resampled_indices_known_answers():
+    np.testing.assert_array_equal(resampled_indices(5, 25, None), np.arange(5))
+    np.testing.assert_array_equal(resampled_indices(10, 30, 15), [0, 2, 4, 6, 8])
+    # 25 -> 10 fps: k * 2.5 rounded half up: 0, 3 (2.5), 5, 8 (7.5); 10 is past the end
+    np.testing.assert_array_equal(resampled_indices(10, 25, 10), [0, 3, 5, 8])
+    # 30 -> 20 fps: 0, 1.5 -> 2, 3, 4.5 -> 5
+    np.testing.assert_array_equal(resampled_indices(6, 30, 20), [0, 2, 3, 5])
+    # upsampling repeats frames
+    np.testing.assert_array_equal(resampled_indices(3, 10, 20), [0, 1, 1, 2, 2])
+    idx = resampled_indices(3000, 29.97, 25)
+    assert idx.dtype == np.int64 and np.all(np.diff(idx) >= 1) and idx[-1] < 3000
+    assert abs(len(idx) - 3000 * 25 / 29.97) <= 1
+    assert len(resampled_indices(0, 25, 10)) == 0
+    with pytest.raises(ValueError):
+        resampled_indices(10, 25, 0)
+    with pytest.raises(ValueError):
+        resampled_indices(10, 0, 10)
+
+
+@pytest.mark.parametrize('backend', ['decord', 'opencv'])
+def test_probe(videos, backend):
+    for key in ('avi', 'mp4'):
+        info = probe_video(videos[key], backend=backend)
+        assert (info.num_frames, info.fps, info.height, info.width) == (N, FPS, H, W)
+
+
+@pytest.mark.parametrize('backend', ['decord', 'opencv'])
+def test_decode_all_frames_rgb_deterministic(videos, backend):
+    idx, frames, sizes = _decode(videos['mp4'], chunk_size=8, backend=backend)
+    np.testing.assert_array_equal(idx, np.arange(N))
+    assert sizes == [8, 8, 8, 6]
+    assert frames.shape == (N, H, W, 3) and frames.dtype == np.uint8
+    # RGB order: the red rectangle (x 4+t..16+t, y 8..40) has a high R and low B channel
+    patch = frames[10, 20:30, 16:24].astype(int)  # inside the rectangle at t = 10
+    assert patch[..., 0].mean() > 180 and patch[..., 2].mean() < 80
+    # identical on a second pass
+    idx2, frames2, _ = _decode(videos['mp4'], chunk_size=5, backend=backend)
+    np.testing.assert_array_equal(idx2, idx)
+    np.testing.assert_array_equal(frames2, frames)
+
+
+def test_backends_agree(videos):
+    _, a, _ = _decode(videos['avi'], backend='decord')
+    _, b, _ = _decode(videos['avi'], backend='opencv')
+    assert np.abs(a.astype(int) - b.astype(int)).mean() < 1.0
+
+
+@pytest.mark.parametrize('backend', ['decord', 'opencv'])
+def test_resampling(videos, backend):
+    _, full, _ = _decode(videos['mp4'], backend=backend)
+    idx, frames, sizes = _decode(videos['mp4'], fps=10, chunk_size=4, backend=backend)
+    np.testing.assert_array_equal(idx, resampled_indices(N, FPS, 10))
+    np.testing.assert_array_equal(idx[:4], [0, 3, 5, 8])
+    assert sizes == [4, 4, 4]
+    np.testing.assert_array_equal(frames, full[idx])
+
+
+@pytest.mark.parametrize('backend', ['decord', 'opencv'])
+@pytest.mark.parametrize('key,problem', [('missing', 'does not exist'), ('empty', 'empty'),
+                                         ('garbage', '')])
+def test_bad_files(videos, backend, key, problem):
+    with pytest.raises(VideoReadError, match=problem) as err:
+        probe_video(videos[key], backend=backend)
+    assert videos[key] in str(err.value)
+    with pytest.raises(VideoReadError):
+        next(iter_video_chunks(videos[key], backend=backend))
+
+
+@pytest.mark.parametrize('backend', ['decord', 'opencv'])
+def test_truncated_avi(videos, backend):
+    path = videos['trunc_avi']
+    assert probe_video(path, backend=backend).num_frames == N  # what the header declares
+    with pytest.raises(VideoReadError, match='truncated') as err:
+        _decode(path, backend=backend)
+    assert path in str(err.value) and 'frame' in str(err.value)
+    idx, frames, _ = _decode(path, backend=backend, allow_truncated=True, chunk_size=4)
+    assert 0 < len(idx) < N
+    np.testing.assert_array_equal(idx, np.arange(len(idx)))
+    _, full, _ = _decode(videos['avi'], backend=backend)
+    np.testing.assert_array_equal(frames[:len(idx) - 1], full[:len(idx) - 1])
+
+
+def test_truncated_streaming_mp4(videos):
+    _, full, _ = _decode(videos['fast_mp4'], backend='opencv')
+    _, ref, _ = _decode(videos['mp4'], backend='opencv')
+    np.testing.assert_array_equal(full, ref)  # the rewritten file is a valid video
+    path = videos['trunc_mp4']
+    with pytest.raises(VideoReadError) as err:  # decord cannot even open it
+        probe_video(path, backend='decord')
+    assert path in str(err.value) and "backend='opencv'" in str(err.value)
+    with pytest.raises(VideoReadError, match='truncated'):
+        _decode(path, backend='opencv')
+    idx, frames, _ = _decode(path, backend='opencv', allow_truncated=True)
+    assert 5 < len(idx) < N
+    np.testing.assert_array_equal(frames[:5], ref[:5])
+
+
+def test_bad_arguments(videos):
+    with pytest.raises(ValueError, match='backend'):
+        probe_video(videos['mp4'], backend='pyav')
+    with pytest.raises(ValueError, match='chunk_size'):
+        next(iter_video_chunks(videos['mp4'], chunk_size=0))

@@ -1,0 +1,104 @@
+# Copyright (c) vpd_mm contributors. All rights reserved.
+"""Import what the VPD authors released (poses, features, VIPE* model) into vpd_mm's layout.
+
+    python tools/data/import_vpd_release.py OUT_ROOT [--dataset NAME] [--poses POSE_DIR]
+        [--split NAME=IDS.txt ...] [--num-frames COUNTS.json] [--video-dir VIDEOS]
+        [--iou-thr 0.5] [--no-masks] [--features NAME=EMB_DIR ...] [--vipe-model MODEL_DIR]
+        [--no-progress]
+
+Writes (OUT_ROOT = data/<dataset>, NAME defaults to its basename):
+  annotations/<dataset>_pose.pkl (+ _pose_report.json)     from --poses
+  features/<NAME>/<video>.npy + features.json + import_report.json   from each --features
+  checkpoints/vipe_vpd_release.pth + vipe_vpd_release_model.py       from --vipe-model
+Unreadable or malformed files are reported (JSON report + summary) and skipped; the run goes on.
+Exit status 1 when nothing at all could be imported from a source. See docs/vpd_release.md.
+"""
+import argparse
+import os.path as osp
+import sys
+from typing import Dict, List
+
+import mmengine
+
+import vpd_mm  # noqa: F401  (the stack's workarounds; registers vpd_mm's modules)
+from vpd_mm.preparation.release import (CheckpointLayoutError, convert_vipe_checkpoint,
+                                        import_release_features, import_release_poses,
+                                        read_frame_counts, read_id_list)
+
+
+def _pairs(values: List[str], what: str) -> Dict[str, str]:
+    out = {}
+    for v in values or []:
+        if '=' not in v:
+            sys.exit(f'error: {what} must be NAME=PATH, got {v!r}')
+        k, p = v.split('=', 1)
+        out[k] = p
+    return out
+
+
+def parse_args() -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description='Import the VPD authors\' released files')
+    parser.add_argument('out_root', help='dataset folder, e.g. data/diving48')
+    parser.add_argument('--dataset', default=None, help='name (default: basename of out_root)')
+    parser.add_argument('--poses', default=None, help='release pose folder (one dir per video)')
+    parser.add_argument('--split', action='append', default=[], metavar='NAME=IDS',
+                        help='named video list (one id per line) stored in the pkl\'s split')
+    parser.add_argument('--num-frames', default=None,
+                        help='JSON {video: num_frames} or an action annotation file')
+    parser.add_argument('--video-dir', default=None,
+                        help='folder of <video>.mp4 to probe frame counts and sizes')
+    parser.add_argument('--iou-thr', type=float, default=0.5,
+                        help='min IoU of the athlete box and the chosen detection')
+    parser.add_argument('--no-masks', action='store_true', help='do not validate mask.json.gz')
+    parser.add_argument('--features', action='append', default=[], metavar='NAME=DIR',
+                        help='folder of <video>.emb.pkl -> OUT_ROOT/features/NAME')
+    parser.add_argument('--vipe-model', default=None,
+                        help='their VIPE* model folder or .encoder.pt')
+    parser.add_argument('--no-progress', action='store_true', help='no progress bars')
+    return parser.parse_args()
+
+
+def main() -> None:
+    args = parse_args()
+    name = args.dataset or osp.basename(osp.normpath(args.out_root))
+    features = _pairs(args.features, '--features')
+    splits = {k: read_id_list(p) for k, p in _pairs(args.split, '--split').items()}
+    if not (args.poses or features or args.vipe_model):
+        sys.exit('error: nothing to import: give --poses, --features and/or --vipe-model')
+    failed = False
+    lengths = None
+    ann_file = osp.join(args.out_root, 'annotations', f'{name}_pose.pkl')
+    if args.poses:
+        counts = read_frame_counts(args.num_frames) if args.num_frames else None
+        report = import_release_poses(
+            args.poses, ann_file, iou_thr=args.iou_thr, frame_counts=counts,
+            video_dir=args.video_dir, splits=splits, masks=not args.no_masks,
+            progress=not args.no_progress)
+        print(report.summary())
+        print(f'report: {report.extra["report_file"]}')
+        failed |= not report.imported
+    if osp.isfile(ann_file):  # align features with the poses' frame counts
+        data = mmengine.load(ann_file)
+        anns = data['annotations'] if isinstance(data, dict) else data
+        lengths = {a['frame_dir']: int(a['total_frames']) for a in anns}
+    for feat_name, emb_dir in features.items():
+        report = import_release_features(
+            emb_dir, osp.join(args.out_root, 'features', feat_name), num_frames=lengths,
+            progress=not args.no_progress)
+        print(report.summary())
+        print(f'report: {report.extra["report_file"]}')
+        failed |= not report.imported
+    if args.vipe_model:
+        out = osp.join(args.out_root, 'checkpoints', 'vipe_vpd_release.pth')
+        cfg_out = osp.join(args.out_root, 'checkpoints', 'vipe_vpd_release_model.py')
+        try:
+            cfg = convert_vipe_checkpoint(args.vipe_model, out, config_out=cfg_out)
+            print(f'VIPE*: wrote {out} (D={cfg["embed_dim"]}) and its config {cfg_out}')
+        except (CheckpointLayoutError, FileNotFoundError) as e:
+            print(f'VIPE*: not converted: {e}', file=sys.stderr)
+            failed = True
+    sys.exit(1 if failed else 0)
+
+
+if __name__ == '__main__':
+    main()

@@ -1,0 +1,14 @@
+# Copyright (c) vpd_mm contributors. All rights reserved.
+"""Merge the finished videos of a (sharded) preparation run into the dataset files.
+
+    python tools/data/merge.py configs/preparation/diving48.py [--allow-missing]
+        [--out-dir DIR] [--work-dir DIR] [--cfg-options key=value ...]
+
+Same as ``tools/data/prepare.py CONFIG --merge-only``.
+"""
+import sys
+
+from prepare import main
+
+if __name__ == '__main__':
+    sys.exit(main(sys.argv[1:] + ['--merge-only']))

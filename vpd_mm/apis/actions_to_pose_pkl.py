@@ -1,0 +1,131 @@
+# Copyright (c) vpd_mm contributors. All rights reserved.
+"""Cut a per-video teacher pose pkl into an action-level mmaction2 ``PoseDataset`` pkl.
+
+The teacher pkl (``docs/data_layout.md``) holds one entry per video, NaN keypoints where the
+athlete has no detection. mmaction2's skeleton models (ST-GCN baseline,
+``configs/skeleton/``) want one entry per action, a label, and finite numbers. For every
+labelled action of the actions JSON this writes::
+
+    dict(frame_dir=<action id>, label=<label>, total_frames=end - start,
+         keypoint=[M, end - start, 17, 2], keypoint_score=[M, end - start, 17],
+         img_shape=..., original_shape=..., video=<video>, start_frame=..., end_frame=...)
+
+with ``split=dict(train=[ids], val=[ids], test=[ids])`` from the actions' splits. Missing
+joints (a NaN coordinate or score) get the **image centre** as coordinates (0 after
+mmaction2's ``PreNormalize2D``, i.e. neutral rather than a corner) and score 0, so the
+model still knows they are missing. Actions with label -1 (unlabelled) are skipped.
+"""
+import os
+import os.path as osp
+from typing import Dict, List, Optional, Sequence
+
+import mmengine
+import numpy as np
+
+from vpd_mm.datasets.features import SPLITS, load_action_annotations
+
+
+def _load_pose_pkl(path: str) -> Dict[str, dict]:
+    if not osp.isfile(path):
+        raise FileNotFoundError(f'pose pkl {path} does not exist')
+    data = mmengine.load(path)
+    annos = data['annotations'] if isinstance(data, dict) else data
+    if not isinstance(annos, list):
+        raise ValueError(f'{path}: expected a list of annotations or a dict with "annotations"')
+    by_video = {}
+    for i, a in enumerate(annos):
+        for key in ('frame_dir', 'keypoint', 'keypoint_score'):
+            if key not in a:
+                raise ValueError(f'{path}: annotation #{i} ({a.get("frame_dir", "?")}) has no '
+                                 f'"{key}"')
+        by_video[a['frame_dir']] = a
+    return by_video
+
+
+def fill_missing_joints(keypoint: np.ndarray, score: np.ndarray,
+                        img_shape: Sequence[int]) -> tuple:
+    """NaN joints -> image centre with score 0.
+
+    Args:
+        keypoint (np.ndarray): [M, T, 17, 2] pixels (NaN where missing).
+        score (np.ndarray): [M, T, 17] (NaN allowed).
+        img_shape (Sequence[int]): ``(H, W)``.
+
+    Returns:
+        tuple: float32 keypoint [M, T, 17, 2] and score [M, T, 17], all finite.
+    """
+    keypoint = np.array(keypoint, dtype=np.float32)
+    score = np.array(score, dtype=np.float32)
+    missing = ~np.isfinite(keypoint).all(-1) | ~np.isfinite(score)
+    h, w = img_shape[:2]
+    keypoint[missing] = np.array([w / 2, h / 2], dtype=np.float32)
+    score[missing] = 0.
+    return keypoint, score
+
+
+def actions_to_pose_pkl(pose_pkl: str,
+                        actions_json: str,
+                        out_pkl: str,
+                        splits: Optional[List[str]] = None) -> dict:
+    """Write the action-level PoseDataset pkl (format in the module docstring).
+
+    Args:
+        pose_pkl (str): Per-video teacher pose pkl.
+        actions_json (str): Action annotations (``load_action_annotations``).
+        out_pkl (str): Output ``.pkl`` (written atomically).
+        splits (list[str], optional): Only actions of these splits. Defaults to all.
+
+    Returns:
+        dict: ``num_actions`` per split and ``skipped_unlabeled``.
+
+    Raises:
+        KeyError: an action's video is not in the pose pkl (action and video named).
+        ValueError: an action ends after the video's last pose frame.
+    """
+    ann = load_action_annotations(actions_json)
+    poses = _load_pose_pkl(pose_pkl)
+    split_ids: Dict[str, List[str]] = {s: [] for s in SPLITS}
+    annotations, skipped = [], 0
+    for act in ann['actions']:
+        if splits is not None and act['split'] not in splits:
+            continue
+        if int(act['label']) < 0:
+            skipped += 1
+            continue
+        video = act['video']
+        if video not in poses:
+            raise KeyError(f'{actions_json}: action {act["id"]!r} is in video {video!r}, which '
+                           f'{pose_pkl} does not have')
+        pose = poses[video]
+        kp, sc = np.asarray(pose['keypoint']), np.asarray(pose['keypoint_score'])
+        if kp.ndim != 4 or sc.shape != kp.shape[:3]:
+            raise ValueError(f'{pose_pkl}: video {video!r}: keypoint must be [M, T, 17, 2] and '
+                             f'keypoint_score [M, T, 17], got {kp.shape} and {sc.shape}')
+        start, end = int(act['start_frame']), int(act['end_frame'])
+        if end > kp.shape[1]:
+            raise ValueError(f'action {act["id"]!r} ends at frame {end} but video {video!r} '
+                             f'has {kp.shape[1]} pose frames in {pose_pkl}')
+        img_shape = tuple(pose.get('img_shape', (1080, 1920)))
+        kp, sc = fill_missing_joints(kp[:, start:end], sc[:, start:end], img_shape)
+        annotations.append(
+            dict(
+                frame_dir=act['id'],
+                label=int(act['label']),
+                total_frames=end - start,
+                img_shape=img_shape,
+                original_shape=tuple(pose.get('original_shape', img_shape)),
+                keypoint=kp,
+                keypoint_score=sc,
+                video=video,
+                start_frame=start,
+                end_frame=end))
+        split_ids[act['split']].append(act['id'])
+    if not annotations:
+        raise ValueError(f'{actions_json}: no labelled action to write')
+    out_dir = osp.dirname(osp.abspath(out_pkl))
+    os.makedirs(out_dir, exist_ok=True)
+    tmp = f'{out_pkl}.tmp.{os.getpid()}'
+    mmengine.dump(dict(split=split_ids, annotations=annotations), tmp, file_format='pkl')
+    os.replace(tmp, out_pkl)
+    return dict(num_actions={s: len(v) for s, v in split_ids.items()},
+                skipped_unlabeled=skipped)

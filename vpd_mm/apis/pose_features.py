@@ -1,0 +1,154 @@
+# Copyright (c) vpd_mm contributors. All rights reserved.
+"""The 2D-joint teacher as features: normalised COCO-17 poses of a PoseDataset pkl, per video."""
+import os
+import os.path as osp
+from typing import Dict, List, Optional
+
+import mmengine
+import numpy as np
+from tqdm import tqdm
+
+from vpd_mm.codecs import NUM_KEYPOINTS, PoseNormalizer
+from vpd_mm.datasets.features import dump_action_annotations
+from vpd_mm.utils.io import dump_json_atomic, save_npy_atomic
+
+INDEX_FILE = 'features.json'
+
+
+def pose_feature_views(keypoint: np.ndarray, normalizer: Optional[PoseNormalizer] = None
+                       ) -> np.ndarray:
+    """Normalised 2D joints of both flip views.
+
+    Args:
+        keypoint (np.ndarray): [T, 17, 2] image coordinates (NaN where there is no pose).
+        normalizer (PoseNormalizer, optional): Defaults to ``PoseNormalizer()``.
+
+    Returns:
+        np.ndarray: float32 [T, 2, 26]: view 0 the pose as is, view 1 horizontally flipped;
+        all-NaN rows for frames with a non-finite keypoint.
+    """
+    kp = np.asarray(keypoint, dtype=np.float64)
+    if kp.ndim != 3 or kp.shape[1:] != (NUM_KEYPOINTS, 2):
+        raise ValueError(f'keypoints must be [T, {NUM_KEYPOINTS}, 2], got {list(kp.shape)}')
+    valid = np.isfinite(kp).all(axis=(1, 2))  # [T]
+    normalizer = normalizer or PoseNormalizer()
+    out = np.full((len(kp), 2, normalizer.dim), np.nan, dtype=np.float32)
+    if valid.any():
+        out[valid] = normalizer.encode_views(kp[valid])  # [T', 2, 26]
+    return out
+
+
+def _annotations(ann_file: str) -> dict:
+    data = mmengine.load(ann_file)
+    if isinstance(data, dict):
+        if 'annotations' not in data:
+            raise ValueError(f"{ann_file}: expected a list of annotations or a dict with "
+                             f"'annotations', got keys {sorted(data)}")
+        return data
+    return dict(annotations=list(data))
+
+
+def _track(ann: dict, key: str, ann_file: str) -> np.ndarray:
+    """The athlete's [T, 17, 2] keypoints under ``key`` ([M, T, 17, 2]: person 0)."""
+    name = ann.get('frame_dir', '?')
+    if key not in ann:
+        raise KeyError(f"{ann_file}: video '{name}' has no {key!r} (keys: {sorted(ann)})")
+    kp = np.asarray(ann[key])
+    if kp.ndim == 4 and len(kp):
+        kp = kp[0]
+    if kp.ndim != 3 or kp.shape[1:] != (NUM_KEYPOINTS, 2):
+        raise ValueError(f"{ann_file}: video '{name}': {key} must be [M, T, {NUM_KEYPOINTS}, 2] "
+                         f'or [T, {NUM_KEYPOINTS}, 2], got {list(kp.shape)}')
+    return kp
+
+
+def write_pose_features(ann_file: str,
+                        out_dir: str,
+                        keypoint_key: str = 'keypoint',
+                        overwrite: bool = False,
+                        progress: bool = True) -> Dict:
+    """Write ``<out_dir>/<frame_dir>.npy`` [T, 2, 26] for every video of a pose pkl.
+
+    The features are :func:`pose_feature_views` of the annotation's ``keypoint_key``
+    (``'keypoint'``: the teacher; ``'gt_keypoint'``: ground-truth joints, an upper reference),
+    in the feature format of ``docs/data_layout.md``, plus ``<out_dir>/features.json`` (``dim``,
+    ``views``, ``keypoint_key``, ``videos``: lengths). Files are written atomically; existing
+    ones are kept unless ``overwrite``.
+
+    Returns:
+        dict: ``out_dir``, ``dim``, ``num_videos``, ``num_written``, ``num_skipped``,
+        ``num_frames_without_pose`` (of the written videos).
+    """
+    anns = _annotations(ann_file)['annotations']
+    os.makedirs(out_dir, exist_ok=True)
+    normalizer = PoseNormalizer()
+    lengths, written, skipped, no_pose = {}, 0, 0, 0
+    for ann in tqdm(anns, desc='pose features', unit='video', disable=not progress):
+        if 'frame_dir' not in ann:
+            raise ValueError(f'{ann_file}: an annotation has no frame_dir')
+        name = str(ann['frame_dir'])
+        kp = _track(ann, keypoint_key, ann_file)
+        path = osp.join(out_dir, f'{name}.npy')
+        if osp.exists(path) and not overwrite:
+            skipped += 1
+        else:
+            feats = pose_feature_views(kp, normalizer)
+            os.makedirs(osp.dirname(path), exist_ok=True)
+            save_npy_atomic(path, feats)
+            written += 1
+            no_pose += int(np.isnan(feats[:, 0, 0]).sum())
+        lengths[name] = int(len(kp))
+    dump_json_atomic(
+        dict(
+            dim=normalizer.dim,
+            views=2,
+            keypoint_key=keypoint_key,
+            layout='[T, 2, 26] float32 normalised COCO-17 joints (nose + 5..16): view 0 as is, '
+            'view 1 horizontally flipped; NaN rows without a pose',
+            videos=lengths),
+        osp.join(out_dir, INDEX_FILE),
+        indent=1)
+    return dict(
+        out_dir=out_dir,
+        dim=normalizer.dim,
+        num_videos=len(lengths),
+        num_written=written,
+        num_skipped=skipped,
+        num_frames_without_pose=no_pose)
+
+
+def write_video_actions(ann_file: str,
+                        out_file: str,
+                        dataset: str = 'toy',
+                        classes: Optional[List[str]] = None,
+                        fps: float = 25.0) -> dict:
+    """An action annotation file with one action per video (trimmed clips) from a pose pkl.
+
+    Each video becomes the action ``<frame_dir>`` spanning all its frames, with the pkl's
+    ``label`` and split ``test`` if the video is in the pkl's ``split['test']`` list, else
+    ``train``. Useful for the toy corpus (``vpd_mm.datasets.synthetic.make_toy_corpus``).
+
+    Returns:
+        dict: The written annotations.
+    """
+    data = _annotations(ann_file)
+    test = set((data.get('split') or {}).get('test', []))
+    anns = data['annotations']
+    num_classes = max([int(a.get('label', -1)) for a in anns] + [-1]) + 1
+    videos, actions = {}, []
+    for ann in anns:
+        name = str(ann['frame_dir'])
+        split = 'test' if name in test else 'train'
+        num = int(ann['total_frames'])
+        videos[name] = dict(fps=float(fps), num_frames=num, split=split)
+        actions.append(
+            dict(id=name, video=name, start_frame=0, end_frame=num,
+                 label=int(ann.get('label', -1)), split=split))
+    out = dict(
+        dataset=dataset,
+        classes=list(classes) if classes else [f'class {i}' for i in range(num_classes)],
+        videos=videos,
+        actions=actions)
+    os.makedirs(osp.dirname(osp.abspath(out_file)), exist_ok=True)
+    dump_action_annotations(out, out_file)
+    return out

@@ -1,0 +1,190 @@
+# Copyright (c) vpd_mm contributors. All rights reserved.
+"""Action retrieval by DTW alignment cost (SPEC section 4), blockwise over queries.
+
+Every query action ranks all other actions of the corpus by their normalised DTW cost
+(Euclidean frame cost, / (N + M)); precision@k counts the candidates of the query's label
+among the k best, the query itself excluded. Queries are processed in blocks of ``block_size``:
+one block costs ``block_size x C`` floats, and only the best ``max(ks)`` candidates of each
+query are kept, so memory never grows with (corpus x frames) ** 2.
+"""
+from typing import Dict, List, Optional, Sequence, Tuple, Union
+
+import numpy as np
+
+from vpd_mm.datasets.features import load_action_annotations, load_feature_sequence
+from vpd_mm.evaluation.functional.dtw import dtw_cost_matrix_packed, pack_sequences
+
+ViewSpec = Union[int, str]
+
+
+def clean_sequence(seq: np.ndarray, name: str) -> np.ndarray:
+    """Drop all-NaN frames of a [T, ...] sequence.
+
+    Raises:
+        ValueError: a frame with only some NaN values, or no frame left (names ``name``).
+    """
+    flat = seq.reshape(len(seq), -1)
+    nan = np.isnan(flat)
+    all_nan = nan.all(axis=1)
+    partial = nan.any(axis=1) & ~all_nan
+    if partial.any():
+        raise ValueError(f'{name}: frame(s) {np.flatnonzero(partial)[:10].tolist()} have some '
+                         'NaN features but not all (expected whole NaN rows for missing frames)')
+    if np.isinf(flat).any():
+        raise ValueError(f'{name}: infinite feature values')
+    seq = seq[~all_nan]
+    if len(seq) == 0:
+        raise ValueError(f'{name}: no frame with features (empty or all-NaN sequence)')
+    return seq
+
+
+def load_action_sequences(ann_file: str,
+                          feature_dirs: Union[str, Sequence[str]],
+                          splits: Optional[Sequence[str]] = None,
+                          labeled_only: bool = True) -> Tuple[List[dict], List[np.ndarray]]:
+    """Load the [T, V, d] feature sequence of every action.
+
+    Args:
+        ann_file (str): Action annotation file (``load_action_annotations`` format).
+        feature_dirs (str | Sequence[str]): One or more feature folders; several are
+            concatenated along the feature dimension (e.g. 2D-VPD + VI-VPD = ConcatVPD).
+        splits (Sequence[str], optional): Keep actions of these splits. Defaults to all.
+        labeled_only (bool): Skip actions with label -1. Defaults to True.
+
+    Returns:
+        tuple: the action dicts and their float32 [T, V, sum d] sequences (all-NaN frames
+        dropped; errors name the action and video).
+    """
+    if isinstance(feature_dirs, str):
+        feature_dirs = [feature_dirs]
+    ann = load_action_annotations(ann_file)
+    actions = [
+        a for a in ann['actions'] if (splits is None or a['split'] in splits) and (
+            not labeled_only or int(a['label']) >= 0)
+    ]
+    cache: Dict[Tuple[str, str], np.ndarray] = {}
+    seqs = []
+    for act in actions:
+        parts = []
+        for fdir in feature_dirs:
+            key = (fdir, act['video'])
+            if key not in cache:
+                cache[key] = load_feature_sequence(fdir, act['video'], mmap=True)
+            feats = cache[key]
+            start, end = int(act['start_frame']), int(act['end_frame'])
+            if end > len(feats):
+                raise ValueError(f'action {act["id"]!r}: frames [{start}, {end}) beyond the '
+                                 f'{len(feats)} frames of {fdir}/{act["video"]}.npy')
+            parts.append(np.asarray(feats[start:end], dtype=np.float32))
+        views = {p.shape[1] for p in parts}
+        if len(views) != 1:
+            raise ValueError(f'video {act["video"]!r}: feature folders disagree on the number '
+                             f'of views {sorted(views)}')
+        seq = np.concatenate(parts, axis=2)
+        seqs.append(
+            clean_sequence(seq, f'action {act["id"]!r} (video {act["video"]!r})'))
+    return actions, seqs
+
+
+def select_view(seq: np.ndarray, view: ViewSpec) -> np.ndarray:
+    """[T, V, d] -> [T, d]: one view (int) or the mean of the views ('mean')."""
+    if view == 'mean':
+        return seq.mean(axis=1)
+    if isinstance(view, str):
+        view = int(view)
+    if not -seq.shape[1] <= view < seq.shape[1]:
+        raise ValueError(f'view {view} out of range for {seq.shape[1]} views')
+    return seq[:, view]
+
+
+def topk_candidates(cost: np.ndarray, k: int) -> np.ndarray:
+    """Indices of the k smallest costs of a row, sorted by (cost, index) (stable ties)."""
+    k = min(k, len(cost))
+    thr = np.partition(cost, k - 1)[k - 1]
+    below = np.flatnonzero(cost < thr)
+    at = np.flatnonzero(cost == thr)[:k - len(below)]
+    sel = np.concatenate([below, at])
+    return sel[np.lexsort((sel, cost[sel]))]
+
+
+def dtw_retrieval(seqs: Sequence[np.ndarray],
+                  labels: Sequence,
+                  query_index: Optional[Sequence[int]] = None,
+                  ks: Sequence[int] = (1, 10, 50),
+                  view: ViewSpec = 0,
+                  block_size: int = 128,
+                  num_threads: Optional[int] = None,
+                  ids: Optional[Sequence[str]] = None,
+                  progress: bool = False) -> Dict[str, object]:
+    """Precision@k of DTW retrieval; each query searches the whole corpus but itself.
+
+    Args:
+        seqs (Sequence[np.ndarray]): C corpus sequences [T, V, d] (or [T, d] = one view).
+        labels (Sequence): [C] labels.
+        query_index (Sequence[int], optional): Corpus indices of the queries (e.g. the test
+            split). Defaults to every sequence.
+        ks (Sequence[int]): The k's. Defaults to (1, 10, 50).
+        view (int | str): A view index, 'mean' (mean of the views' features) or 'min' (the
+            query's view 0 against every view of a candidate, the lowest cost). Defaults to 0.
+        block_size (int): Queries per block. Defaults to 128.
+        num_threads (int, optional): numba threads. Defaults to all.
+        ids (Sequence[str], optional): Names for error messages.
+        progress (bool): Print a line per block. Defaults to False.
+
+    Returns:
+        dict: ``'precision@k'`` -> mean over queries, plus ``'num_queries'``, ``'num_corpus'``
+        and ``'topk'`` ([Q, K] corpus indices of each query's best candidates, K =
+        min(max(ks), C - 1)). When fewer than k candidates exist the precision is over those
+        (as :func:`~vpd_mm.evaluation.functional.retrieval_precision_at_k`).
+    """
+    ks = tuple(int(k) for k in ks)
+    if not ks or min(ks) < 1:
+        raise ValueError(f'ks must be positive integers, got {ks}')
+    num = len(seqs)
+    if num < 2:
+        raise ValueError(f'retrieval needs at least 2 sequences, got {num}')
+    labels = np.asarray(labels)
+    if len(labels) != num:
+        raise ValueError(f'{len(labels)} labels for {num} sequences')
+    seqs = [s[:, None] if s.ndim == 2 else s for s in seqs]
+    query_index = np.arange(num) if query_index is None else np.asarray(query_index, np.int64)
+    if len(query_index) == 0:
+        raise ValueError('no query sequences (empty query split?)')
+    if query_index.min() < 0 or query_index.max() >= num:
+        raise ValueError('query_index outside the corpus')
+    if view == 'min':
+        cand_views = list(range(seqs[0].shape[1]))
+        query_view = 0
+    else:
+        cand_views = [view]
+        query_view = view
+    packed = [
+        pack_sequences([select_view(s, v) for s in seqs], ids, 'corpus') for v in cand_views
+    ]
+    big_k = min(max(ks), num - 1)
+    topk = np.empty((len(query_index), big_k), dtype=np.int64)
+    for b0 in range(0, len(query_index), block_size):
+        qidx = query_index[b0:b0 + block_size]
+        x, x_off = pack_sequences([select_view(seqs[i], query_view) for i in qidx],
+                                  None if ids is None else [ids[i] for i in qidx], 'query')
+        cost = None
+        for y, y_off in packed:
+            c = dtw_cost_matrix_packed(x, x_off, y, y_off, num_threads=num_threads)
+            cost = c if cost is None else np.minimum(cost, c)
+        cost[np.arange(len(qidx)), qidx] = np.inf  # never retrieve the query itself ...
+        for r, q in enumerate(qidx):
+            row = cost[r].copy()
+            row[q] = np.nan  # ... not even as the last of the infinite ones
+            valid = np.flatnonzero(~np.isnan(row))
+            topk[b0 + r] = valid[topk_candidates(row[valid], big_k)]
+        if progress:
+            print(f'retrieval: {min(b0 + block_size, len(query_index))}/{len(query_index)} '
+                  'queries', flush=True)
+    relevant = labels[topk] == labels[query_index][:, None]  # [Q, K]
+    hits = np.cumsum(relevant, axis=1)
+    out: Dict[str, object] = {}
+    for k in ks:
+        kk = min(k, big_k)
+        out[f'precision@{k}'] = float(np.mean(hits[:, kk - 1] / kk))
+    out.update(num_queries=int(len(query_index)), num_corpus=int(num), topk=topk)
+    return out

@@ -1,0 +1,339 @@
+# Copyright (c) vpd_mm contributors. All rights reserved.
+"""Actions as sequences of per-frame features (VPD students or teachers), for recognition."""
+import os.path as osp
+from collections import Counter
+from typing import Callable, Dict, List, Optional, Sequence, Tuple, Union
+
+import numpy as np
+from mmaction.registry import DATASETS
+from mmengine.dataset import BaseDataset
+from mmengine.logging import MMLogger
+
+from .features import SPLITS, load_action_annotations, load_feature_sequence, select_actions
+
+_VIEWS = ('split', 'both')
+
+
+def read_id_list(id_list: Union[None, str, Sequence[str]]) -> Optional[List[str]]:
+    """``id_list`` as a list of action ids: None, a list, or a file with one id per line."""
+    if id_list is None:
+        return None
+    if isinstance(id_list, str):
+        if not osp.isfile(id_list):
+            raise FileNotFoundError(f'id_list file not found: {id_list}')
+        with open(id_list) as f:
+            return [line.strip() for line in f if line.strip()]
+    return [str(i) for i in id_list]
+
+
+def carve_val(actions: Sequence[dict], val_ratio: float, seed: int) -> set:
+    """A seeded, per-class validation subset of training actions (their ids).
+
+    For each label (in sorted order) the class's ids are sorted and shuffled with one
+    ``np.random.default_rng(seed)``; the first ``floor(val_ratio * n + 0.5)`` become validation,
+    at least one when ``n >= 2`` and ``val_ratio > 0``, at most ``n - 1`` (every class keeps a
+    training example). The result depends on the ids and labels only, not on the file's order.
+    """
+    if not 0.0 <= val_ratio < 1.0:
+        raise ValueError(f'val_ratio must be in [0, 1), got {val_ratio}')
+    by_class: Dict[int, List[str]] = {}
+    for act in actions:
+        by_class.setdefault(int(act['label']), []).append(str(act['id']))
+    rng = np.random.default_rng(seed)
+    val = set()
+    for label in sorted(by_class):
+        ids = sorted(by_class[label])
+        n = len(ids)
+        num = int(np.floor(val_ratio * n + 0.5))
+        if n >= 2 and val_ratio > 0:
+            num = max(num, 1)
+        num = min(num, n - 1)
+        val.update(ids[i] for i in rng.permutation(n)[:num])
+    return val
+
+
+def resample_indices(start: int, end: int, fps: Optional[float],
+                     target_fps: Optional[float]) -> np.ndarray:
+    """Frame indices of ``[start, end)`` resampled from ``fps`` to ``target_fps``.
+
+    Output frame ``k`` is the source frame at or just before time ``k / target_fps`` after the
+    action's start: ``start + floor(k * fps / target_fps)``, for the ``ceil((end - start) *
+    target_fps / fps)`` times inside the action. ``target_fps=None`` keeps every frame.
+    """
+    if target_fps is None or fps is None or float(fps) == float(target_fps):
+        return np.arange(start, end, dtype=np.int64)
+    step = float(fps) / float(target_fps)
+    num = int(np.ceil((end - start) / step - 1e-9))
+    return start + np.floor(np.arange(num) * step + 1e-9).astype(np.int64)
+
+
+def share_train_id_list(cfg) -> bool:
+    """Give the val dataset the training ``id_list`` when the validation set is carved from it.
+
+    ``tools/train.py`` calls this after merging ``--cfg-options``, so setting only
+    ``train_dataloader.dataset.id_list`` (few-shot subsets) carves the validation actions from
+    those ids. Nothing changes when the val dataset has its own ``id_list``, another annotation
+    file, or the file has a ``val`` split.
+
+    Returns:
+        bool: Whether the val dataset's ``id_list`` was set.
+    """
+    train = (cfg.get('train_dataloader') or {}).get('dataset') or {}
+    val = (cfg.get('val_dataloader') or {}).get('dataset') or {}
+    ours = ('VPDFeatureSequenceDataset', 'VPDActionFramesDataset')
+    if (train.get('type') not in ours or val.get('type') not in ours
+            or train.get('id_list') is None or val.get('id_list') is not None
+            or val.get('split') != 'val' or train.get('ann_file') != val.get('ann_file')):
+        return False
+    ann = load_action_annotations(train['ann_file'])
+    if any(a['split'] == 'val' for a in ann['actions']):
+        return False
+    val['id_list'] = train['id_list']
+    return True
+
+
+@DATASETS.register_module()
+class VPDFeatureSequenceDataset(BaseDataset):
+    """Labelled actions of an action annotation file as per-frame feature sequences.
+
+    Reads ``ann_file`` (format: :mod:`vpd_mm.datasets.features`) and the per-video feature
+    files ``<feature_dir>/<video>.npy`` [T, V, d] written by ``tools/test.py --dump-features``,
+    ``tools/embed_poses.py`` (VIPE* teacher) or ``tools/pose_features.py`` (2D-joint teacher),
+    so students and teachers go through identical heads. With several ``feature_dir`` the
+    features are concatenated along d (Concat-VPD).
+
+    **Splits.** ``split='test'`` is the file's test actions. If the file has ``val`` actions,
+    ``'train'`` and ``'val'`` are the file's; otherwise a seeded per-class subset of the
+    training actions (after ``id_list`` filtering, :func:`carve_val`) is held out: ``'train'``
+    excludes it and ``'val'`` is exactly it (so checkpoints are never selected on test). The
+    val dataset must then get the same ``id_list``, ``val_ratio`` and ``val_seed`` as the
+    training one (``tools/train.py`` copies ``id_list``, see :func:`share_train_id_list`).
+    Actions with label -1 are skipped.
+
+    **Missing features.** A frame whose row is all-NaN (in every view) has no features (no
+    athlete crop or no pose) and is dropped, in every folder if one lacks it. A row with only
+    some NaN, or with inf, is an error naming the file, the video and the frames. An action left
+    without frames is kept in the val/test splits (``num_frames=0``: the recognizer predicts the
+    most common training class) and dropped from the training split; both are counted
+    (``self.stats``) and logged. ``metainfo['majority_label']`` is the most common class of the
+    training actions (the recognizers count it from the labels they train on).
+
+    Each sample is an action (``views='both'``, inputs [V, T, d]) or one flip view of an action
+    (``views='split'``, inputs [1, T, d], V samples per action). Sample dict: ``action_id``,
+    ``video``, ``label``, ``feature_dirs``, ``frame_inds`` (int64 [T]: rows of the feature file
+    after resampling and dropping missing frames), ``num_frames``, ``view``.
+
+    Args:
+        ann_file (str): Action annotation JSON (``annotations/<dataset>_actions.json``).
+        feature_dir (str | list[str]): Folder(s) of ``<video>.npy`` feature files.
+        pipeline (list[dict | callable]): E.g. ``[dict(type='LoadFeatureSequence'),
+            dict(type='PackFeatureSequence')]``.
+        split (str | list[str]): ``'train'``, ``'val'``, ``'test'`` or a list of them.
+            Defaults to ``'train'``.
+        id_list (list[str] | str, optional): Only these action ids (a list, or a file with one
+            id per line); ids not in the file are an error. Defaults to None (all).
+        val_ratio (float): Fraction of each class's training actions held out for validation
+            when the file has no val split. Defaults to 0.2.
+        val_seed (int): Seed of that hold-out. Defaults to 0.
+        target_fps (float, optional): Resample each action from its video's ``fps`` to this
+            rate (:func:`resample_indices`). Defaults to None (no resampling).
+        views (str): ``'split'`` (each flip view its own sample: training) or ``'both'`` (one
+            sample with all views: test, softmax averaged over views). Defaults to ``'split'``.
+        test_mode (bool): Passed to :class:`BaseDataset`. Defaults to False.
+        **kwargs: Further :class:`mmengine.dataset.BaseDataset` arguments.
+    """
+
+    def __init__(self,
+                 ann_file: str,
+                 feature_dir: Union[str, Sequence[str]],
+                 pipeline: List[Union[dict, Callable]],
+                 split: Union[str, Sequence[str]] = 'train',
+                 id_list: Union[None, str, Sequence[str]] = None,
+                 val_ratio: float = 0.2,
+                 val_seed: int = 0,
+                 target_fps: Optional[float] = None,
+                 views: str = 'split',
+                 test_mode: bool = False,
+                 **kwargs) -> None:
+        splits = [split] if isinstance(split, str) else list(split)
+        for s in splits:
+            if s not in SPLITS:
+                raise ValueError(f'split must be one of {SPLITS} (or a list), got {split!r}')
+        if views not in _VIEWS:
+            raise ValueError(f'views must be one of {_VIEWS}, got {views!r}')
+        if target_fps is not None and target_fps <= 0:
+            raise ValueError(f'target_fps must be positive, got {target_fps}')
+        self.feature_dirs = self._feature_dirs(feature_dir)
+        self.splits = splits
+        self.id_list = id_list
+        self.val_ratio = val_ratio
+        self.val_seed = val_seed
+        self.target_fps = target_fps
+        self.views = views
+        self.stats: Dict[str, int] = {}
+        super().__init__(ann_file=ann_file, pipeline=pipeline, test_mode=test_mode, **kwargs)
+
+    @staticmethod
+    def _feature_dirs(feature_dir) -> List[str]:
+        if feature_dir is None:
+            return []
+        dirs = [feature_dir] if isinstance(feature_dir, str) else list(feature_dir)
+        if not dirs:
+            raise ValueError('feature_dir: give at least one folder')
+        return [str(d) for d in dirs]
+
+    # ------------------------------------------------------------------ selection
+    def select(self) -> Tuple[dict, List[dict], List[dict]]:
+        """The annotations, the actions of this dataset's splits, and the training pool.
+
+        Returns:
+            tuple: ``(ann, actions, train_actions)``: the annotation dict, the selected labelled
+            actions (file order) and the training actions the model learns from (for the
+            majority class).
+        """
+        ann = load_action_annotations(self.ann_file)
+        ids = read_id_list(self.id_list)
+        if ids is not None:
+            try:
+                select_actions(ann, None, ids)  # every id must exist in the file
+            except KeyError as e:
+                raise KeyError(f'{self.ann_file}: id_list {self._id_source()}: {e.args[0]}') \
+                    from None
+            wanted = set(ids)
+        labelled = [
+            a for a in ann['actions']
+            if int(a['label']) >= 0 and (ids is None or a['id'] in wanted)
+        ]
+        self.stats['actions_unlabelled'] = sum(
+            1 for a in ann['actions']
+            if int(a['label']) < 0 and a['split'] in self.splits)
+        has_val = any(a['split'] == 'val' for a in ann['actions'])
+        train = [a for a in labelled if a['split'] == 'train']
+        carved = set() if has_val else carve_val(train, self.val_ratio, self.val_seed)
+        train_pool = [a for a in train if a['id'] not in carved]
+
+        actions = []
+        for act in labelled:
+            if act['split'] == 'train':
+                split = 'val' if act['id'] in carved else 'train'
+            else:
+                split = act['split']
+            if split in self.splits:
+                actions.append(act)
+        return ann, actions, train_pool
+
+    def _id_source(self) -> str:
+        return repr(self.id_list) if isinstance(self.id_list, str) else '(list)'
+
+    # ------------------------------------------------------------------ loading
+    def _frames_present(self, video: str, cache: Dict[str, np.ndarray]) -> np.ndarray:
+        """bool [T]: frames with features in every folder; errors for partial NaN or inf."""
+        if video in cache:
+            return cache[video]
+        present, shape = None, None
+        for feature_dir in self.feature_dirs:
+            feats = load_feature_sequence(feature_dir, video)  # [T, V, d]
+            if shape is not None and feats.shape[:2] != shape:
+                raise ValueError(f'video {video!r}: {feature_dir} holds {feats.shape[0]} frames '
+                                 f'x {feats.shape[1]} views but {self.feature_dirs[0]} holds '
+                                 f'{shape[0]} x {shape[1]}: the folders do not match')
+            shape = feats.shape[:2]
+            missing = np.isnan(feats).all(axis=(1, 2))  # [T]
+            bad = ~np.isfinite(feats).all(axis=(1, 2)) & ~missing
+            if bad.any():
+                raise ValueError(f'video {video!r} ({osp.join(feature_dir, video + ".npy")}): '
+                                 f'{int(bad.sum())} frames with some NaN or inf features (rows '
+                                 f'must be all finite or all NaN), first frames '
+                                 f'{np.flatnonzero(bad)[:5].tolist()}')
+            present = ~missing if present is None else present & ~missing
+        cache[video] = present
+        return present
+
+    def load_data_list(self) -> List[dict]:
+        """One dict per sample (see the class docstring)."""
+        ann, actions, train_pool = self.select()
+        counts = Counter(int(a['label']) for a in train_pool)
+        majority = min(counts, key=lambda c: (-counts[c], c)) if counts else 0
+        self._metainfo.update(
+            classes=tuple(ann.get('classes', [])),
+            majority_label=int(majority),
+            dataset=ann.get('dataset'))
+        cache: Dict[str, np.ndarray] = {}
+        data_list, empty, dropped_frames, num_views = [], [], 0, 1
+        training = self.splits == ['train']
+        for act in actions:
+            info = self._action_frames(ann, act, cache)
+            if info is None:
+                empty.append(act['id'])
+                if training:
+                    continue
+                inds, views = np.zeros(0, np.int64), self._num_views(act['video'])
+            else:
+                inds, views, dropped = info
+                dropped_frames += dropped
+            num_views = views
+            base = dict(
+                action_id=act['id'],
+                video=act['video'],
+                label=int(act['label']),
+                feature_dirs=list(self.feature_dirs),
+                frame_path=self._frame_path(act['video']),
+                frame_inds=inds,
+                num_frames=int(len(inds)))
+            if self.views == 'split':
+                data_list += [dict(base, view=v) for v in range(views)]
+            else:
+                data_list.append(dict(base, view=None))
+        self.stats.update(
+            actions=len(actions),
+            actions_empty=len(empty),
+            frames_without_features=dropped_frames,
+            samples=len(data_list))
+        self._metainfo['num_views'] = num_views
+        msg = (f'{type(self).__name__} {osp.basename(str(self.ann_file))} split={self.splits} '
+               f'views={self.views}: {len(actions)} actions -> {len(data_list)} samples; '
+               f'{dropped_frames} frames without features dropped; {len(empty)} actions without '
+               f'any frame ({"dropped" if training else "predicted as the majority class"}'
+               f'{", e.g. " + str(empty[:5]) if empty else ""}); '
+               f'{self.stats["actions_unlabelled"]} unlabelled actions skipped')
+        MMLogger.get_current_instance().info(msg)
+        if not data_list:
+            raise ValueError(f'{self.ann_file}: no sample in split {self.splits} '
+                             f'(id_list={self._id_source() if self.id_list else None}, '
+                             f'{len(actions)} actions, {len(empty)} without frames)')
+        return data_list
+
+    def _frame_path(self, video: str) -> Optional[str]:
+        return None
+
+    def _num_views(self, video: str) -> int:
+        return int(load_feature_sequence(self.feature_dirs[0], video, mmap=True).shape[1])
+
+    def _action_frames(self, ann: dict, act: dict,
+                       cache: Dict[str, np.ndarray]) -> Optional[Tuple[np.ndarray, int, int]]:
+        """(frame indices, number of views, frames dropped), or None without any frame."""
+        video = act['video']
+        present = self._frames_present(video, cache)
+        start, end = int(act['start_frame']), int(act['end_frame'])
+        if end > len(present):
+            raise ValueError(f'{self.ann_file}: action {act["id"]!r} ends at frame {end} but '
+                             f'the features of video {video!r} hold {len(present)} frames')
+        inds = resample_indices(start, end, self._fps(ann, act), self.target_fps)
+        keep = present[inds]
+        if not keep.any():
+            return None
+        return inds[keep], self._num_views(video), int((~keep).sum())
+
+    def _fps(self, ann: dict, act: dict) -> Optional[float]:
+        if self.target_fps is None:
+            return None
+        fps = ann['videos'].get(act['video'], {}).get('fps')
+        if fps is None:
+            raise ValueError(f'{self.ann_file}: target_fps={self.target_fps} needs the fps of '
+                             f'video {act["video"]!r} (videos.{act["video"]}.fps)')
+        return float(fps)
+
+    @property
+    def majority_label(self) -> int:
+        """int: The most common class of the training actions (smallest label on ties)."""
+        return self._metainfo['majority_label']

@@ -1,0 +1,105 @@
+# Copyright (c) vpd_mm contributors. All rights reserved.
+"""Diving48 (V2 labels): trimmed dive clips, one action per video."""
+import json
+import os.path as osp
+from typing import List, Optional
+
+from mmaction.registry import TASK_UTILS
+
+from .base import BaseVideoReader, ReaderError, VideoIndex, resolve_video
+
+
+def load_json_file(path: str, what: str):
+    """Read a JSON file; errors name the file and what it should have been."""
+    if not osp.isfile(path):
+        raise FileNotFoundError(f'{what} not found: {path}')
+    try:
+        with open(path) as f:
+            return json.load(f)
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as e:
+        raise ReaderError(f'{path}: not a readable JSON {what} ({e})') from e
+
+
+@TASK_UTILS.register_module()
+class Diving48Reader(BaseVideoReader):
+    """Diving48's official annotations.
+
+    Files (under ``data_root``): ``Diving48_vocab.json`` (a list of 48 sub-label lists, e.g.
+    ``["Back", "15som", "05Twis", "FREE"]``; class ``i`` is named by joining list ``i`` with
+    spaces), ``Diving48_V2_train.json`` and ``Diving48_V2_test.json`` (lists of entries with
+    ``vid_name``, ``label``, ``start_frame``, ``end_frame``) and the clips
+    ``<video_dir>/<vid_name>.mp4``.
+
+    Each clip is one video and one action: frames ``[start_frame, end_frame)`` of the clip file
+    (0-based source frames, end exclusive, as the VPD authors read them), labelled ``label``.
+
+    Args:
+        data_root (str): Folder of the files above.
+        ann_files (dict): Split -> annotation file (relative to ``data_root``). Defaults to the
+            V2 train and test files.
+        vocab_file (str): Class vocabulary. Defaults to ``'Diving48_vocab.json'``.
+        **kwargs: :class:`BaseVideoReader` arguments (``video_dir`` defaults to ``'rgb'``,
+            the folder name of the official archive).
+    """
+    DEFAULT_NAME = 'diving48'
+
+    def __init__(self,
+                 data_root: str,
+                 ann_files: Optional[dict] = None,
+                 vocab_file: str = 'Diving48_vocab.json',
+                 video_dir: str = 'rgb',
+                 **kwargs) -> None:
+        super().__init__(data_root, video_dir=video_dir, **kwargs)
+        self.ann_files = ann_files or dict(
+            train='Diving48_V2_train.json', test='Diving48_V2_test.json')
+        self.vocab_file = vocab_file
+
+    def read_classes(self) -> List[str]:
+        path = self._path(self.vocab_file)
+        vocab = load_json_file(path, 'Diving48 vocabulary')
+        if not isinstance(vocab, list) or not all(
+                isinstance(v, list) and all(isinstance(s, str) for s in v) for v in vocab):
+            raise ReaderError(f'{path}: expected a list of sub-label lists, e.g. '
+                              '[["Back", "15som", "05Twis", "FREE"], ...]')
+        return [' '.join(v) for v in vocab]
+
+    def read(self) -> VideoIndex:
+        classes = self.read_classes()
+        files = self._video_files() if osp.isdir(self.video_dir) else {}
+        videos, seen = [], {}
+        for split, fname in self.ann_files.items():
+            path = self._path(fname)
+            entries = load_json_file(path, f'Diving48 {split} annotation file')
+            if not isinstance(entries, list):
+                raise ReaderError(f'{path}: expected a list of clip entries')
+            for i, e in enumerate(entries):
+                missing = [k for k in ('vid_name', 'label', 'start_frame', 'end_frame')
+                           if not isinstance(e, dict) or k not in e]
+                if missing:
+                    raise ReaderError(f'{path}: entry #{i} has no {missing}')
+                name, label = str(e['vid_name']), int(e['label'])
+                if not 0 <= label < len(classes):
+                    raise ReaderError(f'{path}: entry #{i} ({name}): label {label} outside the '
+                                      f'{len(classes)} classes of {self.vocab_file}')
+                if int(e['end_frame']) <= int(e['start_frame']):
+                    raise ReaderError(f'{path}: entry #{i} ({name}): empty frame range '
+                                      f'[{e["start_frame"]}, {e["end_frame"]})')
+                if name in seen:
+                    raise ReaderError(f'{path}: clip {name!r} also listed in {seen[name]}')
+                seen[name] = path
+                videos.append(
+                    dict(
+                        video=name,
+                        path=resolve_video(name, files, self.video_dir, self.video_ext),
+                        split=split,
+                        label=label,
+                        actions=[
+                            dict(
+                                id=name,
+                                label=label,
+                                split=split,
+                                start=int(e['start_frame']),
+                                end=int(e['end_frame']),
+                                unit='frame')
+                        ]))
+        return VideoIndex(self.dataset, classes, sorted(videos, key=lambda v: v['video']))

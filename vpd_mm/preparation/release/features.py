@@ -1,0 +1,211 @@
+# Copyright (c) vpd_mm contributors. All rights reserved.
+"""Import the VPD authors' released per-video features (``<video>.emb.pkl``) as ``.npy`` files.
+
+Their format (``apply_vipe_model.py`` / ``apply_vpd_model.py`` of the release): a pickled list
+``[(frame_num, ndarray, meta_dict), ...]``; the array is ``(d,)`` or ``(V, d)`` (V = 2: the pose
+or crop as is and horizontally flipped). Ours (``docs/data_layout.md``, read by
+:func:`vpd_mm.datasets.load_feature_sequence`): ``<out_dir>/<video>.npy`` float32 ``[T, V, d]``
+with NaN rows for frames without features, and ``features.json``.
+
+Conversion: entries of the same frame (and view) are averaged, as the authors' loader does;
+``(d,)`` arrays give V = 1 (no flip view is invented), except when the entries' metas carry
+``is_flip`` flags (embeddings written with ``--allow_many_per_frame``), which give V = 2 (view 1:
+the flipped pose). Frames without an entry stay NaN (the authors' loader interpolates them;
+we leave that to the consumer).
+"""
+import os
+import os.path as osp
+import pickle
+from typing import Dict, List, Optional, Tuple
+
+import numpy as np
+from tqdm import tqdm
+
+from vpd_mm.utils.io import dump_json_atomic, save_npy_atomic
+from .poses import ReleaseFormatError
+from .report import ImportReport
+
+EMB_SUFFIX = '.emb.pkl'
+INDEX_FILE = 'features.json'
+_NUMPY_GLOBALS = {
+    ('numpy.core.multiarray', '_reconstruct'), ('numpy.core.multiarray', 'scalar'),
+    ('numpy', 'ndarray'), ('numpy', 'dtype'), ('numpy.core.numeric', '_frombuffer'),
+    ('numpy._core.multiarray', '_reconstruct'), ('numpy._core.multiarray', 'scalar'),
+    ('numpy._core.numeric', '_frombuffer'), ('collections', 'OrderedDict')
+}
+
+
+class _NumpyUnpickler(pickle.Unpickler):
+    """Unpickle only builtin containers and numpy arrays / scalars: a feature file runs no
+    code."""
+
+    def find_class(self, module: str, name: str):
+        if (module, name) in _NUMPY_GLOBALS:
+            return super().find_class(module, name)
+        raise pickle.UnpicklingError(f'refusing to load {module}.{name} (a feature file holds '
+                                     'only lists, tuples, dicts, numbers and numpy arrays)')
+
+
+def read_emb_pkl(path: str) -> List[Tuple[int, np.ndarray, dict]]:
+    """Read and validate one ``.emb.pkl`` file.
+
+    Returns:
+        list[tuple[int, np.ndarray, dict]]: ``(frame_num, float32 array (d,) or (V, d), meta)``.
+
+    Raises:
+        ReleaseFormatError: an unreadable, truncated or malformed file (naming the entry).
+    """
+    try:
+        with open(path, 'rb') as f:
+            data = _NumpyUnpickler(f).load()
+    except (pickle.UnpicklingError, EOFError, AttributeError, ImportError, IndexError,
+            TypeError, ValueError, OSError) as e:
+        raise ReleaseFormatError(path, f'not a readable pickle ({type(e).__name__}: {e})') from e
+    if not isinstance(data, (list, tuple)):
+        raise ReleaseFormatError(path, 'expected a list of (frame_num, array, meta), got '
+                                 f'{type(data).__name__}')
+    out = []
+    shape = None
+    for i, entry in enumerate(data):
+        if not isinstance(entry, (list, tuple)) or len(entry) not in (2, 3):
+            raise ReleaseFormatError(path, f'entry #{i}: expected (frame_num, array, meta)')
+        frame, arr = entry[0], entry[1]
+        meta = entry[2] if len(entry) == 3 and isinstance(entry[2], dict) else {}
+        if isinstance(frame, (bool, np.bool_)) or not isinstance(frame, (int, np.integer)) \
+                or frame < 0:
+            raise ReleaseFormatError(path, f'entry #{i}: frame_num must be a non-negative '
+                                     f'integer, got {frame!r}')
+        try:
+            arr = np.asarray(arr, dtype=np.float32)
+        except (TypeError, ValueError) as e:
+            raise ReleaseFormatError(path, f'entry #{i} (frame {frame}): not a numeric '
+                                     f'array ({e})') from e
+        if arr.ndim not in (1, 2) or arr.size == 0:
+            raise ReleaseFormatError(path, f'entry #{i} (frame {frame}): expected an array '
+                                     f'(d,) or (V, d), got shape {list(arr.shape)}')
+        if shape is not None and arr.shape != shape:
+            raise ReleaseFormatError(path, f'entry #{i} (frame {frame}): shape '
+                                     f'{list(arr.shape)} differs from the first entry\'s '
+                                     f'{list(shape)}')
+        shape = arr.shape
+        out.append((int(frame), arr, meta))
+    return out
+
+
+def emb_entries_to_array(entries: List[Tuple[int, np.ndarray, dict]],
+                         num_frames: Optional[int] = None) -> Tuple[np.ndarray, int]:
+    """Dense ``[T, V, d]`` features from the entries of one file (module docstring).
+
+    Args:
+        entries (list): Output of :func:`read_emb_pkl`, not empty.
+        num_frames (int, optional): T; None: the largest frame_num + 1. Entries at or beyond
+            T are dropped.
+
+    Returns:
+        tuple[np.ndarray, int]: float32 ``[T, V, d]`` (NaN rows where no entry) and the
+        number of entries dropped beyond T.
+    """
+    arr0 = entries[0][1]
+    by_flip = arr0.ndim == 1 and any(bool(m.get('is_flip', False)) for _, _, m in entries)
+    views = arr0.shape[0] if arr0.ndim == 2 else (2 if by_flip else 1)
+    dim = arr0.shape[-1]
+    T = max(f for f, _, _ in entries) + 1 if num_frames is None else int(num_frames)
+    sums = np.zeros((T, views, dim), np.float64)
+    counts = np.zeros((T, views), np.int64)
+    dropped = 0
+    for frame, arr, meta in entries:
+        if frame >= T:
+            dropped += 1
+            continue
+        if arr.ndim == 2:
+            sums[frame] += arr
+            counts[frame] += 1
+        else:
+            v = int(bool(meta.get('is_flip', False))) if by_flip else 0
+            sums[frame, v] += arr
+            counts[frame, v] += 1
+    with np.errstate(invalid='ignore', divide='ignore'):
+        out = (sums / counts[..., None]).astype(np.float32)  # NaN where counts == 0
+    return out, dropped
+
+
+def list_emb_files(emb_dir: str, suffix: str = EMB_SUFFIX) -> Dict[str, str]:
+    """``{video: path}`` of the ``<video><suffix>`` files of a folder (sorted by video)."""
+    if not osp.isdir(emb_dir):
+        raise FileNotFoundError(f'feature folder not found: {emb_dir}')
+    return {
+        f[:-len(suffix)]: osp.join(emb_dir, f)
+        for f in sorted(os.listdir(emb_dir)) if f.endswith(suffix) and len(f) > len(suffix)
+    }
+
+
+def import_release_features(emb_dir: str,
+                            out_dir: str,
+                            num_frames: Optional[Dict[str, int]] = None,
+                            suffix: str = EMB_SUFFIX,
+                            report_file: Optional[str] = None,
+                            progress: bool = True) -> ImportReport:
+    """Convert a folder of ``<video>.emb.pkl`` into ``<out_dir>/<video>.npy`` + ``features.json``.
+
+    Unreadable or malformed files, and files whose V or d differ from the first good file, are
+    reported and skipped; the run goes on. Files are written atomically.
+
+    Args:
+        emb_dir (str): Folder of the released ``.emb.pkl`` files.
+        out_dir (str): Output folder (created).
+        num_frames (dict[str, int], optional): T per video, e.g. the ``total_frames`` of the
+            imported pose pkl, so that features and poses align; videos not in it use their
+            largest frame_num + 1. Defaults to None.
+        suffix (str): File suffix. Defaults to ``'.emb.pkl'``.
+        report_file (str, optional): JSON report; defaults to ``<out_dir>/import_report.json``.
+        progress (bool): Show a progress bar. Defaults to True.
+
+    Returns:
+        ImportReport: What was imported and skipped.
+    """
+    num_frames = num_frames or {}
+    report = ImportReport('features', emb_dir, out_dir)
+    files = list_emb_files(emb_dir, suffix)
+    os.makedirs(out_dir, exist_ok=True)
+    lengths: Dict[str, int] = {}
+    layout: Optional[Tuple[int, int]] = None  # (V, d) of the first good file
+    frames_missing = 0
+    for video, path in tqdm(files.items(), desc='import features', disable=not progress):
+        try:
+            entries = read_emb_pkl(path)
+            if not entries:
+                raise ReleaseFormatError(path, 'holds no frame')
+            feats, dropped = emb_entries_to_array(entries, num_frames.get(video))
+            if layout is not None and feats.shape[1:] != layout:
+                raise ReleaseFormatError(
+                    path, f'features [V, d] = {list(feats.shape[1:])} differ from the other '
+                    f'files\' {list(layout)}')
+        except ReleaseFormatError as e:
+            report.skip(video, e.path, str(e))
+            continue
+        layout = feats.shape[1:]
+        if dropped:
+            report.warn(video, path, f'{dropped} entries at or beyond the frame count '
+                        f'{len(feats)} dropped')
+        frames_missing += int((~np.isfinite(feats).all(axis=(1, 2))).sum())
+        save_npy_atomic(osp.join(out_dir, f'{video}.npy'), feats)
+        lengths[video] = len(feats)
+        report.ok(video)
+    missing_videos = sorted(set(num_frames) - set(lengths))
+    if num_frames and missing_videos:
+        report.warn('', None, f'{len(missing_videos)} videos of the pose annotations have no '
+                    f'feature file, e.g. {missing_videos[:5]}')
+    views = 0 if layout is None else int(layout[0])
+    index = dict(
+        dim=0 if layout is None else int(layout[1]),
+        views=['as_is', 'hflip'][:views] if views <= 2 else [f'view{i}' for i in range(views)],
+        layout='[T, views, d] float32, one <frame_dir>.npy per video',
+        source=dict(format='VPD release .emb.pkl', dir=emb_dir),
+        videos=lengths)
+    dump_json_atomic(index, osp.join(out_dir, INDEX_FILE), indent=1)
+    report.extra.update(dim=index['dim'], views=views, frames_without_features=frames_missing)
+    if report_file is None:
+        report_file = osp.join(out_dir, 'import_report.json')
+    report.dump(report_file)
+    report.extra['report_file'] = report_file
+    return report

@@ -1,0 +1,517 @@
+# Copyright (c) vpd_mm contributors. All rights reserved.
+"""Import the VPD authors' released athlete boxes and COCO-17 poses as a PoseDataset pkl.
+
+The release holds one folder per video (``docs/vpd_release.md``)::
+
+    <pose_dir>/<video>/boxes.json              [[frame_num, [x, y, w, h]], ...]   the athlete
+    <pose_dir>/<video>/coco_keypoints.json.gz  [[frame_num, [[score, [x, y, w, h],
+                                                  [[x, y, score] x 17]], ...]], ...]  all people
+    <pose_dir>/<video>/mask.json.gz            [[frame_num, [[score, [x, y, w, h], base64 png],
+                                                  ...]], ...]  (optional; validated, not stored)
+    <pose_dir>/<video>/meta.json               (optional) fps, num_frames, width, height
+
+Frame numbers are 0-based frames of the video. The athlete's pose in a frame is the detection
+whose box has the largest IoU with the ``boxes.json`` box, if that IoU is at least ``iou_thr``.
+Tennis points come as two folders, ``front__<point>`` and ``back__<point>`` (one per player);
+each is its own video and keeps its folder name as ``frame_dir``.
+"""
+import base64
+import binascii
+import gzip
+import json
+import os
+import os.path as osp
+import zlib
+from typing import Dict, Iterable, List, Optional, Tuple
+
+import mmengine
+import numpy as np
+from tqdm import tqdm
+
+from vpd_mm.apis.crops import athlete_crop_boxes, fill_missing_boxes
+from vpd_mm.codecs import NUM_KEYPOINTS
+from .report import ImportReport
+
+BOXES_FILES = ('boxes.json', 'boxes.json.gz')
+KEYPOINT_FILES = ('coco_keypoints.json.gz', 'coco_keypoints.json')
+MASK_FILE = 'mask.json.gz'
+META_FILE = 'meta.json'
+TENNIS_PREFIXES = ('front__', 'back__')
+_PNG_SIGNATURE = b'\x89PNG\r\n\x1a\n'
+
+
+class ReleaseFormatError(ValueError):
+    """A released file that cannot be read or does not follow its format; names the file.
+
+    Args:
+        path (str): The file (or folder) at fault, kept as ``self.path``.
+        message (str): The problem.
+    """
+
+    def __init__(self, path: str, message: str) -> None:
+        self.path = path
+        super().__init__(f'{path}: {message}')
+
+
+def load_json_file(path: str):
+    """Read a JSON file, gzip-compressed when its name ends in ``.gz``.
+
+    Raises:
+        ReleaseFormatError: for a truncated or corrupt gzip stream or invalid JSON.
+    """
+    try:
+        if path.endswith('.gz'):
+            with gzip.open(path, 'rt') as f:
+                return json.load(f)
+        with open(path) as f:
+            return json.load(f)
+    except (EOFError, zlib.error, gzip.BadGzipFile) as e:
+        raise ReleaseFormatError(path, f'truncated or corrupt gzip file ({e})') from e
+    except (json.JSONDecodeError, UnicodeDecodeError) as e:
+        raise ReleaseFormatError(path, f'not valid JSON ({e})') from e
+    except OSError as e:
+        raise ReleaseFormatError(path, f'cannot read ({e})') from e
+
+
+def _fail(path: str, msg: str):
+    raise ReleaseFormatError(path, msg)
+
+
+def _frame_num(value, path: str, where: str) -> int:
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or value < 0 \
+            or int(value) != value:
+        _fail(path, f'{where}: frame_num must be a non-negative integer, got {value!r}')
+    return int(value)
+
+
+def _xywh(value, path: str, where: str) -> np.ndarray:
+    """``[x, y, w, h]`` -> float64 ``[x1, y1, x2, y2]``."""
+    try:
+        box = np.asarray(value, dtype=np.float64)
+    except (TypeError, ValueError):
+        box = None
+    if box is None or box.shape != (4, ):
+        _fail(path, f'{where}: expected a box [x, y, w, h], got {value!r:.80}')
+    if not np.isfinite(box).all() or box[2] < 0 or box[3] < 0:
+        _fail(path, f'{where}: box {box.tolist()} must be finite with w, h >= 0')
+    return np.array([box[0], box[1], box[0] + box[2], box[1] + box[3]])
+
+
+def _entries(data, path: str) -> Iterable[Tuple[int, int, object]]:
+    """Yield ``(index, frame_num, payload)`` of a ``[[frame_num, payload], ...]`` list."""
+    if not isinstance(data, list):
+        _fail(path, f'expected a list of [frame_num, ...] entries, got {type(data).__name__}')
+    for i, entry in enumerate(data):
+        if not isinstance(entry, (list, tuple)) or len(entry) != 2:
+            _fail(path, f'entry #{i}: expected [frame_num, data], got {entry!r:.80}')
+        yield i, _frame_num(entry[0], path, f'entry #{i}'), entry[1]
+
+
+def parse_boxes(data, path: str) -> Tuple[Dict[int, np.ndarray], List[int]]:
+    """Parse ``boxes.json``.
+
+    Args:
+        data: The file's JSON content, ``[[frame_num, [x, y, w, h]], ...]``.
+        path (str): The file (for messages).
+
+    Returns:
+        tuple[dict[int, np.ndarray], list[int]]: frame -> box ``[x1, y1, x2, y2]`` (float64),
+        and the frames listed more than once (the last box is kept).
+    """
+    boxes: Dict[int, np.ndarray] = {}
+    duplicates = []
+    for i, frame, box in _entries(data, path):
+        if frame in boxes:
+            duplicates.append(frame)
+        boxes[frame] = _xywh(box, path, f'entry #{i} (frame {frame})')
+    return boxes, duplicates
+
+
+def parse_keypoints(data, path: str) -> Dict[int, Tuple[np.ndarray, np.ndarray]]:
+    """Parse ``coco_keypoints.json.gz``.
+
+    Args:
+        data: The file's JSON content, ``[[frame_num, [[score, [x, y, w, h],
+            [[x, y, score] x 17]], ...]], ...]``.
+        path (str): The file (for messages).
+
+    Returns:
+        dict[int, tuple[np.ndarray, np.ndarray]]: frame -> (boxes [N, 4] ``x1, y1, x2, y2``,
+        keypoints [N, 17, 3] ``x, y, score``) of the N detections of the frame (a frame listed
+        twice has the detections of both entries).
+    """
+    frames: Dict[int, Tuple[list, list]] = {}
+    for i, frame, dets in _entries(data, path):
+        if not isinstance(dets, list):
+            _fail(path, f'entry #{i} (frame {frame}): expected a list of detections')
+        boxes, kps = frames.setdefault(frame, ([], []))
+        for j, det in enumerate(dets):
+            where = f'entry #{i} (frame {frame}) detection #{j}'
+            if not isinstance(det, (list, tuple)) or len(det) != 3:
+                _fail(path, f'{where}: expected [score, [x, y, w, h], keypoints]')
+            boxes.append(_xywh(det[1], path, where))
+            try:
+                kp = np.asarray(det[2], dtype=np.float64)
+            except (TypeError, ValueError):
+                kp = None
+            if kp is None or kp.shape != (NUM_KEYPOINTS, 3):
+                _fail(path, f'{where}: expected {NUM_KEYPOINTS} keypoints [x, y, score] '
+                      f'(COCO-17), got shape {None if kp is None else list(kp.shape)}')
+            kps.append(kp)
+    return {
+        f: (np.stack(b).reshape(-1, 4), np.stack(k).reshape(-1, NUM_KEYPOINTS, 3))
+        for f, (b, k) in frames.items() if b
+    }
+
+
+def check_masks(data, path: str) -> int:
+    """Validate ``mask.json.gz``: the structure, and that every mask is a base64 PNG.
+
+    Returns:
+        int: The number of masks.
+    """
+    count = 0
+    for i, frame, masks in _entries(data, path):
+        if not isinstance(masks, list):
+            _fail(path, f'entry #{i} (frame {frame}): expected a list of masks')
+        for j, mask in enumerate(masks):
+            where = f'entry #{i} (frame {frame}) mask #{j}'
+            if not isinstance(mask, (list, tuple)) or len(mask) != 3 or \
+                    not isinstance(mask[2], str):
+                _fail(path, f'{where}: expected [score, [x, y, w, h], base64_png]')
+            _xywh(mask[1], path, where)
+            try:
+                head = base64.b64decode(mask[2][:16], validate=True)
+            except (binascii.Error, ValueError) as e:
+                raise ReleaseFormatError(path, f'{where}: not base64 ({e})') from e
+            if not head.startswith(_PNG_SIGNATURE):
+                _fail(path, f'{where}: the base64 data is not a PNG image')
+            count += 1
+    return count
+
+
+def box_iou(box: np.ndarray, boxes: np.ndarray) -> np.ndarray:
+    """IoU of one box with N boxes, all ``x1, y1, x2, y2``.
+
+    Args:
+        box (np.ndarray): [4].
+        boxes (np.ndarray): [N, 4].
+
+    Returns:
+        np.ndarray: [N] IoU (0 where the union is empty).
+    """
+    lo = np.maximum(box[:2], boxes[:, :2])  # [N, 2]
+    hi = np.minimum(box[2:], boxes[:, 2:])  # [N, 2]
+    inter = np.prod(np.clip(hi - lo, 0, None), axis=1)  # [N]
+    area = np.prod(box[2:] - box[:2])
+    areas = np.prod(boxes[:, 2:] - boxes[:, :2], axis=1)  # [N]
+    union = area + areas - inter
+    return np.where(union > 0, inter / np.where(union > 0, union, 1), 0.0)
+
+
+def strip_player_prefix(name: str) -> str:
+    """``front__<point>`` / ``back__<point>`` (tennis) -> ``<point>``; other names unchanged."""
+    for prefix in TENNIS_PREFIXES:
+        if name.startswith(prefix):
+            return name[len(prefix):]
+    return name
+
+
+def _find(video_dir: str, names: Tuple[str, ...]) -> Optional[str]:
+    for name in names:
+        path = osp.join(video_dir, name)
+        if osp.isfile(path):
+            return path
+    return None
+
+
+def probe_video(video_dir: str, name: str) -> Optional[Tuple[int, Tuple[int, int]]]:
+    """Frame count and ``(H, W)`` of ``<video_dir>/<name>.mp4`` (tennis: the point's video).
+
+    Returns:
+        tuple | None: ``(num_frames, (H, W))``, or None when there is no readable video.
+    """
+    import cv2
+    for stem in dict.fromkeys((name, strip_player_prefix(name))):
+        path = osp.join(video_dir, f'{stem}.mp4')
+        if not osp.isfile(path):
+            continue
+        cap = cv2.VideoCapture(path)
+        try:
+            if cap.isOpened():
+                num = int(cap.get(cv2.CAP_PROP_FRAME_COUNT))
+                shape = (int(cap.get(cv2.CAP_PROP_FRAME_HEIGHT)),
+                         int(cap.get(cv2.CAP_PROP_FRAME_WIDTH)))
+                if num > 0:
+                    return num, shape
+        finally:
+            cap.release()
+    return None
+
+
+def read_frame_counts(path: str) -> Dict[str, int]:
+    """Frame counts per video from a JSON file.
+
+    Accepts ``{"<video>": num_frames, ...}`` or an action annotation file
+    (``docs/data_layout.md``: ``videos.<video>.num_frames``).
+    """
+    data = load_json_file(path)
+    if isinstance(data, dict) and isinstance(data.get('videos'), dict):
+        data = {k: v.get('num_frames') for k, v in data['videos'].items() if isinstance(v, dict)}
+    if not isinstance(data, dict):
+        _fail(path, 'expected {"<video>": num_frames} or an action annotation file')
+    counts = {}
+    for k, v in data.items():
+        if v is None:
+            continue
+        if isinstance(v, bool) or not isinstance(v, (int, float)) or v <= 0 or int(v) != v:
+            _fail(path, f'video {k!r}: num_frames must be a positive integer, got {v!r}')
+        counts[k] = int(v)
+    return counts
+
+
+def read_id_list(path: str) -> List[str]:
+    """Video ids, one per line (the authors' ``*.ids.txt``); blank lines are ignored."""
+    with open(path) as f:
+        return [line.strip() for line in f if line.strip()]
+
+
+def resolve_ids(ids: Iterable[str], names: Iterable[str]) -> Tuple[List[str], List[str]]:
+    """Map ids to imported video names; a tennis point id selects both players' videos.
+
+    Returns:
+        tuple[list[str], list[str]]: The matched video names (file order, no duplicates) and
+        the ids matching none.
+    """
+    names = set(names)
+    out: Dict[str, None] = {}
+    unknown = []
+    for vid in ids:
+        hits = [vid] if vid in names else [p + vid for p in TENNIS_PREFIXES if p + vid in names]
+        if not hits:
+            unknown.append(vid)
+        out.update(dict.fromkeys(hits))
+    return list(out), unknown
+
+
+def read_release_video(video_dir: str,
+                       iou_thr: float = 0.5,
+                       num_frames: Optional[int] = None,
+                       img_shape: Optional[Tuple[int, int]] = None,
+                       masks: bool = True) -> Tuple[dict, List[Tuple[Optional[str], str]]]:
+    """Read one released video folder into a PoseDataset annotation.
+
+    Frames missing from ``boxes.json`` get a NaN box and NaN keypoints; frames whose box
+    matches no detection with IoU >= ``iou_thr`` keep the box and get NaN keypoints.
+
+    Args:
+        video_dir (str): ``<pose_dir>/<video>``.
+        iou_thr (float): Minimum IoU between the athlete box and the chosen detection.
+            Defaults to 0.5.
+        num_frames (int, optional): The video's frame count (e.g. from a probe of the video);
+            None: ``meta.json``'s ``num_frames`` if present, else the largest frame_num + 1.
+            Frames at or beyond it are dropped (with a warning).
+        img_shape (tuple, optional): ``(H, W)`` of the video; None: from ``meta.json``
+            (``height``, ``width``) if present, else None.
+        masks (bool): Validate ``mask.json.gz`` when present. Defaults to True.
+
+    Returns:
+        tuple[dict, list]: The annotation (``docs/data_layout.md``: ``frame_dir``,
+        ``total_frames``, ``img_shape``, ``original_shape``, ``label`` = -1, ``keypoint``
+        [1, T, 17, 2], ``keypoint_score`` [1, T, 17], ``athlete_box`` [T, 4], ``crop_box``
+        [T, 4], ``num_masks``) and the warnings as ``(file, message)`` pairs.
+
+    Raises:
+        ReleaseFormatError: when a required file is missing, truncated or malformed.
+    """
+    name = osp.basename(osp.normpath(video_dir))
+    warnings: List[Tuple[Optional[str], str]] = []
+    box_path = _find(video_dir, BOXES_FILES)
+    kp_path = _find(video_dir, KEYPOINT_FILES)
+    if box_path is None:
+        _fail(video_dir, f'no {" or ".join(BOXES_FILES)} (the athlete boxes)')
+    if kp_path is None:
+        _fail(video_dir, f'no {" or ".join(KEYPOINT_FILES)} (the poses)')
+    boxes, dup = parse_boxes(load_json_file(box_path), box_path)
+    if dup:
+        warnings.append((box_path, f'{len(dup)} frames listed twice (last box kept), e.g. '
+                         f'{sorted(set(dup))[:5]}'))
+    dets = parse_keypoints(load_json_file(kp_path), kp_path)
+
+    meta_path = osp.join(video_dir, META_FILE)
+    meta = {}
+    if osp.isfile(meta_path):
+        try:
+            meta = load_json_file(meta_path)
+            if not isinstance(meta, dict):
+                raise ReleaseFormatError(meta_path, 'expected a JSON object')
+        except ReleaseFormatError as e:
+            warnings.append((meta_path, f'ignored: {e}'))
+            meta = {}
+    if num_frames is None and isinstance(meta.get('num_frames'), int) and meta['num_frames'] > 0:
+        num_frames = meta['num_frames']
+    if img_shape is None and isinstance(meta.get('height'), int) and \
+            isinstance(meta.get('width'), int):
+        img_shape = (meta['height'], meta['width'])
+
+    num_masks = None
+    mask_path = osp.join(video_dir, MASK_FILE)
+    if masks and osp.isfile(mask_path):
+        try:
+            num_masks = check_masks(load_json_file(mask_path), mask_path)
+        except ReleaseFormatError as e:
+            warnings.append((mask_path, f'optional mask file unusable (poses kept): {e}'))
+
+    last = max(list(boxes) + list(dets), default=-1)
+    if num_frames is None:
+        num_frames = last + 1
+    if num_frames <= 0:
+        _fail(video_dir, f'no frames: {box_path} and {kp_path} list no frame')
+    if last >= num_frames:
+        beyond = sorted(f for f in set(boxes) | set(dets) if f >= num_frames)
+        warnings.append((box_path, f'{len(beyond)} frames at or beyond the frame count '
+                         f'{num_frames} dropped (first {beyond[0]})'))
+
+    T = num_frames
+    athlete_box = np.full((T, 4), np.nan, np.float32)
+    keypoint = np.full((T, NUM_KEYPOINTS, 2), np.nan, np.float32)
+    score = np.full((T, NUM_KEYPOINTS), np.nan, np.float32)
+    unmatched = 0
+    for frame, box in boxes.items():
+        if frame >= T:
+            continue
+        athlete_box[frame] = box
+        if frame not in dets:
+            unmatched += 1
+            continue
+        det_boxes, det_kps = dets[frame]
+        iou = box_iou(box, det_boxes)  # [N]
+        best = int(np.argmax(iou))
+        if iou[best] < iou_thr:
+            unmatched += 1
+            continue
+        keypoint[frame] = det_kps[best, :, :2]
+        score[frame] = det_kps[best, :, 2]
+    if unmatched:
+        warnings.append((kp_path, f'{unmatched} of {len(boxes)} athlete boxes match no '
+                         f'detection with IoU >= {iou_thr} (NaN keypoints)'))
+
+    has_box = np.isfinite(athlete_box).all(axis=1)
+    if has_box.any():
+        crop_box = athlete_crop_boxes(fill_missing_boxes(athlete_box), pad=0.1)
+    else:
+        crop_box = np.full((T, 4), np.nan)
+        warnings.append((box_path, 'no athlete box in any frame'))
+    ann = dict(
+        frame_dir=name,
+        total_frames=T,
+        img_shape=None if img_shape is None else tuple(int(v) for v in img_shape),
+        original_shape=None if img_shape is None else tuple(int(v) for v in img_shape),
+        label=-1,
+        keypoint=keypoint[None],
+        keypoint_score=score[None],
+        athlete_box=athlete_box,
+        crop_box=crop_box.astype(np.float32),
+        num_masks=num_masks)
+    return ann, warnings
+
+
+def list_release_videos(pose_dir: str) -> List[str]:
+    """The video folders of a release's pose directory, sorted."""
+    if not osp.isdir(pose_dir):
+        raise FileNotFoundError(f'pose folder not found: {pose_dir}')
+    return sorted(d for d in os.listdir(pose_dir) if osp.isdir(osp.join(pose_dir, d)))
+
+
+def dump_pickle_atomic(obj, path: str) -> None:
+    """``mmengine.dump(obj, path)`` as pkl through a temporary file and a rename."""
+    os.makedirs(osp.dirname(osp.abspath(path)), exist_ok=True)
+    tmp = f'{path}.tmp.{os.getpid()}'
+    mmengine.dump(obj, tmp, file_format='pkl')
+    os.replace(tmp, path)
+
+
+def import_release_poses(pose_dir: str,
+                         out_file: str,
+                         iou_thr: float = 0.5,
+                         frame_counts: Optional[Dict[str, int]] = None,
+                         video_dir: Optional[str] = None,
+                         splits: Optional[Dict[str, List[str]]] = None,
+                         report_file: Optional[str] = None,
+                         masks: bool = True,
+                         progress: bool = True) -> ImportReport:
+    """Convert a release's pose folders into one PoseDataset annotation pkl.
+
+    Every video folder is read with :func:`read_release_video`; a folder whose files cannot be
+    read (missing, truncated gzip, malformed) is reported and skipped, the run goes on.
+
+    The frame count of a video is, by priority: ``frame_counts[video]`` (or of its tennis
+    point), the probe of ``<video_dir>/<video>.mp4``, ``meta.json``'s ``num_frames``, else the
+    largest frame_num + 1 of its files (then trailing frames without a pose are not counted).
+
+    Args:
+        pose_dir (str): The release's pose folder (one sub-folder per video).
+        out_file (str): The pkl to write, e.g. ``data/diving48/annotations/diving48_pose.pkl``.
+        iou_thr (float): See :func:`read_release_video`. Defaults to 0.5.
+        frame_counts (dict[str, int], optional): Frame count per video. Defaults to None.
+        video_dir (str, optional): Folder of ``<video>.mp4`` to probe. Defaults to None.
+        splits (dict[str, list[str]], optional): Named id lists -> the pkl's ``split`` dict
+            (tennis point ids select both players). Defaults to None.
+        report_file (str, optional): JSON report; defaults to ``<out_file stem>_report.json``.
+        masks (bool): Validate the mask files. Defaults to True.
+        progress (bool): Show a progress bar. Defaults to True.
+
+    Returns:
+        ImportReport: What was imported and skipped (also written to ``report_file``).
+    """
+    frame_counts = frame_counts or {}
+    report = ImportReport('poses', pose_dir, out_file)
+    names = list_release_videos(pose_dir)
+    annotations = []
+    for name in tqdm(names, desc='import poses', disable=not progress):
+        video_path = osp.join(pose_dir, name)
+        num = frame_counts.get(name, frame_counts.get(strip_player_prefix(name)))
+        shape = None
+        if video_dir is not None:
+            probed = probe_video(video_dir, name)
+            if probed is None:
+                report.warn(name, None, f'no readable video {name}.mp4 in {video_dir} to probe')
+            else:
+                num = probed[0] if num is None else num
+                shape = probed[1]
+        try:
+            ann, warnings = read_release_video(video_path, iou_thr, num, shape, masks)
+        except ReleaseFormatError as e:
+            report.skip(name, e.path, str(e))
+            continue
+        for path, msg in warnings:
+            report.warn(name, path, msg)
+        annotations.append(ann)
+        report.ok(name)
+
+    imported = [a['frame_dir'] for a in annotations]
+    tennis = [n for n in imported if n != strip_player_prefix(n)]
+    for n in tennis:
+        point = strip_player_prefix(n)
+        if not all(p + point in imported for p in TENNIS_PREFIXES):
+            report.warn(n, None, f'tennis point {point!r} has only this player imported')
+    out = dict(annotations=annotations)
+    if splits:
+        out['split'] = {}
+        for split, ids in splits.items():
+            out['split'][split], unknown = resolve_ids(ids, imported)
+            if unknown:
+                report.warn('', None, f'split {split!r}: {len(unknown)} ids match no imported '
+                            f'video, e.g. {unknown[:5]}')
+    dump_pickle_atomic(out, out_file)
+    report.extra.update(
+        iou_thr=iou_thr,
+        frames=int(sum(a['total_frames'] for a in annotations)),
+        frames_with_pose=int(
+            sum(np.isfinite(a['keypoint'][0]).all(axis=(1, 2)).sum() for a in annotations)),
+        splits={k: len(v) for k, v in out.get('split', {}).items()})
+    if report_file is None:
+        report_file = osp.splitext(out_file)[0] + '_report.json'
+    report.dump(report_file)
+    report.extra['report_file'] = report_file
+    return report

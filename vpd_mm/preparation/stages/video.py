@@ -1,0 +1,276 @@
+# Copyright (c) vpd_mm contributors. All rights reserved.
+"""Video decoding: probing, deterministic chunked decoding and frame-rate resampling.
+
+Two backends, both built on FFmpeg: ``'decord'`` (random access by frame index, the default)
+and ``'opencv'`` (``cv2.VideoCapture``, strictly sequential). Decoding is deterministic: the same
+file, backend and arguments give bit-identical frames, so a driver may decode a video twice
+(pass 1: detection + tracking; pass 2: pose, crops and flow).
+
+**Frame count.** The expected number of frames is the one the container declares (FFmpeg's
+stream frame count as reported by ``cv2.CAP_PROP_FRAME_COUNT``; for containers that store no
+count FFmpeg estimates it from duration x frame rate). A video whose decoding stops before that
+count is *truncated*: :class:`VideoReadError` names the file and the first missing frame unless
+``allow_truncated=True``, in which case iteration stops cleanly after the last decodable frame.
+
+**Resampling.** With a target rate ``fps``, output frame ``k`` (``k = 0, 1, ...``) is source frame
+``floor(k * src_fps / fps + 0.5)`` (``round`` with halves rounded up), as long as that index is
+below the source frame count (:func:`resampled_indices`). A target rate above the source rate
+repeats frames.
+"""
+import os
+import os.path as osp
+from dataclasses import dataclass
+from typing import Iterator, List, Optional, Tuple
+
+import cv2
+import numpy as np
+
+BACKENDS = ('decord', 'opencv')
+
+
+class VideoReadError(RuntimeError):
+    """A video cannot be read; the message names the file and the problem."""
+
+
+@dataclass
+class VideoInfo:
+    """What :func:`probe_video` found.
+
+    Attributes:
+        num_frames (int): Frame count declared by the container.
+        fps (float): Frame rate of the stream (0.0 if the container declares none).
+        height (int): Frame height in pixels.
+        width (int): Frame width in pixels.
+    """
+    num_frames: int
+    fps: float
+    height: int
+    width: int
+
+
+def resampled_indices(num_src_frames: int, src_fps: float, fps: Optional[float]) -> np.ndarray:
+    """Source frame indices of a video resampled to ``fps``.
+
+    Output frame ``k`` is source frame ``floor(k * src_fps / fps + 0.5)``; the sequence stops at
+    the first index ``>= num_src_frames``. With ``fps=None`` every source frame is kept.
+
+    Args:
+        num_src_frames (int): Number of source frames.
+        src_fps (float): Source frame rate (> 0).
+        fps (float, optional): Target frame rate (> 0), or None to keep every frame.
+
+    Returns:
+        np.ndarray: [K] int64 non-decreasing source indices, ``K ~ num_src_frames * fps /
+        src_fps``.
+    """
+    n = int(num_src_frames)
+    if n < 0:
+        raise ValueError(f'num_src_frames must be >= 0, got {num_src_frames}')
+    if fps is None:
+        return np.arange(n, dtype=np.int64)
+    if not (np.isfinite(fps) and fps > 0):
+        raise ValueError(f'target fps must be a positive number, got {fps}')
+    if not (np.isfinite(src_fps) and src_fps > 0):
+        raise ValueError(f'source fps must be a positive number, got {src_fps}')
+    step = float(src_fps) / float(fps)
+    k = np.arange(int(np.ceil(n / step)) + 2, dtype=np.float64)
+    idx = np.floor(k * step + 0.5).astype(np.int64)
+    return idx[idx < n]
+
+
+def _check_file(path: str) -> None:
+    if not osp.exists(path):
+        raise VideoReadError(f'{path}: file does not exist')
+    if not osp.isfile(path):
+        raise VideoReadError(f'{path}: not a regular file')
+    if os.path.getsize(path) == 0:
+        raise VideoReadError(f'{path}: file is empty (0 bytes)')
+
+
+def _header(path: str) -> Tuple[int, float, int, int]:
+    """(frame count, fps, height, width) from the container, via OpenCV's FFmpeg."""
+    cap = cv2.VideoCapture(path)
+    try:
+        if not cap.isOpened():
+            raise VideoReadError(f'{path}: not a readable video (corrupt file or unknown format)')
+        n = cap.get(cv2.CAP_PROP_FRAME_COUNT)
+        fps = cap.get(cv2.CAP_PROP_FPS)
+        h = int(cap.get(cv2.CAP_PROP_FRAME_HEIGHT))
+        w = int(cap.get(cv2.CAP_PROP_FRAME_WIDTH))
+    finally:
+        cap.release()
+    n = int(n) if np.isfinite(n) and n > 0 else 0
+    fps = float(fps) if np.isfinite(fps) and fps > 0 else 0.0
+    return n, fps, h, w
+
+
+def _open_decord(path: str, num_threads: int = 0):
+    import decord
+    try:
+        return decord.VideoReader(path, ctx=decord.cpu(0), num_threads=num_threads)
+    except Exception as e:  # decord raises DECORDError / RuntimeError
+        msg = str(e).strip().splitlines()
+        raise VideoReadError(
+            f'{path}: decord cannot open the video ({msg[-1] if msg else type(e).__name__}); '
+            "if the file is truncated, backend='opencv' with allow_truncated=True reads the "
+            'frames before the damage') from None
+
+
+def _probe(path: str, backend: str, num_threads: int = 1) -> Tuple[VideoInfo, object]:
+    """:func:`probe_video` and the open decord reader (None for OpenCV)."""
+    if backend not in BACKENDS:
+        raise ValueError(f'unknown video backend {backend!r}, expected one of {BACKENDS}')
+    _check_file(path)
+    n, fps, h, w = _header(path)
+    reader = None
+    if backend == 'decord':
+        reader = _open_decord(path, num_threads=num_threads)
+        if len(reader) == 0:
+            raise VideoReadError(f'{path}: the video has no frames')
+        n = n or len(reader)
+        try:
+            first = reader[0].asnumpy()
+        except Exception as e:
+            raise VideoReadError(f'{path}: frame 0 cannot be decoded ({e})') from None
+    else:
+        cap = cv2.VideoCapture(path)
+        try:
+            ok, first = cap.read()
+        finally:
+            cap.release()
+        if not ok:
+            raise VideoReadError(f'{path}: frame 0 cannot be decoded (no frames or corrupt)')
+    if n == 0:
+        raise VideoReadError(f'{path}: the container declares no frames')
+    info = VideoInfo(num_frames=n, fps=fps, height=int(first.shape[0]), width=int(first.shape[1]))
+    return info, reader
+
+
+def probe_video(path: str, backend: str = 'decord') -> VideoInfo:
+    """Frame count, frame rate and size of a video; checks that its first frame decodes.
+
+    Args:
+        path (str): Video file.
+        backend (str): ``'decord'`` or ``'opencv'``, the backend that must be able to decode it.
+            Defaults to ``'decord'``.
+
+    Returns:
+        VideoInfo: The container's frame count and frame rate and the frame size.
+
+    Raises:
+        VideoReadError: Missing, empty, corrupt or undecodable file, or a video without frames.
+    """
+    return _probe(str(path), backend)[0]
+
+
+def _truncated(path: str, frame: int, expected: int) -> VideoReadError:
+    return VideoReadError(
+        f'{path}: truncated or damaged video: source frame {frame} cannot be decoded '
+        f'(the container declares {expected} frames); pass allow_truncated=True to keep the '
+        'frames before it')
+
+
+def _chunks(indices: np.ndarray, chunk_size: int) -> List[np.ndarray]:
+    return [indices[i:i + chunk_size] for i in range(0, len(indices), chunk_size)]
+
+
+def _iter_decord(path: str, vr, indices: np.ndarray, expected: int, chunk_size: int,
+                 allow_truncated: bool) -> Iterator[Tuple[np.ndarray, np.ndarray]]:
+    decodable = len(vr)
+    if decodable < expected and not allow_truncated and (indices >= decodable).any():
+        raise _truncated(path, decodable, expected)  # known before decoding anything
+    for chunk in _chunks(indices, chunk_size):
+        ok = chunk[chunk < decodable]
+        try:
+            frames = vr.get_batch(ok.tolist()).asnumpy() if len(ok) else None
+        except Exception:
+            frames = None
+            good = []
+            for i in ok.tolist():  # find the first frame that fails
+                try:
+                    good.append(vr[i].asnumpy())
+                except Exception:
+                    decodable = i
+                    break
+            ok = ok[:len(good)]
+            if good:
+                frames = np.stack(good)
+        if frames is not None and len(ok):
+            yield ok.astype(np.int64), np.ascontiguousarray(frames, dtype=np.uint8)
+        if len(ok) < len(chunk):
+            if allow_truncated:
+                return
+            raise _truncated(path, int(chunk[len(ok)]), expected)
+
+
+def _iter_opencv(path: str, indices: np.ndarray, expected: int, chunk_size: int,
+                 allow_truncated: bool) -> Iterator[Tuple[np.ndarray, np.ndarray]]:
+    cap = cv2.VideoCapture(path)
+    if not cap.isOpened():
+        raise VideoReadError(f'{path}: not a readable video (corrupt file or unknown format)')
+    pos = -1  # index of the last decoded source frame
+    frame = None  # [H, W, 3] RGB frame ``pos``
+    try:
+        for chunk in _chunks(indices, chunk_size):
+            out: List[np.ndarray] = []
+            for i in chunk.tolist():
+                while pos < i - 1 and cap.grab():  # skipped frames: decoded, not converted
+                    pos += 1
+                if pos == i - 1:
+                    ok, bgr = cap.read()
+                    if ok:
+                        pos, frame = i, cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB)
+                if pos != i:  # the decoder stopped before frame i
+                    break
+                out.append(frame)  # indices repeat when upsampling: reuse the frame
+            if out:
+                yield chunk[:len(out)].astype(np.int64), np.stack(out)
+            if len(out) < len(chunk):
+                if allow_truncated:
+                    return
+                raise _truncated(path, int(chunk[len(out)]), expected)
+    finally:
+        cap.release()
+
+
+def iter_video_chunks(path: str,
+                      fps: Optional[float] = None,
+                      chunk_size: int = 64,
+                      backend: str = 'decord',
+                      allow_truncated: bool = False,
+                      num_threads: int = 1) -> Iterator[Tuple[np.ndarray, np.ndarray]]:
+    """Decode a video chunk by chunk, optionally resampled to ``fps``.
+
+    Args:
+        path (str): Video file.
+        fps (float, optional): Target frame rate; output frame ``k`` is source frame
+            ``floor(k * src_fps / fps + 0.5)`` (see :func:`resampled_indices`). None keeps
+            every frame. Defaults to None.
+        chunk_size (int): Output frames per chunk (the last chunk may be shorter).
+            Defaults to 64.
+        backend (str): ``'decord'`` or ``'opencv'``. Defaults to ``'decord'``.
+        allow_truncated (bool): Stop cleanly instead of raising when the video ends before the
+            frame count its container declares. Defaults to False.
+        num_threads (int): Decoder threads of decord (0: FFmpeg's choice). Defaults to 1.
+
+    Yields:
+        tuple: ``(src_indices, frames)``: [n] int64 source frame indices and [n, H, W, 3] uint8
+        RGB frames.
+
+    Raises:
+        VideoReadError: Unreadable file, no usable frame rate while resampling, or a truncated
+            video (unless ``allow_truncated``).
+    """
+    if chunk_size < 1:
+        raise ValueError(f'chunk_size must be >= 1, got {chunk_size}')
+    path = str(path)
+    info, reader = _probe(path, backend, num_threads=num_threads)
+    if fps is not None and not info.fps > 0:
+        raise VideoReadError(f'{path}: the video declares no frame rate, cannot resample to '
+                             f'{fps} fps')
+    indices = resampled_indices(info.num_frames, info.fps, fps)
+    if backend == 'decord':
+        yield from _iter_decord(path, reader, indices, info.num_frames, chunk_size,
+                                allow_truncated)
+    else:
+        yield from _iter_opencv(path, indices, info.num_frames, chunk_size, allow_truncated)
