@@ -1,5 +1,5 @@
 # Recognition on FineGym FX35 (Gym99 floor exercise, 35 classes; actions of uncut routines):
-# annotations/finegym_fx_actions.json + features/<type>/ under data/finegym_fx/ (features_common.py).
+# annotations/finegym_fx_actions.json + features/<type>/ (features_common.py).
 _base_ = ['./features_common.py']
 data_root = 'data/finegym_fx/'
 ann_file = data_root + 'annotations/finegym_fx_actions.json'
