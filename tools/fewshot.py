@@ -8,8 +8,9 @@ For every config x k x subset: train on k training actions per class (seeded sub
 across k, independent across subsets; or the ids of ``--id-lists`` files, one action id per
 line, each file one subset), select the checkpoint on validation, test on the full test split.
 Runs go to ``WORK_DIR/<config>/k<k>/subset<s>/`` and end with a ``run.json``: a finished run is
-not repeated (resume by running the same command again). At the end: a table of mean ± std
-top-1 per config and k, ``WORK_DIR/fewshot.{csv,json,png}`` and one
+not repeated (resume by running the same command again); a subset with the same actions as an
+earlier one of its k (k at least every class's size) is not run twice. At the end: a table of
+mean ± std top-1 per config and k, ``WORK_DIR/fewshot.{csv,json,png}`` and one
 ``WORK_DIR/<config>/k<k>.result.json`` per config and k for ``tools/report.py``.
 Default WORK_DIR: ``work_dirs/fewshot``.
 """
@@ -85,8 +86,14 @@ def main(argv=None) -> list:
         total = sum(len(v) for v in subsets.values())
         done = 0
         for k in sorted(subsets):
+            seen = set()
             for s, ids in enumerate(subsets[k]):
                 done += 1
+                if frozenset(ids) in seen:  # k >= every class's size: all subsets are equal
+                    print(f'[fewshot] {name} k={k} subset {s}: the same actions as an earlier '
+                          'subset (every class taken whole), not repeated', flush=True)
+                    continue
+                seen.add(frozenset(ids))
                 run_dir = osp.join(args.work_dir, name, f'k{k}', f'subset{s}')
                 run_file = osp.join(run_dir, 'run.json')
                 tag = f'[fewshot] {name} k={k} subset {s} ({done}/{total})'

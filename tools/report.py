@@ -22,6 +22,7 @@ if ROOT not in sys.path:
     sys.path.insert(0, ROOT)
 
 from vpd_mm.evaluation import paper_results as paper  # noqa: E402
+from vpd_mm.evaluation.localization_report import localization_table  # noqa: E402
 from vpd_mm.utils.results import load_results  # noqa: E402
 
 TIOUS = (0.3, 0.4, 0.5, 0.6, 0.7)
@@ -176,7 +177,9 @@ def build_report(records: Sequence[dict]) -> str:
         '## Table 1: recognition, full training set (top-1)', recognition_table(records),
         '## Table 2: few-shot recognition (top-1, mean ± std over subsets)',
         fewshot_tables(records), '## Table 3: retrieval (precision@k)', retrieval_table(records),
-        '## Table 4: temporal detection (AP at temporal IoU)', detection_table(records)
+        '## Table 4: temporal detection (AP at temporal IoU)', detection_table(records),
+        '## Localization: feature type x model (BiGRU detector, BMN)',
+        localization_table(records)
     ]
     return '\n\n'.join(parts) + '\n'
 

@@ -2,13 +2,15 @@
 """Evaluate a checkpoint with the config's test evaluator; optionally write VPD features.
 
     python tools/test.py CONFIG CHECKPOINT [--work-dir DIR] [--cfg-options ...]
-        [--dump-features DIR [--all-videos]] [--result-json PATH] [--launcher pytorch]
+        [--dump-features DIR [--dump-poses DIR] [--all-videos]] [--result-json PATH]
+        [--launcher pytorch]
 
 For a VPD student the evaluator reports the regression error of the pose and motion targets on
 the held-out videos (``vpd/pose_mse``, ``vpd/motion_mse``, ``vpd/total_mse``).
 ``--dump-features DIR`` also writes ``DIR/<video>.npy`` of shape [T, 2, d] (as is, horizontally
 flipped) for every frame of the test videos; ``--all-videos`` runs over every video of the
-annotation file instead of the held-out ones (features for the downstream tasks).
+annotation file instead of the held-out ones (features for the downstream tasks);
+``--dump-poses DIR`` writes the student's decoded pose of those frames too ([T, 1, d], view 0).
 """
 import argparse
 import os
@@ -30,6 +32,9 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument('--work-dir', help='where the evaluation logs go')
     parser.add_argument('--dump-features', metavar='DIR',
                         help='write per-video features [T, 2, d] to DIR/<video>.npy')
+    parser.add_argument('--dump-poses', metavar='DIR',
+                        help='with --dump-features: also write the pose the student decodes '
+                        '(view 0), [T, 1, d], to DIR/<video>.npy')
     parser.add_argument('--all-videos', action='store_true',
                         help='test (and extract) every video of the annotation file, not only '
                         'the held-out split')
@@ -67,6 +72,10 @@ def merge_args(cfg: Config, args: argparse.Namespace) -> Config:
     if args.dump_features:
         cfg.test_dataloader.dataset.frames = 'all'
         evaluators.append(dict(type='DumpVPDFeatures', out_dir=args.dump_features))
+        if args.dump_poses:
+            evaluators.append(
+                dict(type='DumpVPDFeatures', out_dir=args.dump_poses, key='pred_pose',
+                     prefix='poses'))
     if args.dump:
         evaluators.append(dict(type='DumpResults', out_file_path=args.dump))
     cfg.test_evaluator = evaluators

@@ -108,21 +108,23 @@ def test_end_to_end_tiny(tmp_path, capsys):
     summary = fewshot_tool.main(argv)
     out = capsys.readouterr().out
     assert 'NOTICE k=6: class 0 (a) has only 5 training actions: taking all 5' in out
-    # 1-NN on well separated classes is exact, whatever the subset.
+    # 1-NN on well separated classes is exact, whatever the subset; at k = 6 every class is
+    # taken whole, so the second subset equals the first and is not run again.
     assert [(s['shots'], s['mean'], s['num_subsets']) for s in summary] == [(2, 1.0, 2),
-                                                                            (6, 1.0, 2)]
+                                                                            (6, 1.0, 1)]
+    assert 'k=6 subset 1: the same actions as an earlier subset' in out
     for ext in ('csv', 'json', 'png'):
         assert (work / f'fewshot.{ext}').stat().st_size > 0
     res = json.loads((work / 'dtwnn_tiny_cpu' / 'k6.result.json').read_text())
     assert res['task'] == 'fewshot' and res['dataset'] == 'toyfs' and res['shots'] == 6
     assert res['features'] == 'features' and res['method'] == 'dtwnn'
     assert res['metrics'] == {'top1': 1.0, 'top1_std': 0.0} and len(res['notices']) == 3
-    run = json.loads((work / 'dtwnn_tiny_cpu' / 'k6' / 'subset1' / 'run.json').read_text())
+    run = json.loads((work / 'dtwnn_tiny_cpu' / 'k6' / 'subset0' / 'run.json').read_text())
     assert run['num_train'] == 15
     # Resume: nothing is rerun.
     assert fewshot_tool.main(argv) == summary
     out = capsys.readouterr().out
-    assert out.count('(skipped)') == 4 and 'training on' not in out
+    assert out.count('(skipped)') == 3 and 'training on' not in out
     # BiGRU, 1 epoch: the checkpoint tested is the one selected on validation.
     argv = [osp.join(cfg_dir, 'bigru_tiny_cpu.py'), '--shots', '4', '--subsets', '1',
             '--work-dir', str(work), '--cfg-options'] + _opts(ann, fdir) + [

@@ -202,3 +202,22 @@ def test_interface_errors(videos):
     np.testing.assert_array_equal(
         det(_frames(2), by_path, frame_indices=np.arange(2))[1],
         det(_frames(2), video, frame_indices=np.arange(2))[1])
+
+
+def test_teacher_error_grows_with_the_blur_it_is_told(videos, tmp_path):
+    """The same video and seed, its ground-truth joint speeds (hence exposure blur) scaled."""
+    video, gt = videos[0]
+    params = dict(jitter=0.01, inverted_jitter=0.0, collapse=0.0, drop_rate=0.0, swap_rate=0.0)
+    teacher = TASK_UTILS.build(dict(type='SimulatedPoseTeacher', seed=0, **params))
+    idx = _all(gt)
+    errors = []
+    for i, gain in enumerate((0.0, 1.0, 4.0)):
+        scaled = dict(gt, speed=gt['speed'] * gain)
+        path = tmp_path / f'gain{i}' / osp.basename(video['gt_file'])  # same stem: same draws
+        path.parent.mkdir()
+        np.savez(path, **scaled)
+        out = teacher.simulate(_frames(len(idx)), gt['athlete_box'],
+                               dict(video=video['video'], gt_file=str(path)), frame_indices=idx)
+        errors.append(float(np.nanmean(out['error'])))
+    assert errors[0] < errors[1] < errors[2]
+    assert errors[2] > 2 * errors[0]

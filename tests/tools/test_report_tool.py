@@ -12,7 +12,9 @@ import report as report_tool  # noqa: E402
 
 
 def _row(text: str, *starts: str) -> str:
-    """The Markdown table line beginning with the given cells."""
+    """The Markdown table line beginning with the given cells (Tables 1-4, before the extra
+    localization table that repeats detection results)."""
+    text = text.split('## Localization')[0]
     prefix = '| ' + ' | '.join(starts) + ' |'
     hits = [line for line in text.splitlines() if line.startswith(prefix)]
     assert len(hits) == 1, (prefix, text)

@@ -27,7 +27,9 @@ athlete's depth (pixels divided by ``focal / depth``):
 1. *Jitter*: Gaussian with sigma ``jitter + motion_jitter * travel_j`` (``travel_j`` the joint's
    displacement during the exposure, i.e. motion blur), times ``1 + inverted_jitter * inv``
    where ``inv = max(-upright_cos, 0)`` is 1 upside down.
-2. *Collapse on inverted poses*: with ``c = collapse * inv * U(0.5, 1)``, elbows and knees move
+2. *Collapse on inverted poses*: in bursts covering ``collapse_rate`` of the frames (so that a
+   teacher is sometimes right about an inverted athlete, as real ones are), with
+   ``c = collapse * inv * U(0.5, 1)``, elbows and knees move
    ``0.5 c`` and wrists and ankles ``0.8 c`` of the way toward the torso centre.
 3. *Left-right swaps*: in bursts of frames (a smoothed Gaussian process thresholded per frame),
    with probability ``swap_rate * (1 + side_gain * (1 - |facing_cos|) + back_gain *
@@ -43,7 +45,7 @@ athlete's depth (pixels divided by ``focal / depth``):
 Boxes that are NaN give NaN keypoints and zero scores; a box that does not cover the athlete
 (IoU with its ground-truth box < 0.3) gives joints anywhere in the box with low scores, and
 joints outside a box are clamped to it with their score multiplied by 0.3. The defaults give
-about 62% confident frames (mean score >= 0.5) on the default corpus, with errors about 3x larger
+about 75% confident frames (mean score >= 0.5) on the default corpus, with errors about 3.5x larger
 on the unconfident ones (``docs/synthetic_benchmark.md``).
 """
 import os.path as osp
@@ -257,10 +259,12 @@ class SimulatedPoseTeacher:
         seed (int): Seed. Defaults to 0.
         jitter (float): Base joint noise, metres. Defaults to 0.035.
         motion_jitter (float): Extra noise per metre of joint travel during the exposure.
-            Defaults to 0.6.
-        inverted_jitter (float): Relative extra noise upside down. Defaults to 1.0.
+            Defaults to 0.25.
+        inverted_jitter (float): Relative extra noise upside down. Defaults to 0.3.
         collapse (float): Strength of the collapse of the limbs on inverted poses.
             Defaults to 0.7.
+        collapse_rate (float): Fraction of the frames (in bursts) where inverted poses
+            collapse. Defaults to 0.4.
         swap_rate (float): Left-right swap probability of an upright frontal frame.
             Defaults to 0.025.
         side_gain (float): Relative extra swaps side-on. Defaults to 2.0.
@@ -276,9 +280,10 @@ class SimulatedPoseTeacher:
     def __init__(self,
                  seed: int = 0,
                  jitter: float = 0.035,
-                 motion_jitter: float = 0.6,
-                 inverted_jitter: float = 1.0,
+                 motion_jitter: float = 0.25,
+                 inverted_jitter: float = 0.3,
                  collapse: float = 0.7,
+                 collapse_rate: float = 0.4,
                  swap_rate: float = 0.025,
                  side_gain: float = 2.0,
                  back_gain: float = 3.0,
@@ -289,7 +294,7 @@ class SimulatedPoseTeacher:
                  score_noise: float = 0.1,
                  joint_score_noise: float = 0.1) -> None:
         for name, v in (('swap_rate', swap_rate), ('drop_rate', drop_rate),
-                        ('collapse', collapse)):
+                        ('collapse', collapse), ('collapse_rate', collapse_rate)):
             if not 0 <= v <= 1:
                 raise ValueError(f'{name} must be in [0, 1], got {v}')
         if min(jitter, motion_jitter, inverted_jitter, side_gain, back_gain, score_noise,
@@ -300,6 +305,7 @@ class SimulatedPoseTeacher:
         self.motion_jitter = motion_jitter
         self.inverted_jitter = inverted_jitter
         self.collapse = collapse
+        self.collapse_rate = collapse_rate
         self.swap_rate = swap_rate
         self.side_gain = side_gain
         self.back_gain = back_gain
@@ -332,6 +338,7 @@ class SimulatedPoseTeacher:
         noisy = kp + rng.standard_normal(kp.shape) * (sigma * px_per_m[:, None])[..., None]
         centre = kp[:, [5, 6, 11, 12]].mean(axis=1, keepdims=True)  # [T, 1, 2]
         c = self.collapse * inv * rng.uniform(0.5, 1.0, T)  # [T]
+        c = c * _bursts(_video_seed(self.seed, path, 3), np.full(T, self.collapse_rate))
         pull = np.zeros(17)
         pull[[7, 8, 13, 14]] = 0.5
         pull[[9, 10, 15, 16]] = 0.8
