@@ -19,11 +19,12 @@ import copy
 import glob
 import os
 import os.path as osp
-from collections import defaultdict
+from collections import Counter, defaultdict
 from typing import Dict, Iterable, List, Optional, Sequence, Tuple
 
 import numpy as np
 
+from vpd_mm.datasets.feature_sequence_dataset import read_id_list
 from vpd_mm.datasets.features import load_action_annotations
 from vpd_mm.utils.io import dump_json_atomic
 
@@ -88,10 +89,7 @@ def read_id_list_file(path: str, known_ids: Iterable[str]) -> List[str]:
         FileNotFoundError: no such file.
         ValueError: empty list, duplicates or unknown ids (the first ones are listed).
     """
-    if not osp.isfile(path):
-        raise FileNotFoundError(f'id list {path} does not exist')
-    with open(path) as f:
-        ids = [line.strip() for line in f if line.strip()]
+    ids = read_id_list(path)
     if not ids:
         raise ValueError(f'id list {path} is empty')
     known = set(known_ids)
@@ -99,7 +97,7 @@ def read_id_list_file(path: str, known_ids: Iterable[str]) -> List[str]:
     if unknown:
         raise ValueError(f'id list {path}: {len(unknown)} ids are not labeled training actions '
                          f'of the annotation file (first: {unknown[:5]})')
-    dup = sorted({i for i in ids if ids.count(i) > 1})
+    dup = sorted(i for i, n in Counter(ids).items() if n > 1)
     if dup:
         raise ValueError(f'id list {path}: duplicated ids {dup[:5]}')
     return ids

@@ -47,7 +47,7 @@ import mmengine
 import numpy as np
 from tqdm import tqdm
 
-from vpd_mm.apis.crops import athlete_crop_boxes
+from vpd_mm.apis.crops import athlete_crop_boxes, fill_missing_boxes
 from vpd_mm.apis.flow import DISFlowEstimator, crop_pair_flow
 from vpd_mm.codecs import COCO_FLIP_INDICES, FlowQuantizer
 from vpd_mm.utils.io import dump_json_atomic
@@ -268,7 +268,7 @@ def simulate_video(index: int,
     athlete_box = np.concatenate([lo - margin, hi + margin], axis=1)
     athlete_box = athlete_box + rng.standard_normal(athlete_box.shape)
     athlete_box[missing] = np.nan
-    crop_box = athlete_crop_boxes(_fill_missing(athlete_box), pad=0.1)
+    crop_box = athlete_crop_boxes(fill_missing_boxes(athlete_box), pad=0.1)
     return dict(
         label=label,
         gt_keypoint=gt,
@@ -280,17 +280,6 @@ def simulate_video(index: int,
         missing=missing,
         scale=scale,
         pan=pan)
-
-
-def _fill_missing(boxes: np.ndarray) -> np.ndarray:
-    """[T, 4] boxes with NaN rows replaced by the last valid row (the first valid one before it)."""
-    boxes = boxes.copy()
-    valid = np.flatnonzero(np.isfinite(boxes).all(axis=1))
-    if len(valid) == 0:
-        raise ValueError('no valid box in the track')
-    idx = np.maximum.accumulate(np.where(np.isfinite(boxes).all(axis=1), np.arange(len(boxes)), -1))
-    idx[idx < 0] = valid[0]
-    return boxes[idx]
 
 
 def _smooth_texture(rng: np.random.Generator, h: int, w: int) -> np.ndarray:

@@ -5,19 +5,18 @@ from typing import Dict, List, Optional
 import numpy as np
 import torch
 import torch.nn.functional as F
-from mmaction.models.recognizers import BaseRecognizer
 from mmaction.registry import MODELS
 from mmaction.utils import OptConfigType, OptSampleList, SampleList
 from torch import Tensor
 
 from vpd_mm.evaluation.functional import dtw_cost_matrix
-from .sequence_recognizer import majority_class, sequence_lengths
+from .sequence_recognizer import SequenceRecognizerBase, majority_class, sequence_lengths
 
 _GALLERY = ('gallery_feats', 'gallery_offsets', 'gallery_labels')
 
 
 @MODELS.register_module()
-class DTWNearestNeighbour(BaseRecognizer):
+class DTWNearestNeighbour(SequenceRecognizerBase):
     """1-nearest-neighbour classification of feature sequences by DTW alignment cost.
 
     The cost of a query and a training sequence is the DTW alignment cost with Euclidean frame
@@ -196,13 +195,3 @@ class DTWNearestNeighbour(BaseRecognizer):
     def _forward(self, inputs: Tensor, data_samples: OptSampleList = None, **kwargs) -> Tensor:
         """DTW costs [N, G] to the gallery sequences."""
         return torch.from_numpy(self.cost_matrix(inputs, data_samples))
-
-    def forward(self,
-                inputs: Tensor,
-                data_samples: OptSampleList = None,
-                mode: str = 'tensor',
-                **kwargs):
-        """``'predict'`` or ``'tensor'`` (costs [N, G]); ``'loss'`` raises."""
-        if mode == 'tensor':
-            return self._forward(inputs, data_samples)
-        return super().forward(inputs, data_samples, mode, **kwargs)

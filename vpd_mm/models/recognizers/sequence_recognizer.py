@@ -26,8 +26,26 @@ def majority_class(counts: Tensor) -> int:
     return int(torch.argmax(counts).item())
 
 
+class SequenceRecognizerBase(BaseRecognizer):
+    """A :class:`BaseRecognizer` whose ``'tensor'`` mode also receives the data samples.
+
+    mmaction's ``BaseRecognizer.forward`` calls ``_forward(inputs)`` without them, but sequence
+    recognizers need the samples' ``num_frames`` (true lengths of the padded sequences).
+    """
+
+    def forward(self,
+                inputs: Tensor,
+                data_samples: OptSampleList = None,
+                mode: str = 'tensor',
+                **kwargs):
+        """``'loss'``, ``'predict'`` or ``'tensor'`` (``_forward(inputs, data_samples)``)."""
+        if mode == 'tensor':
+            return self._forward(inputs, data_samples)
+        return super().forward(inputs, data_samples, mode, **kwargs)
+
+
 @MODELS.register_module()
-class FeatureSequenceRecognizer(BaseRecognizer):
+class FeatureSequenceRecognizer(SequenceRecognizerBase):
     """A classification head (e.g. :class:`BiGRUHead`) over per-frame feature sequences.
 
     Inputs are zero-padded batches [N, V, T, d] (``sequence_collate``) of V flip views, with the
@@ -146,16 +164,6 @@ class FeatureSequenceRecognizer(BaseRecognizer):
         """Class scores [N, V, C] of every view (no averaging)."""
         scores, _, v = self._scores(inputs, data_samples)
         return scores.view(-1, v, scores.shape[-1])
-
-    def forward(self,
-                inputs: Tensor,
-                data_samples: OptSampleList = None,
-                mode: str = 'tensor',
-                **kwargs):
-        """``'loss'``, ``'predict'`` or ``'tensor'`` (see the class docstring)."""
-        if mode == 'tensor':
-            return self._forward(inputs, data_samples)
-        return super().forward(inputs, data_samples, mode, **kwargs)
 
     @property
     def majority_label(self) -> int:
