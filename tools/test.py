@@ -38,6 +38,9 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument('--all-videos', action='store_true',
                         help='test (and extract) every video of the annotation file, not only '
                         'the held-out split')
+    parser.add_argument('--amp', action='store_true',
+                        help='mixed-precision inference (mmengine TestLoop fp16: float16 '
+                        'autocast on a GPU, bfloat16 on a CPU)')
     parser.add_argument('--dump', metavar='PKL', help='also dump raw predictions to a pickle')
     parser.add_argument('--result-json', metavar='PATH',
                         help="write the metrics as a result file for tools/report.py (fields "
@@ -79,6 +82,8 @@ def merge_args(cfg: Config, args: argparse.Namespace) -> Config:
     if args.dump:
         evaluators.append(dict(type='DumpResults', out_file_path=args.dump))
     cfg.test_evaluator = evaluators
+    if args.amp:
+        cfg.test_cfg = dict(cfg.get('test_cfg') or dict(type='TestLoop'), fp16=True)
     if args.cfg_options is not None:
         cfg.merge_from_dict(args.cfg_options)
     return cfg

@@ -28,8 +28,8 @@ def parse_args() -> argparse.Namespace:
         '--resume', nargs='?', type=str, const='auto',
         help='resume from this checkpoint, or (no value) from the latest one in the work dir')
     parser.add_argument('--amp', action='store_true',
-                        help='mixed-precision training (needs a GPU; ignored with a warning '
-                        'on CPU)')
+                        help='mixed-precision training: float16 AmpOptimWrapper on a GPU, '
+                        'bfloat16 AutocastOptimWrapper on a CPU')
     parser.add_argument('--no-validate', action='store_true',
                         help='do not evaluate checkpoints during training')
     parser.add_argument('--auto-scale-lr', action='store_true',
@@ -63,15 +63,19 @@ def merge_args(cfg: Config, args: argparse.Namespace) -> Config:
 
     if args.amp:
         import torch
+        wrapper = cfg.optim_wrapper.get('type', 'OptimWrapper')
+        if wrapper not in ('OptimWrapper', 'AmpOptimWrapper', 'AutocastOptimWrapper'):
+            raise ValueError(f'--amp does not support the optimizer wrapper {wrapper}')
         if torch.cuda.is_available():
-            wrapper = cfg.optim_wrapper.get('type', 'OptimWrapper')
-            if wrapper not in ('OptimWrapper', 'AmpOptimWrapper'):
-                raise ValueError(f'--amp does not support the optimizer wrapper {wrapper}')
             cfg.optim_wrapper.type = 'AmpOptimWrapper'
+            cfg.optim_wrapper.pop('dtype', None)
             cfg.optim_wrapper.setdefault('loss_scale', 'dynamic')
         else:
-            print_log('--amp needs a GPU (torch.cuda is not available): training in fp32',
-                      logger='current', level=logging.WARNING)
+            cfg.optim_wrapper.type = 'AutocastOptimWrapper'
+            cfg.optim_wrapper.pop('loss_scale', None)
+            cfg.optim_wrapper.dtype = 'bfloat16'
+            print_log('--amp on CPU: bfloat16 autocast (AutocastOptimWrapper)',
+                      logger='current', level=logging.INFO)
 
     if args.resume == 'auto':
         cfg.resume = True

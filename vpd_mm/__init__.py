@@ -5,7 +5,7 @@ Importing the package (directly or through ``custom_imports=dict(imports=['vpd_m
 the pinned stack's workarounds first, then registers every vpd_mm module in mmaction's registries.
 """
 from . import compat  # noqa: F401,I001  (must come before anything from mmaction.models)
-from . import codecs, datasets, evaluation, models, preparation  # noqa: F401
+from . import codecs, datasets, engine, evaluation, models, preparation  # noqa: F401
 from .version import __version__, version_info
 
 __all__ = ['__version__', 'version_info']

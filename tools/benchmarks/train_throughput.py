@@ -5,6 +5,7 @@
     python tools/benchmarks/train_throughput.py [--config configs/vpd/2dvpd_tiny_cpu.py]
         [--depth 34 --size 128] [--batch-size 32] [--workers 1] [--iters 20]
     python tools/benchmarks/train_throughput.py --config configs/vipe/vipe_synthetic.py
+    python tools/benchmarks/train_throughput.py --config configs/vpd/2dvpd_sports_cpu.py --amp
 
 Measures, in one run on the same machine and in samples (frames, pose pairs) per second:
 - ``model-only``: ``train_step`` (preprocessing, forward, backward, optimiser) on one batch held
@@ -15,9 +16,13 @@ Measures, in one run on the same machine and in samples (frames, pose pairs) per
 - ``end-to-end``: the two together, as the runner's training loop does;
 and prints ``end-to-end / model-only`` (the loader's cost) and ``loader-only / model-only`` (the
 loader's headroom: above 1, the loader is not the bottleneck). For a VPD config the data is a toy
-corpus generated at the crop size asked for (``--data-root``, reused when present).
+corpus generated at the crop size asked for (``--data-root``, reused when present). ``--amp``
+trains as ``tools/train.py --amp`` does (bfloat16 autocast on a CPU). The numbers, the date and
+the machine go to ``--out`` (default ``work_dirs/benchmarks/train_throughput_<config>.json``).
 """
 import argparse
+import datetime
+import os
 import os.path as osp
 import sys
 import time
@@ -35,6 +40,8 @@ from mmengine.runner import Runner  # noqa: E402
 
 from mmaction.registry import MODELS  # noqa: E402
 from vpd_mm.datasets.synthetic import make_toy_corpus  # noqa: E402
+from vpd_mm.utils.io import dump_json_atomic  # noqa: E402
+from vpd_mm.utils.machine import machine_description  # noqa: E402
 
 
 def parse_args() -> argparse.Namespace:
@@ -47,6 +54,10 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument('--iters', type=int, default=20, help='timed steps per measurement')
     parser.add_argument('--warmup', type=int, default=3, help='untimed steps first')
     parser.add_argument('--data-root', help='toy corpus folder (default: data/bench_<size>)')
+    parser.add_argument('--amp', action='store_true',
+                        help='mixed precision as tools/train.py --amp (bfloat16 on a CPU)')
+    parser.add_argument('--out', help='result JSON (default: work_dirs/benchmarks/'
+                        'train_throughput_<config>[_amp].json)')
     return parser.parse_args()
 
 
@@ -87,6 +98,9 @@ def main() -> None:
         cfg.model.backbone.depth = args.depth
     batch_size = loader_cfg.batch_size
 
+    if args.amp:
+        cfg.optim_wrapper.type = ('AmpOptimWrapper'
+                                  if torch.cuda.is_available() else 'AutocastOptimWrapper')
     model = MODELS.build(cfg.model)
     model.train()
     optim_wrapper = build_optim_wrapper(model, cfg.optim_wrapper)
@@ -101,14 +115,25 @@ def main() -> None:
 
     fps = {name: batch_size / s for name, s in
            (('model-only', model_s), ('loader-only', loader_s), ('end-to-end', e2e_s))}
-    model_desc = (f'ResNet-{cfg.model.backbone.depth}, {args.size}x{args.size}'
-                  if is_vpd else cfg.model.type)
-    print(f'config {osp.relpath(args.config, ROOT)}: {model_desc}, batch {batch_size}, '
-          f'{loader_cfg.num_workers} loader workers, torch threads {torch.get_num_threads()}')
+    backbone = cfg.model.get('backbone', {})
+    model_desc = (f'ResNet-{backbone.depth} (base width {backbone.get("base_channels", 64)}), '
+                  f'{args.size}x{args.size}' if is_vpd else cfg.model.type)
+    setting = (f'{model_desc}, batch {batch_size}, {loader_cfg.num_workers} loader workers, '
+               f'torch threads {torch.get_num_threads()}, {"amp" if args.amp else "float32"}')
+    print(f'config {osp.relpath(args.config, ROOT)}: {setting}')
     for name, value in fps.items():
         print(f'{name:>12}: {value:8.1f} samples/s')
     print(f'end-to-end / model-only: {fps["end-to-end"] / fps["model-only"]:.2f}')
     print(f'loader-only / model-only: {fps["loader-only"] / fps["model-only"]:.2f}')
+    name = osp.splitext(osp.basename(args.config))[0] + ('_amp' if args.amp else '')
+    out = args.out or osp.join(ROOT, 'work_dirs', 'benchmarks', f'train_throughput_{name}.json')
+    os.makedirs(osp.dirname(osp.abspath(out)), exist_ok=True)
+    dump_json_atomic(dict(
+        created=datetime.datetime.now(datetime.timezone.utc).isoformat(timespec='seconds'),
+        machine=machine_description(), command='python ' + ' '.join(sys.argv),
+        config=osp.relpath(args.config, ROOT), setting=setting,
+        samples_per_second={k: round(v, 1) for k, v in fps.items()}), out, indent=1)
+    print(f'wrote {out}')
 
 
 if __name__ == '__main__':

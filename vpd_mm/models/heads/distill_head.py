@@ -34,7 +34,8 @@ def _masked_squared_l2(pred: Tensor, target: Tensor, valid: Tensor) -> Tensor:
     valid = valid.reshape(-1).bool()
     if not valid.any():
         return pred.sum() * 0.
-    diff = pred[valid] - target[valid].to(pred.dtype)  # [N_valid, d]
+    # float32 whatever the autocast dtype of ``pred`` (bfloat16 would round the loss)
+    diff = pred[valid].float() - target[valid].float()  # [N_valid, d]
     return diff.pow(2).sum(dim=-1).mean()
 
 
