@@ -21,6 +21,7 @@ from typing import Dict, List
 import mmengine
 
 import vpd_mm  # noqa: F401  (the stack's workarounds; registers vpd_mm's modules)
+from vpd_mm.datasets.pose_annotations import load_pose_annotations
 from vpd_mm.preparation.release import (CheckpointLayoutError, convert_vipe_checkpoint,
                                         import_release_features, import_release_poses,
                                         read_frame_counts, read_id_list)
@@ -78,8 +79,7 @@ def main() -> None:
         print(f'report: {report.extra["report_file"]}')
         failed |= not report.imported
     if osp.isfile(ann_file):  # align features with the poses' frame counts
-        data = mmengine.load(ann_file)
-        anns = data['annotations'] if isinstance(data, dict) else data
+        anns = load_pose_annotations(ann_file)['annotations']
         lengths = {a['frame_dir']: int(a['total_frames']) for a in anns}
     for feat_name, emb_dir in features.items():
         report = import_release_features(

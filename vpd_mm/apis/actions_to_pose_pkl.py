@@ -23,15 +23,11 @@ import mmengine
 import numpy as np
 
 from vpd_mm.datasets.features import SPLITS, load_action_annotations
+from vpd_mm.datasets.pose_annotations import load_pose_annotations
 
 
 def _load_pose_pkl(path: str) -> Dict[str, dict]:
-    if not osp.isfile(path):
-        raise FileNotFoundError(f'pose pkl {path} does not exist')
-    data = mmengine.load(path)
-    annos = data['annotations'] if isinstance(data, dict) else data
-    if not isinstance(annos, list):
-        raise ValueError(f'{path}: expected a list of annotations or a dict with "annotations"')
+    annos = load_pose_annotations(path)['annotations']
     by_video = {}
     for i, a in enumerate(annos):
         for key in ('frame_dir', 'keypoint', 'keypoint_score'):

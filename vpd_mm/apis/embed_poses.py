@@ -2,9 +2,8 @@
 """Precompute the VI-VPD teacher targets: VIPE* embeddings of every frame's 2D pose."""
 import os
 import os.path as osp
-from typing import Dict, List, Optional, Union
+from typing import Dict, Optional, Union
 
-import mmengine
 import numpy as np
 import torch
 from mmaction.registry import MODELS
@@ -14,6 +13,7 @@ from mmengine.runner import load_checkpoint
 from tqdm import tqdm
 
 from vpd_mm.codecs import NUM_KEYPOINTS, PoseNormalizer, VIPEInputEncoder
+from vpd_mm.datasets.pose_annotations import load_pose_annotations
 from vpd_mm.models import vipe  # noqa: F401  (registers VIPEEmbedder)
 from vpd_mm.utils.io import dump_json_atomic, save_npy_atomic
 
@@ -104,16 +104,6 @@ def embed_pose_views(model: torch.nn.Module,
     return out
 
 
-def _load_annotations(ann_file: str) -> List[dict]:
-    data = mmengine.load(ann_file)
-    if isinstance(data, dict):
-        if 'annotations' not in data:
-            raise ValueError(f"{ann_file}: expected a list of annotations or a dict with "
-                             f"'annotations', got keys {sorted(data)}")
-        data = data['annotations']
-    return list(data)
-
-
 def _athlete_track(ann: dict, ann_file: str):
     """Person 0's keypoints [T, 17, 2] and scores [T, 17], checked."""
     name = ann.get('frame_dir', '?')
@@ -164,7 +154,7 @@ def embed_pose_dataset(ann_file: str,
         dict: ``out_dir``, ``dim`` (d), ``embed_dim`` (D), ``num_videos``, ``num_written``,
         ``num_skipped``, ``num_frames_without_pose`` (of the written videos).
     """
-    annotations = _load_annotations(ann_file)
+    annotations = load_pose_annotations(ann_file)['annotations']
     model = init_vipe_embedder(config, checkpoint, device)
     embed_dim = int(model.embed_dim)
     dim = embed_dim * (2 if vertical_flip else 1)

@@ -4,12 +4,12 @@ import os
 import os.path as osp
 from typing import Dict, List, Optional
 
-import mmengine
 import numpy as np
 from tqdm import tqdm
 
 from vpd_mm.codecs import NUM_KEYPOINTS, PoseNormalizer
 from vpd_mm.datasets.features import dump_action_annotations
+from vpd_mm.datasets.pose_annotations import load_pose_annotations
 from vpd_mm.utils.io import dump_json_atomic, save_npy_atomic
 
 INDEX_FILE = 'features.json'
@@ -36,16 +36,6 @@ def pose_feature_views(keypoint: np.ndarray, normalizer: Optional[PoseNormalizer
     if valid.any():
         out[valid] = normalizer.encode_views(kp[valid])  # [T', 2, 26]
     return out
-
-
-def _annotations(ann_file: str) -> dict:
-    data = mmengine.load(ann_file)
-    if isinstance(data, dict):
-        if 'annotations' not in data:
-            raise ValueError(f"{ann_file}: expected a list of annotations or a dict with "
-                             f"'annotations', got keys {sorted(data)}")
-        return data
-    return dict(annotations=list(data))
 
 
 def _track(ann: dict, key: str, ann_file: str) -> np.ndarray:
@@ -79,7 +69,7 @@ def write_pose_features(ann_file: str,
         dict: ``out_dir``, ``dim``, ``num_videos``, ``num_written``, ``num_skipped``,
         ``num_frames_without_pose`` (of the written videos).
     """
-    anns = _annotations(ann_file)['annotations']
+    anns = load_pose_annotations(ann_file)['annotations']
     os.makedirs(out_dir, exist_ok=True)
     normalizer = PoseNormalizer()
     lengths, written, skipped, no_pose = {}, 0, 0, 0
@@ -131,7 +121,7 @@ def write_video_actions(ann_file: str,
     Returns:
         dict: The written annotations.
     """
-    data = _annotations(ann_file)
+    data = load_pose_annotations(ann_file)
     test = set((data.get('split') or {}).get('test', []))
     anns = data['annotations']
     num_classes = max([int(a.get('label', -1)) for a in anns] + [-1]) + 1

@@ -3,13 +3,13 @@
 import os.path as osp
 from typing import Callable, Dict, List, Optional, Sequence, Tuple, Union
 
-import mmengine
 import numpy as np
 from mmaction.registry import DATASETS
 from mmengine.dataset import BaseDataset
 from mmengine.logging import MMLogger
 
 from vpd_mm.codecs import NUM_KEYPOINTS, PoseNormalizer, pose_confidence
+from .pose_annotations import load_pose_annotations
 
 _SPLITS = ('train', 'val', 'all')
 _FRAMES = ('confident', 'all')
@@ -160,28 +160,9 @@ class VPDPoseTargetDataset(BaseDataset):
     # ------------------------------------------------------------------ loading
     def _read_annotations(self) -> List[dict]:
         """Load the pkl and restrict it to ``source_split``."""
-        if not self.ann_file or not osp.isfile(self.ann_file):
-            raise FileNotFoundError(f'annotation file not found: {self.ann_file!r}')
-        data = mmengine.load(self.ann_file)
-        if isinstance(data, dict):
-            if 'annotations' not in data:
-                raise ValueError(f'{self.ann_file}: a dict annotation file needs an '
-                                 f"'annotations' list, got keys {sorted(data)}")
-            anns, named = data['annotations'], data.get('split') or {}
-        elif isinstance(data, (list, tuple)):
-            anns, named = data, {}
-        else:
-            raise TypeError(f'{self.ann_file}: expected a dict or a list of annotations, '
-                            f'got {type(data).__name__}')
-        names = []
-        for i, ann in enumerate(anns):
-            if not isinstance(ann, dict) or 'frame_dir' not in ann:
-                raise ValueError(f'{self.ann_file}: annotation #{i} is not a dict with a '
-                                 "'frame_dir'")
-            names.append(ann['frame_dir'])
-        if len(set(names)) != len(names):
-            dup = sorted({n for n in names if names.count(n) > 1})[:5]
-            raise ValueError(f'{self.ann_file}: duplicate frame_dir values, e.g. {dup}')
+        data = load_pose_annotations(self.ann_file)
+        anns, named = data['annotations'], data['split']
+        names = [ann['frame_dir'] for ann in anns]
         if self.source_split is not None:
             if self.source_split not in named:
                 raise KeyError(f'{self.ann_file}: source_split {self.source_split!r} not in the '
@@ -406,6 +387,16 @@ class VPDPoseTargetDataset(BaseDataset):
         self.full_init()
         return len(self._rows)
 
+    def sample_keypoints(self) -> np.ndarray:
+        """The teacher's keypoints of every sample, in sample order.
+
+        Returns:
+            np.ndarray: [N, 17, 2] float32 image coordinates (NaN where the teacher has none),
+            e.g. for :class:`PoseBalancedSampler`.
+        """
+        self.full_init()
+        return self._cols['keypoint'][self._rows]
+
     def get_data_info(self, idx: int) -> dict:
         """Build the ``idx``-th sample's dict from the column arrays.
 
@@ -440,6 +431,7 @@ class VPDPoseTargetDataset(BaseDataset):
             athlete_box=cols['athlete_box'][row].copy(),
             crop_box=cols['crop_box'][row].copy(),
             img_shape=video['img_shape'],
+            target_type=self.target_type,
             sample_idx=idx)
 
     def _subset(self, indices: Union[int, Sequence[int]]) -> Tuple[np.ndarray, np.ndarray]:

@@ -43,6 +43,7 @@ from tqdm import tqdm
 from vpd_mm.apis.flow import build_flow_estimator
 from vpd_mm.datasets.features import dump_action_annotations, load_action_annotations
 from vpd_mm.utils.io import dump_json_atomic
+from vpd_mm.utils.safe_pickle import safe_pickle_load
 from .readers.base import VideoIndex, build_action_annotations
 from .video_preparer import SKIP_REASONS, SkipVideo, StageTimer, VideoPreparer
 
@@ -374,7 +375,7 @@ def merge_outputs(cfg: Config, index: Optional[VideoIndex] = None,
     for rec in tqdm(done, desc=f'merge {dataset}', unit='video', leave=False):
         name = rec['video']
         try:
-            res = mmengine.load(layout.done(name))
+            res = safe_pickle_load(layout.done(name))
         except Exception as e:
             raise RuntimeError(f'{layout.done(name)}: unreadable result of video {name!r} '
                                f'({e}); delete it and rerun to redo the video') from e

@@ -22,28 +22,12 @@ import numpy as np
 from tqdm import tqdm
 
 from vpd_mm.utils.io import dump_json_atomic, save_npy_atomic
+from vpd_mm.utils.safe_pickle import safe_pickle_load
 from .poses import ReleaseFormatError
 from .report import ImportReport
 
 EMB_SUFFIX = '.emb.pkl'
 INDEX_FILE = 'features.json'
-_NUMPY_GLOBALS = {
-    ('numpy.core.multiarray', '_reconstruct'), ('numpy.core.multiarray', 'scalar'),
-    ('numpy', 'ndarray'), ('numpy', 'dtype'), ('numpy.core.numeric', '_frombuffer'),
-    ('numpy._core.multiarray', '_reconstruct'), ('numpy._core.multiarray', 'scalar'),
-    ('numpy._core.numeric', '_frombuffer'), ('collections', 'OrderedDict')
-}
-
-
-class _NumpyUnpickler(pickle.Unpickler):
-    """Unpickle only builtin containers and numpy arrays / scalars: a feature file runs no
-    code."""
-
-    def find_class(self, module: str, name: str):
-        if (module, name) in _NUMPY_GLOBALS:
-            return super().find_class(module, name)
-        raise pickle.UnpicklingError(f'refusing to load {module}.{name} (a feature file holds '
-                                     'only lists, tuples, dicts, numbers and numpy arrays)')
 
 
 def read_emb_pkl(path: str) -> List[Tuple[int, np.ndarray, dict]]:
@@ -57,7 +41,7 @@ def read_emb_pkl(path: str) -> List[Tuple[int, np.ndarray, dict]]:
     """
     try:
         with open(path, 'rb') as f:
-            data = _NumpyUnpickler(f).load()
+            data = safe_pickle_load(f)
     except (pickle.UnpicklingError, EOFError, AttributeError, ImportError, IndexError,
             TypeError, ValueError, OSError) as e:
         raise ReleaseFormatError(path, f'not a readable pickle ({type(e).__name__}: {e})') from e
