@@ -76,11 +76,25 @@ def test_flip_indices_are_an_involution_on_kept_joints():
 
 
 def test_pose_confidence_nonfinite_is_never_confident():
-    scores = np.full((3, 17), 0.8)
-    kp = np.zeros((3, 17, 2))
-    scores[1, 4] = np.nan
-    kp[2, 0, 1] = np.inf
+    scores = np.full((4, 17), 0.8)
+    kp = np.zeros((4, 17, 2))
+    scores[1, 5] = np.nan  # a kept joint (left shoulder)
+    kp[2, 0, 1] = np.inf  # the nose
+    scores[3, 4] = np.nan  # an ear: not part of the target, so it does not count
     conf = pose_confidence(scores, kp)
-    assert conf[0] == pytest.approx(0.8)
+    assert conf[0] == pytest.approx(0.8) and conf[3] == pytest.approx(0.8)
     assert conf[1] == -np.inf and conf[2] == -np.inf
     assert pose_confidence(scores)[2] == pytest.approx(0.8)
+    assert pose_confidence(scores, joints=None)[3] == -np.inf
+
+
+def test_pose_confidence_averages_the_kept_joints():
+    # an inverted athlete: body joints scored 0.55, eyes and ears 0.2. The paper's 2D-VPD
+    # teacher score (13 kept joints) keeps the frame at threshold 0.5; all 17 would drop it.
+    scores = np.full(17, 0.55)
+    scores[1:5] = 0.2
+    assert pose_confidence(scores) == pytest.approx(0.55)
+    assert pose_confidence(scores, joints=None) == pytest.approx((13 * 0.55 + 4 * 0.2) / 17)
+    assert pose_confidence(scores, joints=None) < 0.5
+    with pytest.raises(ValueError, match='17'):
+        pose_confidence(np.ones(13))

@@ -1,6 +1,6 @@
 # Copyright (c) vpd_mm contributors. All rights reserved.
 """The 2D-VPD teacher target: normalised COCO-17 poses (d = 26), and their horizontal flip."""
-from typing import Tuple
+from typing import Optional, Sequence, Tuple
 
 import numpy as np
 
@@ -105,21 +105,32 @@ class PoseNormalizer:
         return np.stack([target, self.flip_target(target)], axis=-2)
 
 
-def pose_confidence(scores: np.ndarray, keypoints: np.ndarray = None) -> np.ndarray:
-    """Per-frame teacher confidence: the mean joint score.
+def pose_confidence(scores: np.ndarray,
+                    keypoints: np.ndarray = None,
+                    joints: Optional[Sequence[int]] = KEPT_JOINTS) -> np.ndarray:
+    """Per-frame teacher confidence: the mean score of the joints of the 2D-VPD target.
 
-    Frames with a non-finite score or keypoint get confidence -inf (never confident).
+    As in the paper's 2D-VPD teacher, the mean runs over the 13 kept joints (nose and joints
+    5..16): the eyes' and ears' scores collapse on inverted or averted athletes whose body the
+    teacher gets right, and they are not part of the target. Frames with a non-finite score or
+    keypoint among those joints get confidence -inf (never confident).
 
     Args:
         scores (np.ndarray): [..., 17] joint scores.
         keypoints (np.ndarray, optional): [..., 17, 2], checked for NaN/Inf.
+        joints (Sequence[int], optional): The joints averaged; None takes all 17.
+            Defaults to :data:`KEPT_JOINTS`.
 
     Returns:
         np.ndarray: [...] float64 confidences.
     """
     scores = np.asarray(scores, dtype=np.float64)
+    if scores.shape[-1:] != (NUM_KEYPOINTS, ):
+        raise ValueError(f'expected scores [..., {NUM_KEYPOINTS}], got {list(scores.shape)}')
+    sel = list(range(NUM_KEYPOINTS)) if joints is None else list(joints)
+    scores = scores[..., sel]
     finite = np.isfinite(scores).all(axis=-1)
     if keypoints is not None:
-        finite &= np.isfinite(np.asarray(keypoints, dtype=np.float64)).all(axis=(-1, -2))
-    conf = np.where(finite, np.nan_to_num(scores).mean(axis=-1), -np.inf)
-    return conf
+        kp = np.asarray(keypoints, dtype=np.float64)[..., sel, :]
+        finite &= np.isfinite(kp).all(axis=(-1, -2))
+    return np.where(finite, np.nan_to_num(scores).mean(axis=-1), -np.inf)

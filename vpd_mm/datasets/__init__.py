@@ -9,6 +9,7 @@ from .features import (AnnotationError, dump_action_annotations, load_action_ann
                        load_feature_sequence, select_actions)
 from .frame_label_dataset import FrameLabelDataset, frame_labels, load_clean_features
 from .pose_target_dataset import VPDPoseTargetDataset, split_videos
+from .samplers import PoseBalancedSampler, torso_angles
 from .transforms import (LoadVPDFrame, PackVPDInputs, VPDBackgroundNoise, VPDColorJitter,
                          VPDRandomFlip, VPDRandomResizedCrop, VPDResize)
 
@@ -18,5 +19,6 @@ __all__ = [
     'load_clean_features', 'VPDPoseTargetDataset', 'split_videos', 'LoadVPDFrame',
     'VPDRandomFlip', 'VPDRandomResizedCrop', 'VPDResize', 'VPDColorJitter', 'VPDBackgroundNoise',
     'PackVPDInputs', 'VPDFeatureSequenceDataset', 'VPDActionFramesDataset', 'carve_val',
-    'read_id_list', 'resample_indices', 'share_train_id_list'
+    'read_id_list', 'resample_indices', 'share_train_id_list', 'PoseBalancedSampler',
+    'torso_angles'
 ]

@@ -11,12 +11,13 @@ from .flip import VPDRandomFlip
 from .formatting import PackVPDInputs
 from .loading import LoadVPDFrame
 from .noise import VPDBackgroundNoise
+from .rotate import VPDRandomRotate
 from .sequence import (LoadFeatureSequence, LoadVPDFrameSequence, PackFeatureSequence,
                        sequence_collate)
 
 __all__ = [
     'LoadVPDFrame', 'VPDRandomFlip', 'VPDRandomResizedCrop', 'VPDResize', 'VPDColorJitter',
-    'VPDBackgroundNoise', 'PackVPDInputs'
+    'VPDBackgroundNoise', 'PackVPDInputs', 'VPDRandomRotate'
 ]
 __all__ += [
     'LoadFeatureSequence', 'LoadVPDFrameSequence', 'PackFeatureSequence', 'sequence_collate'
