@@ -4,7 +4,7 @@
     python tools/report.py [DIRS_OR_FILES ...] [--out report.md]
 
 Default input: ``work_dirs/``. Tables: (1) top-1 accuracy with the full training set
-(task 'recognition'), features x dataset; (2) few-shot top-1 mean ± std (task 'fewshot'),
+(task 'recognition'), features x dataset; (2) few-shot top-1 mean ± standard error (task 'fewshot'),
 features x k for each dataset; (3) retrieval precision@1/10/50 (task 'retrieval');
 (4) detection AP at tIoU 0.3..0.7 (task 'detection', metric keys ``AP@0.5`` ...). The paper's
 numbers (``vpd_mm/evaluation/paper_results.py``) stand beside ours as ``paper`` columns/rows
@@ -22,6 +22,7 @@ if ROOT not in sys.path:
     sys.path.insert(0, ROOT)
 
 from vpd_mm.evaluation import paper_results as paper  # noqa: E402
+from vpd_mm.evaluation.fewshot_summary import ALL_SHOTS, shots_key, shots_label  # noqa: E402
 from vpd_mm.evaluation.localization_report import localization_table  # noqa: E402
 from vpd_mm.utils.results import load_results  # noqa: E402
 
@@ -104,17 +105,21 @@ def recognition_table(records: Sequence[dict]) -> str:
     return _md_table(header, rows)
 
 
+def _shots(value):
+    return ALL_SHOTS if value == ALL_SHOTS else int(value)
+
+
 def fewshot_tables(records: Sequence[dict]) -> str:
-    recs = [dict(r, _key=(r['dataset'], r['features'], r['method'], int(r.get('shots', -1))))
+    recs = [dict(r, _key=(r['dataset'], r['features'], r['method'], _shots(r.get('shots', -1))))
             for r in records if r['task'] == 'fewshot']
     cells = _latest(recs)
     datasets = _order({k[0] for k in cells} | set(paper.FEWSHOT), paper.DATASETS)
     out = []
     for d in datasets:
         ks = sorted({k[3] for k in cells if k[0] == d} | {
-            k for v in paper.FEWSHOT.get(d, {}).values() for k in v})
+            k for v in paper.FEWSHOT.get(d, {}).values() for k in v}, key=shots_key)
         rows_keys = sorted({(k[1], k[2]) for k in cells if k[0] == d})
-        header = ['features', 'method'] + [f'k={k}' for k in ks]
+        header = ['features', 'method'] + [shots_label(k) for k in ks]
         rows = []
         for feat, method in rows_keys:
             row = [feat, method]
@@ -123,7 +128,7 @@ def fewshot_tables(records: Sequence[dict]) -> str:
                 if r is None:
                     row.append('-')
                 else:
-                    std = r['metrics'].get('top1_std')
+                    std = r['metrics'].get('top1_sem', r['metrics'].get('top1_std'))
                     row.append(_fmt(_pct(_top1(r['metrics'])), None if std is None else
                                     100.0 * float(std)))
             rows.append(row)
@@ -175,7 +180,7 @@ def build_report(records: Sequence[dict]) -> str:
     parts = [
         '# VPD results', f'{len(records)} result files. Numbers in %; `-`: no result.',
         '## Table 1: recognition, full training set (top-1)', recognition_table(records),
-        '## Table 2: few-shot recognition (top-1, mean ± std over subsets)',
+        '## Table 2: few-shot recognition (top-1, mean ± standard error over subsets)',
         fewshot_tables(records), '## Table 3: retrieval (precision@k)', retrieval_table(records),
         '## Table 4: temporal detection (AP at temporal IoU)', detection_table(records),
         '## Localization: feature type x model (BiGRU detector, BMN)',

@@ -7,8 +7,9 @@ import numpy as np
 import pytest
 
 import vpd_mm  # noqa: F401
-from vpd_mm.apis.fewshot import (check_test_split, format_table, read_id_list_file,
-                                 sample_fewshot_subsets, summarize)
+from vpd_mm.apis.fewshot import (check_test_split, fewshot_run_config, parse_shots,
+                                 read_id_list_file, sample_fewshot_subsets)
+from vpd_mm.evaluation.fewshot_summary import format_table, summarize
 
 sys.path.insert(0, osp.join(osp.dirname(__file__), '..', '..', 'tools'))
 import fewshot as fewshot_tool  # noqa: E402
@@ -41,6 +42,17 @@ def test_sampling_deterministic_nested_capped():
                        'k=8: class 2 (c) has only 6 training actions: taking all 6']
     with pytest.raises(ValueError, match='positive'):
         sample_fewshot_subsets(acts, [0], 1)
+    # 'all': every training action, the same in every subset, after the integer k's
+    subsets, notices = sample_fewshot_subsets(acts, ['all', 2], 2, seed=0)
+    assert list(subsets) == [2, 'all'] and not [n for n in notices if 'all' in n]
+    assert [sorted(ids) for ids in subsets['all']] == [sorted(a['id'] for a in acts)] * 2
+
+
+def test_parse_shots():
+    assert parse_shots(['16', 'all', '4', 4, 'ALL']) == [4, 16, 'all']
+    for bad in (['0'], ['x'], ['-2'], []):
+        with pytest.raises(ValueError):
+            parse_shots(bad)
 
 
 def test_id_list_file(tmp_path):
@@ -55,13 +67,19 @@ def test_id_list_file(tmp_path):
 
 
 def test_summary_and_table():
-    rows = [dict(config='x', shots=4, top1=0.5), dict(config='x', shots=4, top1=0.7),
-            dict(config='x', shots=8, top1=0.9)]
+    rows = [dict(config='x', shots=4, top1=0.5, num_test=10, num_classes=4),
+            dict(config='x', shots=4, top1=0.7, num_test=10, num_classes=4),
+            dict(config='x', shots='all', top1=0.9, num_test=10, num_classes=4),
+            dict(config='x', shots=16, top1=0.8, num_test=10, num_classes=4)]
     s = summarize(rows)
+    assert [r['shots'] for r in s] == [4, 16, 'all']
     assert s[0]['mean'] == pytest.approx(0.6) and s[0]['std'] == pytest.approx(0.1414213, 1e-5)
-    assert s[1]['std'] == 0.0 and s[1]['num_subsets'] == 1
+    assert s[0]['sem'] == pytest.approx(0.1)  # std / sqrt(2)
+    assert s[1]['std'] == 0.0 and s[1]['sem'] == 0.0 and s[1]['num_subsets'] == 1
+    assert s[0]['chance'] == 0.25 and s[0]['num_test'] == 10
     table = format_table(s)
-    assert '60.0 ± 14.1' in table and '90.0 ±  0.0' in table
+    assert '60.0 ± 10.0 (2)' in table and '90.0 ± 0.0 (1)' in table and 'chance 25.0%' in table
+    assert table.splitlines()[0].split()[1:] == ['k', '=', '4', 'k', '=', '16', 'all']
 
 
 def _toy_dataset(tmp_path, num_test=2, d=26):
@@ -98,38 +116,81 @@ def test_empty_test_split_is_an_error(tmp_path):
         check_test_split(ann)
 
 
+def test_run_config_is_the_fixed_step_protocol(tmp_path):
+    from mmengine.config import Config
+    cfg = Config.fromfile(osp.join(ROOT, 'configs/recognition/bigru_tiny_cpu.py'))
+    run = fewshot_run_config(cfg, ['a', 'b'], str(tmp_path), seed=3, steps=50)
+    assert run.train_cfg == dict(type='IterBasedTrainLoop', max_iters=50, val_interval=50)
+    assert run.val_dataloader is None and run.val_cfg is None and run.val_evaluator is None
+    assert run.train_dataloader.dataset.id_list == ['a', 'b']
+    assert run.train_dataloader.dataset.val_ratio == 0.0  # nothing carved out of the k
+    assert run.train_dataloader.sampler.type == 'InfiniteSampler'
+    assert run.test_dataloader.dataset.id_list is None
+    warmup, cosine = run.param_scheduler
+    assert (warmup.type, warmup.end, cosine.type, cosine.begin, cosine.end) == (
+        'LinearLR', 5, 'CosineAnnealingLR', 5, 50)
+    assert cosine.eta_min == pytest.approx(cfg.optim_wrapper.optimizer.lr * 0.01)
+    ckpt = run.default_hooks.checkpoint
+    assert (ckpt.interval, ckpt.save_best, ckpt.by_epoch) == (50, None, False)
+    assert run.randomness.seed == 3 and cfg.train_cfg.type == 'EpochBasedTrainLoop'
+    # the config's own fewshot.steps when none is given
+    assert fewshot_run_config(cfg, ['a'], str(tmp_path)).train_cfg.max_iters == 3000
+    dtw = Config.fromfile(osp.join(ROOT, 'configs/recognition/dtwnn_tiny_cpu.py'))
+    run = fewshot_run_config(dtw, ['a'], str(tmp_path), steps=50)
+    assert run.train_cfg.type == 'GalleryBuildLoop' and run.val_dataloader is None
+
+
+def _run_files(work, name):
+    return {p.relative_to(work): p.read_text()
+            for p in sorted((work / name).glob('k*/subset*/run.json'))}
+
+
 def test_end_to_end_tiny(tmp_path, capsys):
     ann, fdir = _toy_dataset(tmp_path)
     work = tmp_path / 'work'
     cfg_dir = osp.join(ROOT, 'configs/recognition')
-    # DTW 1-NN ("training" stores the gallery): 2 k x 2 subsets, k = 6 caps every class.
-    argv = [osp.join(cfg_dir, 'dtwnn_tiny_cpu.py'), '--shots', '2', '6', '--subsets', '2',
+    # DTW 1-NN ("training" stores the gallery): 2 k x 2 subsets; k = all is the same for both
+    # subsets and nothing in a DTW is random, so it runs once.
+    argv = [osp.join(cfg_dir, 'dtwnn_tiny_cpu.py'), '--shots', '2', '6', 'all', '--subsets', '2',
             '--work-dir', str(work), '--cfg-options'] + _opts(ann, fdir)
     summary = fewshot_tool.main(argv)
     out = capsys.readouterr().out
     assert 'NOTICE k=6: class 0 (a) has only 5 training actions: taking all 5' in out
-    # 1-NN on well separated classes is exact, whatever the subset; at k = 6 every class is
-    # taken whole, so the second subset equals the first and is not run again.
-    assert [(s['shots'], s['mean'], s['num_subsets']) for s in summary] == [(2, 1.0, 2),
-                                                                            (6, 1.0, 1)]
-    assert 'k=6 subset 1: the same actions as an earlier subset' in out
+    # 1-NN on well separated classes is exact, whatever the subset
+    assert [(s['shots'], s['mean'], s['num_subsets']) for s in summary] == [
+        (2, 1.0, 2), (6, 1.0, 1), ('all', 1.0, 1)]
+    assert summary[0]['num_test'] == 6 and summary[0]['chance'] == pytest.approx(1 / 3)
+    assert 'k=6 subset 1: the same actions as subset 0 and no parameters' in out
     for ext in ('csv', 'json', 'png'):
         assert (work / f'fewshot.{ext}').stat().st_size > 0
     res = json.loads((work / 'dtwnn_tiny_cpu' / 'k6.result.json').read_text())
     assert res['task'] == 'fewshot' and res['dataset'] == 'toyfs' and res['shots'] == 6
     assert res['features'] == 'features' and res['method'] == 'dtwnn'
-    assert res['metrics'] == {'top1': 1.0, 'top1_std': 0.0} and len(res['notices']) == 3
+    assert res['metrics'] == {'top1': 1.0, 'top1_std': 0.0, 'top1_sem': 0.0}
+    assert json.loads((work / 'dtwnn_tiny_cpu' / 'kall.result.json').read_text())['shots'] == \
+        'all'
     run = json.loads((work / 'dtwnn_tiny_cpu' / 'k6' / 'subset0' / 'run.json').read_text())
-    assert run['num_train'] == 15
+    assert run['num_train'] == 15 and run['steps'] is None
     # Resume: nothing is rerun.
     assert fewshot_tool.main(argv) == summary
     out = capsys.readouterr().out
-    assert out.count('(skipped)') == 3 and 'training on' not in out
-    # BiGRU, 1 epoch: the checkpoint tested is the one selected on validation.
-    argv = [osp.join(cfg_dir, 'bigru_tiny_cpu.py'), '--shots', '4', '--subsets', '1',
-            '--work-dir', str(work), '--cfg-options'] + _opts(ann, fdir) + [
-                'train_cfg.max_epochs=1']
-    summary = fewshot_tool.main(argv)
-    assert summary[0]['config'] == 'bigru_tiny_cpu' and 0.0 <= summary[0]['mean'] <= 1.0
-    run = json.loads((work / 'bigru_tiny_cpu' / 'k4' / 'subset0' / 'run.json').read_text())
-    assert run['num_train'] == 12 and 'best_acc_top1' in run['checkpoint']
+    assert out.count('(reused)') == 4 and 'training actions, top1' not in out
+    # BiGRU: a fixed number of steps whatever k, the last checkpoint tested; 2 parallel jobs
+    # give the same run files as 1 job, and the same command twice gives the same files.
+    argv = [osp.join(cfg_dir, 'bigru_tiny_cpu.py'), '--shots', '2', '4', '--subsets', '2',
+            '--steps', '12', '--threads', '1', '--cfg-options'] + _opts(ann, fdir)
+    first = fewshot_tool.main(argv + ['--work-dir', str(tmp_path / 'b1')])
+    fewshot_tool.main(argv + ['--work-dir', str(tmp_path / 'b2'), '--jobs', '2'])
+    assert first[0]['config'] == 'bigru_tiny_cpu' and 0.0 <= first[0]['mean'] <= 1.0
+    runs = _run_files(tmp_path / 'b1', 'bigru_tiny_cpu')
+    assert len(runs) == 4
+    assert runs == {k: v.replace(str(tmp_path / 'b2'), str(tmp_path / 'b1'))
+                    for k, v in _run_files(tmp_path / 'b2', 'bigru_tiny_cpu').items()}
+    run = json.loads((tmp_path / 'b1' / 'bigru_tiny_cpu' / 'k4' / 'subset1' / 'run.json')
+                     .read_text())
+    assert run['num_train'] == 12 and run['steps'] == 12 and run['seed'] == 1
+    assert run['checkpoint'].endswith('iter_12.pth')
+    # another number of steps is another run: not reused
+    fewshot_tool.main(argv + ['--work-dir', str(tmp_path / 'b1'), '--shots', '2', '--steps', '6'])
+    assert json.loads((tmp_path / 'b1' / 'bigru_tiny_cpu' / 'k2' / 'subset0' / 'run.json')
+                      .read_text())['steps'] == 6

@@ -1,32 +1,77 @@
 # Copyright (c) vpd_mm contributors. All rights reserved.
-"""Few-shot recognition protocol (SPEC section 4; the paper's Figure 3 and Table 2).
+"""The few-shot recognition protocol (SPEC section 4; the paper's Figure 3 and Table 2).
 
-For every config, every k (examples per class) and every subset, the training set is
-restricted to the subset (``train_dataloader.dataset.id_list``), mmengine's Runner trains
-(the validation set is carved from the subset's ids by the dataset, or is the file's val
-split), the checkpoint selected on validation is loaded, and the model is tested on the full
-test split.
+For every config, every k (labelled training examples per class) and every subset, the
+training set is restricted to the subset (``train_dataloader.dataset.id_list``), mmengine's
+Runner trains, and the model is tested on the full test split.
+
+**Protocol** (:func:`fewshot_run_config`). A model with parameters (e.g. the BiGRU) trains for
+the same number of optimizer steps at every k, whatever the number of examples, with a fixed
+schedule (linear warm-up over ``warmup_ratio`` of the steps, then cosine annealing to
+``eta_min_ratio`` x the config's learning rate; batches drawn endlessly by mmengine's
+``InfiniteSampler``), and **the last checkpoint is tested**: no validation set is carved from
+the k examples and nothing is selected, on test or elsewhere. A model without parameters (the
+DTW nearest neighbour, ``train_cfg.type='GalleryBuildLoop'``) stores the k examples as its
+gallery. Settings come from the config's ``fewshot`` dict (``steps``, ``warmup_ratio``,
+``eta_min_ratio``), overridable per call.
 
 **Subsets.** :func:`sample_fewshot_subsets` draws, for subset ``s``, one seeded permutation of
 each class's training actions (``np.random.default_rng([seed, s])``, classes in label order,
 ids sorted first) and takes the first ``k`` of it. Hence subsets are **nested across k** (the
 k = 4 subset ``s`` is contained in the k = 8 subset ``s``, so curves over k are less noisy) and
-**independent across s**. A class with fewer than ``k`` training actions contributes all of
-them, and a notice says so. Alternatively subsets come from id-list files (one action id per
-line).
+**independent across s**. ``k = 'all'`` takes every training action. A class with fewer than
+``k`` training actions contributes all of them, and a notice says so. Alternatively subsets
+come from id-list files (one action id per line). Run ``s`` is seeded with ``seed + s`` (model
+initialisation, batch order, dropout), so with ``'all'`` (the same actions for every subset)
+the spread is that of training alone; a parameter-free model is not run twice on the same
+actions.
+
+**Determinism.** Subsets, seeds and the runner's randomness are fixed by ``seed``; every run
+uses the same number of CPU threads (``threads``), so on one machine the same command gives
+identical ``run.json`` files. Runs are independent: ``jobs > 1`` runs them in parallel
+processes (each with ``threads`` threads) with the same results.
 """
+import contextlib
 import copy
 import glob
+import json
+import multiprocessing
 import os
 import os.path as osp
+import time
 from collections import Counter, defaultdict
-from typing import Dict, Iterable, List, Optional, Sequence, Tuple
+from concurrent.futures import ProcessPoolExecutor
+from typing import Callable, Dict, Iterable, List, Optional, Sequence, Tuple, Union
 
 import numpy as np
+from mmengine.config import Config
 
 from vpd_mm.datasets.feature_sequence_dataset import read_id_list
 from vpd_mm.datasets.features import load_action_annotations
+from vpd_mm.evaluation.fewshot_summary import ALL_SHOTS, Shots, shots_key
 from vpd_mm.utils.io import dump_json_atomic
+
+#: Defaults of a config's ``fewshot`` dict.
+FEWSHOT_DEFAULTS = dict(steps=1000, warmup_ratio=0.1, eta_min_ratio=0.01)
+
+
+def parse_shots(values: Iterable[Union[int, str]]) -> List[Shots]:
+    """k's from the command line: positive integers and ``'all'``, sorted, unique."""
+    out = set()
+    for v in values:
+        if str(v).lower() == ALL_SHOTS:
+            out.add(ALL_SHOTS)
+            continue
+        try:
+            k = int(v)
+        except (TypeError, ValueError):
+            raise ValueError(f"shots must be positive integers or 'all', got {v!r}") from None
+        if k < 1:
+            raise ValueError(f"shots must be positive integers or 'all', got {v!r}")
+        out.add(k)
+    if not out:
+        raise ValueError('no k given')
+    return sorted(out, key=shots_key)
 
 
 def training_actions(ann: dict) -> List[dict]:
@@ -35,16 +80,16 @@ def training_actions(ann: dict) -> List[dict]:
 
 
 def sample_fewshot_subsets(actions: Sequence[dict],
-                           shots: Iterable[int],
+                           shots: Iterable[Shots],
                            num_subsets: int,
                            seed: int = 0,
                            classes: Optional[Sequence[str]] = None
-                           ) -> Tuple[Dict[int, List[List[str]]], List[str]]:
+                           ) -> Tuple[Dict[Shots, List[List[str]]], List[str]]:
     """Draw ``num_subsets`` subsets of k examples per class for every k in ``shots``.
 
     Args:
         actions (Sequence[dict]): Training actions (``id``, ``label``).
-        shots (Iterable[int]): The k's (>= 1).
+        shots (Iterable[int | str]): The k's (>= 1, or ``'all'``).
         num_subsets (int): Subsets per k (>= 1).
         seed (int): Base seed. Defaults to 0.
         classes (Sequence[str], optional): Class names, for the notices.
@@ -53,9 +98,7 @@ def sample_fewshot_subsets(actions: Sequence[dict],
         tuple: ``{k: [ids of subset 0, ids of subset 1, ...]}`` (ids grouped by class, in
         label order) and the notices (one per k and class with fewer than k actions).
     """
-    shots = sorted({int(k) for k in shots})
-    if not shots or shots[0] < 1:
-        raise ValueError(f'shots must be positive integers, got {shots}')
+    shots = parse_shots(shots)
     if num_subsets < 1:
         raise ValueError(f'num_subsets must be >= 1, got {num_subsets}')
     by_class: Dict[int, List[str]] = defaultdict(list)
@@ -68,17 +111,18 @@ def sample_fewshot_subsets(actions: Sequence[dict],
     for k in shots:
         for lab in labels:
             n = len(by_class[lab])
-            if n < k:
+            if k != ALL_SHOTS and n < k:
                 name = f' ({classes[lab]})' if classes is not None and lab < len(classes) else ''
                 notices.append(f'k={k}: class {lab}{name} has only {n} training actions: '
                                f'taking all {n}')
-    out: Dict[int, List[List[str]]] = {k: [] for k in shots}
+    out: Dict[Shots, List[List[str]]] = {k: [] for k in shots}
     for s in range(num_subsets):
         rng = np.random.default_rng([seed, s])
         perms = {lab: [sorted(by_class[lab])[i] for i in rng.permutation(len(by_class[lab]))]
                  for lab in labels}
         for k in shots:
-            out[k].append([i for lab in labels for i in perms[lab][:k]])
+            stop = None if k == ALL_SHOTS else k
+            out[k].append([i for lab in labels for i in perms[lab][:stop]])
     return out, notices
 
 
@@ -122,114 +166,320 @@ def check_test_split(ann_file: str) -> int:
     return num
 
 
-def _best_checkpoint(runner, work_dir: str) -> Optional[str]:
-    best = runner.message_hub.runtime_info.get('best_ckpt')
-    if best and osp.isfile(best):
-        return best
-    found = sorted(glob.glob(osp.join(work_dir, 'best_*.pth')), key=osp.getmtime)
-    return found[-1] if found else None
+def is_trainable(cfg) -> bool:
+    """Whether the config's model is optimised (False for a gallery-building nearest neighbour)."""
+    return (cfg.get('train_cfg') or {}).get('type') != 'GalleryBuildLoop'
 
 
-def run_fewshot_subset(cfg, subset_ids: Sequence[str], work_dir: str, seed: int = 0) -> dict:
-    """Train on ``subset_ids``, select on val, test on the full test split.
+def fewshot_settings(cfg, **overrides) -> dict:
+    """The config's ``fewshot`` dict over :data:`FEWSHOT_DEFAULTS`, then non-None overrides."""
+    out = dict(FEWSHOT_DEFAULTS)
+    out.update(dict(cfg.get('fewshot') or {}))
+    out.update({k: v for k, v in overrides.items() if v is not None})
+    if int(out['steps']) < 1:
+        raise ValueError(f"fewshot steps must be >= 1, got {out['steps']}")
+    if not 0.0 <= float(out['warmup_ratio']) < 1.0:
+        raise ValueError(f"fewshot warmup_ratio must be in [0, 1), got {out['warmup_ratio']}")
+    return out
+
+
+def fewshot_run_config(cfg, subset_ids: Sequence[str], work_dir: str, seed: int = 0,
+                       steps: Optional[int] = None):
+    """The config of one few-shot run under the protocol of this module.
 
     Args:
         cfg (mmengine.Config): A recognition config (``VPDFeatureSequenceDataset``).
         subset_ids (Sequence[str]): Training action ids.
-        work_dir (str): The run's folder (logs, checkpoints).
-        seed (int): ``cfg.randomness.seed``. Defaults to 0.
+        work_dir (str): The run's folder.
+        seed (int): ``randomness.seed``. Defaults to 0.
+        steps (int, optional): Optimizer steps; None takes ``cfg.fewshot.steps``.
 
     Returns:
-        dict: ``top1`` (test accuracy in [0, 1]), every test metric, ``checkpoint`` (the
-        validation-selected checkpoint, None when the config saves no best one, e.g. the
-        DTW nearest neighbour whose "training" stores the gallery).
+        mmengine.Config: a copy, with the training set restricted to the ids (nothing carved
+        out for validation), the full test split, no validation loop, and for a trainable model
+        ``steps`` iterations of the fixed schedule, saving only the last checkpoint.
+    """
+    cfg = copy.deepcopy(cfg)
+    cfg.work_dir = work_dir
+    train = cfg.train_dataloader
+    train.dataset.id_list = list(subset_ids)
+    train.dataset.val_ratio = 0.0  # every one of the k examples is trained on
+    cfg.test_dataloader.dataset.id_list = None  # always the full test split
+    for loader in (train, cfg.test_dataloader):  # small sets: no gc.collect() of serialisation
+        loader.dataset.serialize_data = False
+    cfg.val_dataloader = cfg.val_cfg = cfg.val_evaluator = None
+    cfg.randomness = dict(seed=seed, deterministic=False)
+    cfg.resume = False
+    cfg.load_from = None
+    hooks = cfg.setdefault('default_hooks', {})
+    if is_trainable(cfg):
+        opts = fewshot_settings(cfg, steps=steps)
+        steps = int(opts['steps'])
+        warmup = int(round(float(opts['warmup_ratio']) * steps))
+        lr = float(cfg.optim_wrapper.optimizer.lr)
+        train.sampler = dict(type='InfiniteSampler', shuffle=True)
+        cfg.train_cfg = dict(type='IterBasedTrainLoop', max_iters=steps, val_interval=steps)
+        cosine = dict(type='CosineAnnealingLR', by_epoch=False, begin=warmup, end=steps,
+                      T_max=steps - warmup, eta_min=lr * float(opts['eta_min_ratio']))
+        cfg.param_scheduler = ([dict(type='LinearLR', start_factor=0.1, by_epoch=False,
+                                     begin=0, end=warmup)] if warmup else []) + [cosine]
+        hooks['checkpoint'] = dict(type='CheckpointHook', interval=steps, by_epoch=False,
+                                   max_keep_ckpts=1, save_best=None, save_last=True)
+        hooks['logger'] = dict(type='LoggerHook', interval=max(1, min(50, steps // 5)),
+                               ignore_last=False)
+        cfg.log_processor = dict(type='LogProcessor', window_size=10, by_epoch=False)
+    else:
+        checkpoint = dict(hooks.get('checkpoint') or dict(type='CheckpointHook'))
+        checkpoint.update(save_best=None, max_keep_ckpts=1)
+        hooks['checkpoint'] = checkpoint
+    return cfg
+
+
+class PlainTextConfig(Config):
+    """A config that prints as plain ``key = repr(value)`` lines.
+
+    mmengine's runner formats its config with yapf to log it, to dump it and in every
+    checkpoint's meta: about 2 s of a few-shot run that trains for 10. The plain text is a valid
+    config file too (Python literals), just not pretty-printed.
+    """
+
+    @property
+    def pretty_text(self) -> str:
+        return '\n'.join(f'{k} = {v!r}' for k, v in self.to_dict().items()) + '\n'
+
+
+def _last_checkpoint(work_dir: str) -> Optional[str]:
+    found = sorted(glob.glob(osp.join(work_dir, '*.pth')), key=osp.getmtime)
+    return found[-1] if found else None
+
+
+def run_fewshot_subset(cfg, subset_ids: Sequence[str], work_dir: str, seed: int = 0,
+                       steps: Optional[int] = None, quiet: bool = False) -> dict:
+    """Train on ``subset_ids`` under the protocol, test the last checkpoint on the test split.
+
+    Args:
+        cfg (mmengine.Config): A recognition config (``VPDFeatureSequenceDataset``).
+        subset_ids (Sequence[str]): Training action ids.
+        work_dir (str): The run's folder (logs, checkpoint).
+        seed (int): ``randomness.seed``. Defaults to 0.
+        steps (int, optional): Optimizer steps; None takes the config's ``fewshot.steps``.
+        quiet (bool): Keep the runner's log off the console (it still goes to the run's log
+            file under ``work_dir``). Defaults to False.
+
+    Returns:
+        dict: ``top1`` (test accuracy in [0, 1]), every test metric, ``checkpoint`` (the last
+        one saved, None if none).
     """
     from mmengine.runner import Runner
 
-    from vpd_mm.datasets.feature_sequence_dataset import share_train_id_list
-
-    cfg = copy.deepcopy(cfg)
-    cfg.work_dir = work_dir
-    cfg.train_dataloader.dataset.id_list = list(subset_ids)
-    cfg.test_dataloader.dataset.id_list = None  # always the full test split
-    cfg.randomness = dict(seed=seed)
-    cfg.resume = False
-    cfg.load_from = None
-    share_train_id_list(cfg)
-    runner = Runner.from_cfg(cfg)
-    runner.train()
-    best = _best_checkpoint(runner, work_dir)
-    if best is not None:
-        runner.load_checkpoint(best)  # selected on validation, never on test
-    metrics = runner.test()
+    cfg = fewshot_run_config(cfg, subset_ids, work_dir, seed, steps)
+    cfg = PlainTextConfig(cfg.to_dict(), filename=cfg.filename)
+    with open(os.devnull, 'w') as null, contextlib.ExitStack() as stack:
+        if quiet:  # mmengine's logger binds sys.stdout when the runner creates it
+            stack.enter_context(contextlib.redirect_stdout(null))
+        runner = Runner.from_cfg(cfg)
+        runner.train()
+        metrics = runner.test()
     top1 = metrics.get('acc/top1')
     if top1 is None:
         raise KeyError(f'the test evaluator reported no acc/top1 (got {sorted(metrics)})')
-    return dict(top1=float(top1), checkpoint=best,
+    return dict(top1=float(top1), checkpoint=_last_checkpoint(work_dir),
                 test_metrics={k: float(v) for k, v in metrics.items()})
 
 
-def summarize(rows: Sequence[dict]) -> List[dict]:
-    """Mean and standard deviation (ddof = 1; 0 for one subset) of top-1 per (config, k)."""
-    groups: Dict[Tuple[str, int], List[float]] = defaultdict(list)
+# ---------------------------------------------------------------------- the whole protocol
+def _names(cfg, config_path: str) -> dict:
+    """The annotations and the result names: dataset (of the annotation file), features (the
+    feature folders' names) and method (the config name's first word, e.g. ``bigru``)."""
+    ds = cfg.train_dataloader.dataset
+    ann = load_action_annotations(ds.ann_file)
+    dirs = ds.get('feature_dir', 'features')
+    dirs = [dirs] if isinstance(dirs, str) else list(dirs)
+    return dict(
+        ann=ann,
+        dataset=ann.get('dataset') or osp.splitext(osp.basename(ds.ann_file))[0],
+        features='+'.join(osp.basename(osp.normpath(str(d))) for d in dirs),
+        method=osp.splitext(osp.basename(config_path))[0].split('_')[0])
+
+
+def _init_worker(threads: int) -> None:
+    import torch
+    torch.set_num_threads(threads)
+    import vpd_mm  # noqa: F401  (registers vpd_mm's modules)
+
+
+def _run_task(task: dict) -> dict:
+    """One run in the current process (the body of a parallel job)."""
+    cfg = Config.fromfile(task['config_path'])
+    if task['cfg_options']:
+        cfg.merge_from_dict(task['cfg_options'])
+    t0 = time.perf_counter()
+    res = run_fewshot_subset(cfg, task['ids'], task['run_dir'], seed=task['seed'],
+                             steps=task['steps'], quiet=task['quiet'])
+    res['seconds'] = time.perf_counter() - t0
+    return res
+
+
+def run_fewshot_protocol(config_paths: Sequence[str],
+                         shots: Sequence[Shots],
+                         num_subsets: int = 5,
+                         work_dir: str = 'work_dirs/fewshot',
+                         seed: int = 0,
+                         steps: Optional[int] = None,
+                         id_lists: Optional[Sequence[str]] = None,
+                         cfg_options: Optional[dict] = None,
+                         jobs: int = 1,
+                         threads: Optional[int] = None,
+                         quiet: bool = True,
+                         log: Callable[[str], None] = print) -> List[dict]:
+    """Run the protocol for every config, k and subset; return every run's record.
+
+    Each run goes to ``work_dir/<config>/k<k>/subset<s>/`` and ends with a ``run.json``
+    (config, method, features, k, subset, seed, steps, the action ids, top-1, every test
+    metric, the number of test actions and classes). A run whose ``run.json`` holds the same
+    ids, seed and steps is not repeated (rerun the command to resume); wall times go to
+    ``timing.json`` beside it, so ``run.json`` is identical from one run of the same command
+    to the next.
+
+    Args:
+        config_paths (Sequence[str]): Recognition configs.
+        shots (Sequence[int | str]): The k's (``'all'``: every training action).
+        num_subsets (int): Subsets per k. Defaults to 5.
+        work_dir (str): Root of the runs. Defaults to ``'work_dirs/fewshot'``.
+        seed (int): Seed of the subsets; run ``s`` is seeded ``seed + s``. Defaults to 0.
+        steps (int, optional): Optimizer steps of every trainable run; None takes each config's
+            ``fewshot.steps``. Defaults to None.
+        id_lists (Sequence[str], optional): Subset files instead of sampling (each one subset,
+            reported as k = its largest number of ids in a class). Defaults to None.
+        cfg_options (dict, optional): Overrides merged into every config. Defaults to None.
+        jobs (int): Runs in parallel processes. Defaults to 1 (in this process).
+        threads (int, optional): torch CPU threads of every run; None: torch's thread count
+            (the cores, or ``OMP_NUM_THREADS``) / ``jobs``.
+        quiet (bool): Runner logs to the runs' log files only. Defaults to True.
+        log (callable): Progress lines. Defaults to ``print``.
+
+    Returns:
+        list[dict]: The ``run.json`` records, by config, k and subset.
+    """
+    if jobs < 1:
+        raise ValueError(f'jobs must be >= 1, got {jobs}')
+    if threads is None:
+        import torch
+        threads = max(1, torch.get_num_threads() // jobs)  # (honours OMP_NUM_THREADS)
+    tasks, records = [], {}
+    for config_path in config_paths:
+        cfg = Config.fromfile(config_path)
+        if cfg_options:
+            cfg.merge_from_dict(cfg_options)
+        name = osp.splitext(osp.basename(config_path))[0]
+        names = _names(cfg, config_path)
+        num_test = check_test_split(cfg.test_dataloader.dataset.ann_file)
+        num_classes = len(names['ann'].get('classes') or []) or None
+        train = training_actions(names['ann'])
+        if id_lists:
+            known = [a['id'] for a in train]
+            subsets: Dict[Shots, List[List[str]]] = {}
+            for path in id_lists:
+                ids = read_id_list_file(path, known)
+                subsets.setdefault(max(count_per_class(ids, train).values()), []).append(ids)
+            notices = []
+        else:
+            subsets, notices = sample_fewshot_subsets(train, shots, num_subsets, seed,
+                                                      classes=names['ann'].get('classes'))
+        for n in notices:
+            log(f'[fewshot] {name}: NOTICE {n}')
+        trainable = is_trainable(cfg)
+        run_steps = int(fewshot_settings(cfg, steps=steps)['steps']) if trainable else None
+        for k in sorted(subsets, key=shots_key):
+            seen = {}
+            for s, ids in enumerate(subsets[k]):
+                run_dir = osp.join(work_dir, name, f'k{k}', f'subset{s}')
+                record = dict(config=name, method=names['method'], features=names['features'],
+                              dataset=names['dataset'], shots=k, subset=s, seed=seed + s,
+                              steps=run_steps, num_train=len(ids), num_test=num_test,
+                              num_classes=num_classes, ids=list(ids))
+                if not trainable and frozenset(ids) in seen:  # nothing random: same result
+                    log(f'[fewshot] {name} k={k} subset {s}: the same actions as subset '
+                        f'{seen[frozenset(ids)]} and no parameters: not run again')
+                    continue
+                seen.setdefault(frozenset(ids), s)
+                tasks.append(dict(record=record, run_dir=run_dir, config_path=config_path,
+                                  cfg_options=cfg_options, ids=list(ids), seed=seed + s,
+                                  steps=run_steps, quiet=quiet))
+    done = 0
+    todo = []
+    for task in tasks:
+        prev = _load_run(osp.join(task['run_dir'], 'run.json'), task['record'])
+        if prev is not None:
+            done += 1
+            records[task['run_dir']] = prev
+            r = task['record']
+            log(f'[fewshot] {r["config"]} k={r["shots"]} subset {r["subset"]} '
+                f'({done}/{len(tasks)}): done before, top1 {100 * prev["top1"]:.1f} (reused)')
+        else:
+            todo.append(task)
+
+    def finish(task: dict, res: dict) -> None:
+        nonlocal done
+        done += 1
+        record = dict(task['record'], top1=res['top1'], test_metrics=res['test_metrics'],
+                      checkpoint=res['checkpoint'])
+        dump_json_atomic(record, osp.join(task['run_dir'], 'run.json'), indent=1)
+        dump_json_atomic(dict(seconds=res['seconds'], threads=threads),
+                         osp.join(task['run_dir'], 'timing.json'))
+        records[task['run_dir']] = record
+        log(f'[fewshot] {record["config"]} k={record["shots"]} subset {record["subset"]} '
+            f'({done}/{len(tasks)}): {record["num_train"]} training actions, top1 '
+            f'{100 * record["top1"]:.1f} ({res["seconds"]:.0f} s)')
+
+    if jobs == 1 or len(todo) <= 1:
+        import torch
+        before = torch.get_num_threads()
+        torch.set_num_threads(threads)
+        try:
+            for task in todo:
+                finish(task, _run_task(task))
+        finally:
+            torch.set_num_threads(before)
+    else:
+        ctx = multiprocessing.get_context('spawn')  # no fork of a process holding thread pools
+        with ProcessPoolExecutor(max_workers=min(jobs, len(todo)), mp_context=ctx,
+                                 initializer=_init_worker, initargs=(threads, )) as pool:
+            futures = [(task, pool.submit(_run_task, task)) for task in todo]
+            for task, future in futures:
+                finish(task, future.result())
+    return [records[t['run_dir']] for t in tasks]
+
+
+def _load_run(path: str, want: dict) -> Optional[dict]:
+    """A finished run's record, if it was run with the same ids, seed and steps."""
+    if not osp.isfile(path):
+        return None
+    try:
+        with open(path) as f:
+            prev = json.load(f)
+    except (OSError, ValueError):
+        return None
+    same = all(prev.get(key) == want[key] for key in ('ids', 'seed', 'steps', 'shots'))
+    return prev if same and 'top1' in prev else None
+
+
+def write_fewshot_results(rows: Sequence[dict], summary: Sequence[dict],
+                          work_dir: str) -> List[str]:
+    """``WORK_DIR/<config>/k<k>.result.json`` per config and k (for ``tools/report.py``) and
+    ``WORK_DIR/fewshot.{csv,json,png}``; returns the summary files' paths."""
+    from vpd_mm.evaluation.fewshot_summary import write_summary_files
+    from vpd_mm.utils.results import write_result
+
+    first = {}
     for r in rows:
-        groups[(r['config'], int(r['shots']))].append(float(r['top1']))
-    out = []
-    for (config, k), accs in sorted(groups.items()):
-        accs_a = np.asarray(accs)
-        out.append(dict(config=config, shots=k, num_subsets=len(accs),
-                        mean=float(accs_a.mean()),
-                        std=float(accs_a.std(ddof=1)) if len(accs) > 1 else 0.0))
-    return out
-
-
-def format_table(summary: Sequence[dict]) -> str:
-    """Plain-text table: one row per config, one column per k, 'mean ± std' in %."""
-    configs = sorted({s['config'] for s in summary})
-    shots = sorted({s['shots'] for s in summary})
-    cell = {(s['config'], s['shots']): s for s in summary}
-    width = max([len('config')] + [len(c) for c in configs])
-    lines = [f'{"config":<{width}} ' + ' '.join(f'{f"k={k}":>13}' for k in shots)]
-    for c in configs:
-        vals = []
-        for k in shots:
-            s = cell.get((c, k))
-            vals.append(f'{100 * s["mean"]:6.1f} ± {100 * s["std"]:4.1f}' if s else f'{"-":>13}')
-        lines.append(f'{c:<{width}} ' + ' '.join(f'{v:>13}' for v in vals))
-    return '\n'.join(lines)
-
-
-def write_summary_files(summary: Sequence[dict], out_prefix: str) -> List[str]:
-    """``<prefix>.csv``, ``<prefix>.json`` and ``<prefix>.png`` (accuracy vs k, log2 axis)."""
-    import csv
-
-    import matplotlib
-    matplotlib.use('Agg')
-    import matplotlib.pyplot as plt
-
-    os.makedirs(osp.dirname(osp.abspath(out_prefix)), exist_ok=True)
-    csv_path, json_path, png_path = (out_prefix + ext for ext in ('.csv', '.json', '.png'))
-    tmp = f'{csv_path}.tmp.{os.getpid()}'
-    with open(tmp, 'w', newline='') as f:
-        writer = csv.DictWriter(f, fieldnames=['config', 'shots', 'num_subsets', 'mean', 'std'])
-        writer.writeheader()
-        writer.writerows(summary)
-    os.replace(tmp, csv_path)
-    dump_json_atomic(list(summary), json_path, indent=2)
-    fig, ax = plt.subplots(figsize=(6, 4))
-    for c in sorted({s['config'] for s in summary}):
-        pts = sorted((s['shots'], s['mean'], s['std']) for s in summary if s['config'] == c)
-        k, m, sd = (np.array(v) for v in zip(*pts))
-        ax.errorbar(k, 100 * m, yerr=100 * sd, marker='o', capsize=3, label=c)
-    ax.set_xscale('log', base=2)
-    ax.set_xlabel('training examples per class (k)')
-    ax.set_ylabel('top-1 accuracy (%)')
-    ax.set_title('Few-shot recognition')
-    ax.grid(alpha=0.3)
-    ax.legend(fontsize=7)
-    fig.tight_layout()
-    tmp = f'{png_path}.tmp.{os.getpid()}.png'
-    fig.savefig(tmp, dpi=120)
-    plt.close(fig)
-    os.replace(tmp, png_path)
-    return [csv_path, json_path, png_path]
+        first.setdefault(r['config'], r)
+    for summ in summary:
+        r = first[summ['config']]
+        write_result(
+            osp.join(work_dir, summ['config'], f'k{summ["shots"]}.result.json'), 'fewshot',
+            r['dataset'], r['features'], r['method'],
+            dict(top1=summ['mean'], top1_std=summ['std'], top1_sem=summ['sem']),
+            shots=summ['shots'], num_subsets=summ['num_subsets'], config=summ['config'],
+            num_test=summ.get('num_test'), chance=summ.get('chance'), seed=r['seed'] - r['subset'])
+    return write_summary_files(summary, osp.join(work_dir, 'fewshot'))

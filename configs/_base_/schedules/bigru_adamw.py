@@ -31,3 +31,7 @@ default_hooks = dict(
         rule='greater'))
 log_processor = dict(type='LogProcessor', window_size=20, by_epoch=True)
 auto_scale_lr = dict(enable=False, base_batch_size=50)
+# The few-shot protocol of tools/fewshot.py (vpd_mm/apis/fewshot.py): the same number of
+# optimizer steps at every k, linear warm-up over 10% of them, cosine annealing to 1% of the
+# learning rate, the last checkpoint tested (no validation carved from the k examples).
+fewshot = dict(steps=3000, warmup_ratio=0.1, eta_min_ratio=0.01)
