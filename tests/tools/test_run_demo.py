@@ -17,8 +17,8 @@ def test_tiny_end_to_end_run_then_rerun_reuses_every_stage(tmp_path):
     cmd = [
         sys.executable, 'tools/run_demo.py', '--data-dir', str(data), '--work-dir', str(work),
         '--videos-per-class', '4', '--classes', '1som_tuck', '2som_pike', '--size', '96', '72',
-        '--frames', '56', '60', '--iters', '4', '--vipe-iters', '10', '--epochs', '2',
-        '--shots', '2', '--subsets', '1'
+        '--frames', '56', '60', '--iters', '4', '--vipe-iters', '10', '--fewshot-steps', '3',
+        '--shots', '2', 'all', '--subsets', '1', '--jobs', '1', '--vivpd'
     ]
     env = dict(os.environ, PYTHONWARNINGS='ignore')
     proc = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True)
@@ -39,7 +39,16 @@ def test_tiny_end_to_end_run_then_rerun_reuses_every_stage(tmp_path):
     report = (work / 'report.md').read_text()
     for feat in FEATURES:
         assert f'| {feat} (' in report
-    assert '| confident |' in report and 'P@1' in report
+    assert '| confident |' in report and 'P@1' in report and 'Wall time' in report
+    result = json.loads((work / 'report.json').read_text())
+    # BiGRU and DTW 1-NN for every feature type, k = 2 and all
+    runs = [(r['method'], r['features'], r['shots']) for r in result['fewshot']]
+    assert sorted(runs, key=str) == sorted([(m, f, k) for m in ('bigru', 'dtwnn')
+                                            for f in FEATURES for k in (2, 'all')], key=str)
+    names = {c['name'] for c in result['checks']}
+    assert {'gt_k2_bigru', 'unconfident_error', 'bigru_2dvpd_kall', 'dtwnn_vivpd_k2'} <= names
+    assert set(result['stage_seconds']) == {'corpus', 'prepare', 'teachers', 'vipe', 'distill',
+                                            'features', 'pose_error', 'fewshot', 'retrieval'}
 
     # a rerun trains nothing again
     proc = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True)
