@@ -180,6 +180,8 @@ def test_end_to_end_tiny(tmp_path, capsys):
     argv = [osp.join(cfg_dir, 'bigru_tiny_cpu.py'), '--shots', '2', '4', '--subsets', '2',
             '--steps', '12', '--threads', '1', '--cfg-options'] + _opts(ann, fdir)
     first = fewshot_tool.main(argv + ['--work-dir', str(tmp_path / 'b1')])
+    # several quiet runs in one process: no logger writes to a closed stream
+    assert 'Logging error' not in capsys.readouterr().err
     fewshot_tool.main(argv + ['--work-dir', str(tmp_path / 'b2'), '--jobs', '2'])
     assert first[0]['config'] == 'bigru_tiny_cpu' and 0.0 <= first[0]['mean'] <= 1.0
     runs = _run_files(tmp_path / 'b1', 'bigru_tiny_cpu')

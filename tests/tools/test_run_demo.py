@@ -38,7 +38,7 @@ def test_tiny_end_to_end_run_then_rerun_reuses_every_stage(tmp_path):
     assert (work / 'fewshot' / 'fewshot.png').stat().st_size > 0
     report = (work / 'report.md').read_text()
     for feat in FEATURES:
-        assert f'| {feat} (' in report
+        assert f'| {feat}: ' in report
     assert '| confident |' in report and 'P@1' in report and 'Wall time' in report
     result = json.loads((work / 'report.json').read_text())
     # BiGRU and DTW 1-NN for every feature type, k = 2 and all

@@ -248,6 +248,17 @@ class PlainTextConfig(Config):
         return '\n'.join(f'{k} = {v!r}' for k, v in self.to_dict().items()) + '\n'
 
 
+_DEVNULL = None
+
+
+def _devnull():
+    """One never-closed sink: loggers created while it was ``sys.stdout`` keep writing to it."""
+    global _DEVNULL
+    if _DEVNULL is None:
+        _DEVNULL = open(os.devnull, 'w')
+    return _DEVNULL
+
+
 def _last_checkpoint(work_dir: str) -> Optional[str]:
     found = sorted(glob.glob(osp.join(work_dir, '*.pth')), key=osp.getmtime)
     return found[-1] if found else None
@@ -274,9 +285,9 @@ def run_fewshot_subset(cfg, subset_ids: Sequence[str], work_dir: str, seed: int 
 
     cfg = fewshot_run_config(cfg, subset_ids, work_dir, seed, steps)
     cfg = PlainTextConfig(cfg.to_dict(), filename=cfg.filename)
-    with open(os.devnull, 'w') as null, contextlib.ExitStack() as stack:
+    with contextlib.ExitStack() as stack:
         if quiet:  # mmengine's logger binds sys.stdout when the runner creates it
-            stack.enter_context(contextlib.redirect_stdout(null))
+            stack.enter_context(contextlib.redirect_stdout(_devnull()))
         runner = Runner.from_cfg(cfg)
         runner.train()
         metrics = runner.test()

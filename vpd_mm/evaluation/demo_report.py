@@ -156,7 +156,7 @@ def demo_report_markdown(result: dict) -> str:
     for feat, desc in result['features'].items():
         cells = [_pct(by.get((m, feat, k))) for m in methods for k in shots]
         p = result['retrieval'].get(feat, {})
-        lines.append(f'| {feat} ({desc}) | ' + ' | '.join(cells) +
+        lines.append(f'| {feat}: {desc} | ' + ' | '.join(cells) +
                      f' | {100 * p.get("precision@1", float("nan")):.1f}'
                      f' | {100 * p.get("precision@10", float("nan")):.1f} |')
     lines += ['', '(k = 4, 16: 5 seeded subsets of the training actions; all: every training '
