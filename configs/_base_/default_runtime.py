@@ -17,6 +17,9 @@ default_hooks = dict(
         rule='less'),
     sampler_seed=dict(type='DistSamplerSeedHook'),
     sync_buffers=dict(type='SyncBuffersHook'))
+# a NaN/inf loss or weight stops the run (FloatingPointError naming the iteration) before a
+# checkpoint can hold it (vpd_mm/engine/hooks/non_finite_guard_hook.py)
+custom_hooks = [dict(type='NonFiniteGuardHook', interval=1)]
 
 env_cfg = dict(
     cudnn_benchmark=False,

@@ -16,3 +16,8 @@ reader = dict(
     ann_files=dict(train='Diving48_V2_train.json', test='Diving48_V2_test.json'),
     vocab_file='Diving48_vocab.json',
     dataset=dataset_name)
+
+# 25 fps as the VPD authors: their accumulator with increment min(1, 25 / src_fps) + 0.01 from
+# balance 0 (vpd_mm/preparation/stages/video.py; docs/data_preparation.md, "Frame rate")
+fps = 25
+sampling = dict(type='accumulator', increment_offset=0.01, start_balance=0.0)

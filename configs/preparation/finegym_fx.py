@@ -19,4 +19,13 @@ reader = dict(
     label_files=dict(train='gym99_train_element_v1.1.txt', test='gym99_val_element.txt'),
     categories_file='gym99_categories.txt',
     event='FX',
+    # the VPD authors' action window: start 0.25 s earlier, source frames
+    # floor(start * fps) .. ceil(end * fps) inclusive (fps read from each routine's clip)
+    pre_seconds=0.25,
+    end_inclusive=True,
     dataset=dataset_name)
+
+# 25 fps as the VPD authors: their accumulator with increment min(1, 25 / src_fps) from balance 1
+# (vpd_mm/preparation/stages/video.py; docs/data_preparation.md, "Frame rate")
+fps = 25
+sampling = dict(type='accumulator', increment_offset=0.0, start_balance=1.0)

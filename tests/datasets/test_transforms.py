@@ -207,6 +207,110 @@ def test_background_noise_follows_flip(toy_sample):
     assert changed[:, :24].mean() > 0.9 and changed[:, 44:].mean() > 0.9
 
 
+def _disc_mask(h=48, w=48, cx=20.0, cy=30.0, r=9.0):
+    """A round athlete (not box-shaped): True inside the disc."""
+    yy, xx = np.mgrid[:h, :w] + 0.5
+    return (xx - cx)**2 + (yy - cy)**2 <= r**2
+
+
+def test_load_mask(tmp_path):
+    import cv2
+    folder = write_frames(str(tmp_path), 'v', vid=0, num=3, size=16)
+    mask = np.zeros((16, 16), np.uint8)
+    mask[3:9, 5:12] = 255
+    cv2.imwrite(osp.join(folder, 'mask_00002.png'), mask)
+    load = TRANSFORMS.build(dict(type='LoadVPDFrame', with_mask=True))
+    out = load(dict(frame_path=folder, frame_idx=1))
+    assert out['athlete_mask'].dtype == bool
+    np.testing.assert_array_equal(out['athlete_mask'], mask == 255)
+    assert load(dict(frame_path=folder, frame_idx=0))['athlete_mask'] is None  # no file
+    assert 'athlete_mask' not in LoadVPDFrame()(dict(frame_path=folder, frame_idx=1))
+    # hostile files name themselves
+    cv2.imwrite(osp.join(folder, 'mask_00003.png'), np.zeros((8, 16), np.uint8))
+    with pytest.raises(ValueError, match=r'mask_00003\.png.*img_00003\.jpg'):
+        load(dict(frame_path=folder, frame_idx=2))
+    with open(osp.join(folder, 'mask_00001.png'), 'wb') as f:
+        f.write(b'\x89PNG not really' * 4)
+    with pytest.raises(IOError, match=r'mask_00001\.png'):
+        load(dict(frame_path=folder, frame_idx=0))
+
+
+def test_background_noise_only_outside_the_mask():
+    imgs = np.full((48, 48, 5), 128, np.uint8)
+    athlete = _disc_mask()
+    res = dict(
+        imgs=imgs.copy(),
+        athlete_mask=athlete,
+        athlete_box=np.array([40, 40, 60, 84], np.float32),  # crop x 14..34, y 2..46
+        crop_box=CROP_BOX.copy(),
+        flip=False,
+        flow_scale=(1.0, 1.0))
+    np.random.seed(0)
+    out = TRANSFORMS.build(dict(type='VPDBackgroundNoise'))(res)['imgs']
+    changed = (out[..., :3] != 128).any(axis=2)
+    assert not changed[athlete].any()  # the athlete's pixels are untouched
+    assert changed[~athlete].mean() > 0.9
+    # the mask, not the box: pixels inside the box but off the athlete get noise too
+    in_box = np.zeros((48, 48), bool)
+    in_box[2:46, 14:34] = True
+    assert changed[in_box & ~athlete].mean() > 0.9
+    np.testing.assert_array_equal(out[..., 3:], imgs[..., 3:])
+
+
+def test_background_noise_mask_fallbacks():
+    imgs = np.full((48, 48, 5), 128, np.uint8)
+    box_fg = np.zeros((48, 48), bool)
+    box_fg[2:46, 14:34] = True  # the athlete box in crop pixels
+    for mask in (None, np.zeros((48, 48), bool)):  # no mask, or one without an athlete pixel
+        res = dict(
+            imgs=imgs.copy(),
+            athlete_mask=mask,
+            athlete_box=np.array([40, 40, 60, 84], np.float32),
+            crop_box=CROP_BOX.copy())
+        np.random.seed(0)
+        changed = (VPDBackgroundNoise()(res)['imgs'] != 128).any(axis=2)
+        assert not changed[box_fg].any() and changed[~box_fg].mean() > 0.9
+
+
+def test_background_noise_mask_must_come_before_geometry(toy_sample):
+    toy_sample['athlete_mask'] = np.zeros((12, 16), bool)
+    toy_sample['athlete_mask'][2:8, 4:9] = True
+    flipped = VPDRandomFlip(prob=1.0)(copy.deepcopy(toy_sample))
+    with pytest.raises(ValueError, match='VPDRandomFlip'):
+        VPDBackgroundNoise()(flipped)
+    zoomed = VPDRandomResizedCrop(size=12, scale=(0.5, 0.6))(copy.deepcopy(toy_sample))
+    zoomed['athlete_mask'] = np.ones((12, 12), bool)
+    with pytest.raises(ValueError, match='ResizedCrop'):
+        VPDBackgroundNoise()(zoomed)
+    toy_sample['rotation'] = 30.0
+    with pytest.raises(ValueError, match='VPDRandomRotate'):
+        VPDBackgroundNoise()(copy.deepcopy(toy_sample))
+    toy_sample['rotation'] = 0.0
+    toy_sample['athlete_mask'] = np.ones((12, 12), bool)
+    with pytest.raises(ValueError, match='does not fit'):
+        VPDBackgroundNoise()(toy_sample)
+
+
+def test_train_pipeline_noise_spares_the_masked_athlete(tmp_path):
+    """The configs' train pipeline start: LoadVPDFrame(with_mask) -> noise -> flip."""
+    import cv2
+    from mmcv.transforms import Compose
+    folder = write_frames(str(tmp_path), 'v', vid=0, num=1, size=48)
+    athlete = _disc_mask()
+    cv2.imwrite(osp.join(folder, 'mask_00001.png'), athlete.astype(np.uint8) * 255)
+    pipeline = Compose([
+        TRANSFORMS.build(t) for t in (dict(type='LoadVPDFrame', with_mask=True),
+                                      dict(type='VPDBackgroundNoise', sigma=1.0),
+                                      dict(type='VPDRandomFlip', prob=1.0))
+    ])
+    clean = LoadVPDFrame()(dict(frame_path=folder, frame_idx=0))['imgs']
+    np.random.seed(0)
+    out = pipeline(dict(frame_path=folder, frame_idx=0, athlete_box=np.full(4, np.nan),
+                        crop_box=np.full(4, np.nan)))['imgs'][:, ::-1]  # undo the flip
+    same = (out[..., :3] == clean[..., :3]).all(axis=2)
+    assert same[athlete].all() and (~same[~athlete]).mean() > 0.9
+
+
 def test_pack(toy_sample):
     out = TRANSFORMS.build(dict(type='PackVPDInputs'))(copy.deepcopy(toy_sample))
     inputs, sample = out['inputs'], out['data_samples']

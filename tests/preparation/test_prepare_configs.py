@@ -17,8 +17,8 @@ from prepare import load_config, parse_args  # noqa: E402
 READERS = dict(
     diving48='Diving48Reader',
     finegym_fx='FineGymFXReader',
-    fs='SegmentListReader',
-    tennis='SegmentListReader',
+    fs='FSJump6Reader',
+    tennis='Tennis7Reader',
     video_folder='VideoFolderReader')
 
 

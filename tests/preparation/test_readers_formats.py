@@ -116,6 +116,56 @@ def test_finegym_fx(tmp_path, with_categories):
     assert parsed == ('a_b', 'E_000001_000002', 'A_0003_0004')
 
 
+def test_finegym_fx_authors_window(tmp_path):
+    """pre_seconds=0.25, end_inclusive: source frames floor((s - 0.25) * fps) ..
+    ceil(e * fps) inclusive, at the routine's frame rate (here 30 fps, given)."""
+    _finegym(tmp_path, False)
+    with open(tmp_path / 'gym99_train_element_v1.1.txt', 'a') as f:
+        f.write('vidA_E_000100_000160_A_0020_0021 7\n')
+    ann = tmp_path / 'finegym_annotation_info_v1.1.json'
+    data = json.loads(ann.read_text())
+    data['vidA']['E_000100_000160']['segments']['A_0020_0021']['timestamps'] = [[0.1, 0.52]]
+    _json(ann, data)
+    reader = TASK_UTILS.build(
+        dict(type='FineGymFXReader', data_root=str(tmp_path), pre_seconds=0.25,
+             end_inclusive=True, fps=30.0))
+    a, b = reader.read().videos
+    got = sorted((x['id'][-11:], x['start'], x['end'], x['unit']) for x in a['actions'])
+    assert got == [
+        ('A_0001_0003', 28, 91, 'frame'),  # 0.95 * 30 = 28.5 -> 28; 3.0 * 30 = 90 inclusive
+        ('A_0010_0012', 292, 346, 'frame'),  # 9.75 * 30 = 292.5 -> 292; 11.5 * 30 = 345
+        ('A_0020_0021', 0, 17, 'frame'),  # 0.1 - 0.25 clamped to 0; ceil(15.6) = 16
+    ]
+    assert (b['actions'][0]['start'], b['actions'][0]['end']) == (142, 181)  # [4.75, 6.0]
+    # on the prepared frames of a 30 fps routine resampled with the authors' accumulator
+    # (increment 5/6 from balance 1: the skipped source frames are 7, 13, 19, ..., 7 + 6j):
+    # source 28 is prepared 28 - 4 = 24, source 90 is prepared 90 - 14 = 76, 91 is skipped
+    src = resampled_indices(120, 30.0, 25.0, 'accumulator', increment_offset=0.0,
+                            start_balance=1.0)
+    (act, ), _ = actions_on_prepared_frames([a['actions'][0]], src, 30.0)
+    assert (src[24], src[76], src[77]) == (28, 90, 92)
+    assert (act['start_frame'], act['end_frame']) == (24, 77)
+    # the default keeps the seconds and the end exclusive
+    (c, _) = TASK_UTILS.build(dict(type='FineGymFXReader', data_root=str(tmp_path))).read().videos
+    assert ('vidA_E_000100_000160_A_0001_0003', 1.2, 3.0, 'second') in [
+        (x['id'], x['start'], x['end'], x['unit']) for x in c['actions']]
+    with pytest.raises(ValueError, match='pre_seconds'):
+        TASK_UTILS.build(dict(type='FineGymFXReader', data_root=str(tmp_path), pre_seconds=-1))
+
+
+def test_diving48_clip_on_the_authors_frames():
+    """A Diving48 clip of 30 fps prepared at 25 fps with the accumulator shows, for its action
+    [0, 20), the source frames the authors' loop keeps (increment 0.8433 from balance 0)."""
+    src = resampled_indices(20, 30.0, 25.0, 'accumulator', increment_offset=0.01,
+                            start_balance=0.0)
+    (act, ), dropped = actions_on_prepared_frames(
+        [dict(id='c', label=3, split='train', start=0, end=20, unit='frame')], src, 30.0)
+    assert not dropped and (act['start_frame'], act['end_frame']) == (0, 17)
+    assert src[act['start_frame']:act['end_frame']].tolist() == [
+        0, 2, 3, 4, 5, 6, 8, 9, 10, 11, 12, 14, 15, 16, 17, 18, 19
+    ]
+
+
 def test_finegym_bad_reference(tmp_path):
     _finegym(tmp_path, False)
     with open(tmp_path / 'gym99_val_element.txt', 'a') as f:

@@ -2,10 +2,12 @@
 """Importing the VPD authors' released pose folders into a PoseDataset pkl."""
 import base64
 import gzip
+import io
 import json
 import os
 import os.path as osp
 import pickle
+import re
 import runpy
 import sys
 
@@ -16,8 +18,10 @@ import pytest
 
 from vpd_mm.codecs import PoseNormalizer
 from vpd_mm.datasets import VPDPoseTargetDataset, load_feature_sequence
+from vpd_mm.datasets.transforms import LoadVPDFrame, VPDBackgroundNoise
 from vpd_mm.preparation.release import (ReleaseFormatError, box_iou, import_release_poses,
                                         read_release_video, resolve_ids)
+from vpd_mm.preparation.release.masks import import_release_masks
 
 ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 
@@ -30,9 +34,16 @@ def person(x0, y0, score=0.9, seed=0):
     return [0.99, [x0, y0, 40.0, 80.0], kp.round(3).tolist()]
 
 
-def png_b64():
-    ok, buf = cv2.imencode('.png', np.ones((4, 3), np.uint8) * 255)
-    return base64.b64encode(buf.tobytes()).decode()
+def png_b64(mask=None):
+    """A mask as the authors encode it (``util/io.py`` ``encode_png``): a 1-bit PNG of a bool
+    array, base64 in lines of 76 characters. Defaults to the left half of a 40 x 80 box."""
+    from PIL import Image
+    if mask is None:
+        mask = np.zeros((80, 40), bool)
+        mask[:, :20] = True
+    stream = io.BytesIO()
+    Image.fromarray(mask).save(stream, format='png', optimize=True)
+    return base64.encodebytes(stream.getvalue()).decode()
 
 
 def write_video(root, name, boxes, dets, masks=None, truncate=None):
@@ -60,7 +71,14 @@ def release(tmp_path):
     # frame 2 is missing from boxes.json; frame 4 has detections but no box either
     boxes = [[t, a[t][1]] for t in (0, 1, 3)]
     dets = [[t, [b[t], a[t]]] for t in range(5)]
-    masks = [[0, [[0.95, [100, 50, 40, 80], png_b64()]]]]
+    bystander_mask = png_b64(np.ones((80, 40), bool))
+    masks = [
+        [0, [[0.95, [100, 50, 40, 80], png_b64()]]],
+        # a bystander's mask scores higher, the athlete's matches the box
+        [1, [[0.99, [300, 60, 40, 80], bystander_mask], [0.9, [100, 50, 40, 80], png_b64()]]],
+        [2, [[0.95, [100, 50, 40, 80], png_b64()]]],  # no athlete box in frame 2
+        [3, [[0.7, [100, 50, 40, 80], png_b64()]]],  # score <= 0.8: not used
+    ]
     write_video(root, 'vid_a', boxes, dets, masks)
     # tennis: one point, two players; the back player's mask file is truncated (a warning only)
     write_video(root, 'front__match_10_20', [[0, a[0][1]], [1, a[1][1]]],
@@ -105,7 +123,7 @@ def test_import_writes_pose_pkl_and_report(release, tmp_path):
     np.testing.assert_allclose(a['athlete_box'][1], [100, 50, 140, 130])  # x1 y1 x2 y2
     for t in (2, 4):  # no box: NaN box and keypoints even though people were detected
         assert np.isnan(a['athlete_box'][t]).all() and np.isnan(a['keypoint'][0, t]).all()
-    assert np.isfinite(a['crop_box']).all() and a['num_masks'] == 1
+    assert np.isfinite(a['crop_box']).all() and a['num_masks'] == 5
     side = a['crop_box'][0, 2] - a['crop_box'][0, 0]
     np.testing.assert_allclose(side, 80 * 1.2, rtol=1e-5)  # square, padded 10% per side
 
@@ -188,3 +206,121 @@ def test_one_command_imports_poses(release, tmp_path, monkeypatch, capsys):
     assert feats.shape == (6, 2, 4) and np.isnan(feats[[0, 2, 3, 4, 5]]).all()
     printed = capsys.readouterr().out
     assert 'skipped 2' in printed and 'vid_trunc' in printed
+
+
+def _mask_crop_96():
+    """vid_a's athlete mask in its 96 px crop, by hand: box (100, 50, 40, 80) -> crop box
+    (72, 42, 168, 138) (side 80 * 1.2 around the centre (120, 90)), 1 crop px per image px; the
+    mask is the left half of the box: crop rows 50 - 42 .. 130 - 42, cols 100 - 72 .. 120 - 72."""
+    expected = np.zeros((96, 96), bool)
+    expected[8:88, 28:48] = True
+    return expected
+
+
+def test_masks_survive_import(release, tmp_path):
+    out = str(tmp_path / 'annotations' / 'toy_pose.pkl')
+    import_release_poses(release['root'], out, progress=False)
+    rawframes = tmp_path / 'rawframes'
+    (rawframes / 'vid_a').mkdir(parents=True)
+    cv2.imwrite(str(rawframes / 'vid_a' / 'mask_00005.png'), np.full((96, 96), 255, np.uint8))
+    report = import_release_masks(release['root'], out, str(rawframes), crop_size=96,
+                                  progress=False)
+    # frames 0 and 1 have the athlete's mask; 2 has no box, 3 a low score, 4 no mask
+    files = sorted(p.name for p in (rawframes / 'vid_a').iterdir())
+    assert files == ['mask_00001.png', 'mask_00002.png']  # the stale mask_00005 is gone
+    for name in files:
+        mask = cv2.imread(str(rawframes / 'vid_a' / name), cv2.IMREAD_UNCHANGED)
+        assert mask.dtype == np.uint8 and set(np.unique(mask)) == {0, 255}
+        np.testing.assert_array_equal(mask == 255, _mask_crop_96())  # not the bystander's
+    assert report.imported == ['vid_a'] and report.extra['frames_with_mask'] == 2
+    skipped = {s['video']: s for s in report.skipped}
+    assert list(skipped) == ['back__match_10_20']  # its truncated mask file, named
+    assert skipped['back__match_10_20']['file'].endswith('back__match_10_20/mask.json.gz')
+    assert not (rawframes / 'back__match_10_20').exists()
+    warned = {w['video'] for w in report.warnings}
+    assert 'front__match_10_20' in warned  # no mask file: the box will be used
+    rep = json.load(open(osp.splitext(out)[0] + '_masks_report.json'))
+    assert rep['num_imported'] == 1 and rep['frames_with_mask'] == 2
+    assert not [p for p in (rawframes / 'vid_a').iterdir() if '.tmp.' in p.name]
+
+    # the training pipeline reads it and the noise spares the athlete's pixels exactly
+    rng = np.random.default_rng(0)
+    crop = rng.integers(60, 200, (96, 96, 3), dtype=np.uint8)
+    cv2.imwrite(str(rawframes / 'vid_a' / 'img_00001.jpg'), crop)
+    for axis in 'xy':
+        cv2.imwrite(str(rawframes / 'vid_a' / f'flow_{axis}_00001.jpg'),
+                    np.full((96, 96), 128, np.uint8))
+    sample = LoadVPDFrame(with_mask=True)(dict(frame_path=str(rawframes / 'vid_a'), frame_idx=0))
+    np.testing.assert_array_equal(sample['athlete_mask'], _mask_crop_96())
+    clean = sample['imgs'].copy()
+    np.random.seed(0)
+    noisy = VPDBackgroundNoise()(sample)['imgs']
+    same = (noisy == clean).all(axis=2)
+    athlete = _mask_crop_96()
+    assert same[athlete].all() and (~same[~athlete]).mean() > 0.9
+
+
+def test_masks_follow_the_existing_crop_size(release, tmp_path):
+    out = str(tmp_path / 'annotations' / 'toy_pose.pkl')
+    import_release_poses(release['root'], out, progress=False)
+    folder = tmp_path / 'rawframes' / 'vid_a'
+    folder.mkdir(parents=True)
+    cv2.imwrite(str(folder / 'img_00001.jpg'), np.zeros((48, 48, 3), np.uint8))  # 48 px crops
+    import_release_masks(release['root'], out, str(tmp_path / 'rawframes'), progress=False)
+    mask = cv2.imread(str(folder / 'mask_00001.png'), cv2.IMREAD_GRAYSCALE)
+    # 2 image px per crop px: crop pixel u samples image x = 72.5 + 2u (bilinear), the mask
+    # covers x 100..119 -> u 14..23; rows: y = 42.5 + 2v covers 50..129 -> v 4..43
+    expected = np.zeros((48, 48), bool)
+    expected[4:44, 14:24] = True
+    np.testing.assert_array_equal(mask == 255, expected)
+
+
+@pytest.mark.parametrize('case, message', [
+    ('size', r'frame 0 mask #0: the PNG has 3x4 pixels, its box 40x80'),
+    ('not_png', r'entry #0 \(frame 0\) mask #0: the base64 data is not a PNG'),
+    ('score', r'mask #0: the score must be a finite number'),
+    ('bad_png', r'frame 0 mask #0: cannot decode the PNG'),
+])
+def test_malformed_masks_name_the_file(tmp_path, case, message):
+    root = str(tmp_path / 'pose')
+    a = person(100, 50)
+    mask = [0.95, [100, 50, 40, 80], png_b64()]
+    if case == 'size':
+        mask[2] = png_b64(np.ones((4, 3), bool))
+    elif case == 'not_png':
+        mask[2] = base64.b64encode(b'GIF89a, not a png at all').decode()
+    elif case == 'score':
+        mask[0] = 'high'
+    elif case == 'bad_png':
+        raw = base64.b64decode(png_b64())
+        mask[2] = base64.b64encode(raw[:40]).decode()  # a truncated PNG
+    write_video(root, 'vid', [[0, a[1]]], [[0, [a]]], [[0, [mask]]])
+    out = str(tmp_path / 'toy_pose.pkl')
+    import_release_poses(root, out, masks=False, progress=False)
+    rawframes = tmp_path / 'rawframes'
+    report = import_release_masks(root, out, str(rawframes), progress=False)
+    assert report.imported == [] and len(report.skipped) == 1
+    skip = report.skipped[0]
+    assert skip['file'].endswith(osp.join('vid', 'mask.json.gz'))
+    assert re.search(message, skip['error']), skip['error']
+    assert not rawframes.exists() or not list(rawframes.rglob('mask_*'))
+
+
+def test_mask_tool(release, tmp_path, monkeypatch, capsys):
+    out_root = tmp_path / 'data' / 'toy'
+    import_release_poses(release['root'], str(out_root / 'annotations' / 'toy_pose.pkl'),
+                         progress=False)
+    monkeypatch.setattr(sys, 'argv', [
+        'import_release_masks.py', str(out_root), '--poses', release['root'], '--crop-size',
+        '96', '--no-progress'
+    ])
+    with pytest.raises(SystemExit) as exc:
+        runpy.run_path(osp.join(ROOT, 'tools', 'data', 'import_release_masks.py'),
+                       run_name='__main__')
+    assert exc.value.code == 0
+    mask = cv2.imread(str(out_root / 'rawframes' / 'vid_a' / 'mask_00002.png'),
+                      cv2.IMREAD_GRAYSCALE)
+    np.testing.assert_array_equal(mask == 255, _mask_crop_96())
+    printed = capsys.readouterr().out
+    assert '2 of 3 frames' in printed and 'back__match_10_20' in printed
+    assert osp.isfile(out_root / 'annotations' / 'toy_pose_masks_report.json')

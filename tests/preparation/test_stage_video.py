@@ -8,6 +8,7 @@ import pytest
 import vpd_mm  # noqa: F401
 from vpd_mm.preparation.stages import (VideoReadError, iter_video_chunks, probe_video,
                                        resampled_indices)
+from vpd_mm.preparation.stages.video import check_sampling, read_frame_rate
 
 H, W, N, FPS = 48, 64, 30, 25.0
 
@@ -106,6 +107,103 @@ def test_resampled_indices_known_answers():
         resampled_indices(10, 25, 0)
     with pytest.raises(ValueError):
         resampled_indices(10, 0, 10)
+
+
+def _accumulator(n, src_fps, offset, balance, fps=25):
+    return resampled_indices(n, src_fps, fps, 'accumulator', increment_offset=offset,
+                             start_balance=balance).tolist()
+
+
+def test_accumulator_known_answers():
+    # Diving48 (increment 25/30 + 0.01 = 0.8433, balance 0), balance before each source frame:
+    # 0 keep | -.157 skip | .687 keep | .530 keep | .373 keep | .217 keep | .060 keep |
+    # -.097 skip | .747 keep | .590 keep | .433 keep | .277 keep | ...
+    assert _accumulator(40, 30.0, 0.01, 0.0)[:10] == [0, 2, 3, 4, 5, 6, 8, 9, 10, 11]
+    # FineGym (increment 5/6, balance 1): 1, 5/6, 4/6, 3/6, 2/6, 1/6 and 0 (kept: >= 0; in
+    # double precision the balance is +2e-16 there, so the tie goes the same way), then -1/6
+    assert _accumulator(40, 30.0, 0.0, 1.0)[:10] == [0, 1, 2, 3, 4, 5, 6, 8, 9, 10]
+    # 50 fps, exact halves. FineGym: 1 | .5 | 0 keep | -.5 skip | 0 keep | ...
+    assert _accumulator(12, 50.0, 0.0, 1.0) == [0, 1, 2, 4, 6, 8, 10]
+    # Diving48: increment .51: the balance before frame 2k is .02k, before 2k+1 .02k - .49 (skip)
+    # until k = 25: frame 50 leaves .01 and frame 51 is kept as well
+    assert _accumulator(54, 50.0, 0.01, 0.0) == list(range(0, 51, 2)) + [51, 53]
+    # at or below 25 fps every frame is kept once (no repeats, unlike 'round')
+    for src in (25.0, 24.0, 10.0):
+        assert _accumulator(7, src, 0.01, 0.0) == list(range(7))
+        assert _accumulator(7, src, 0.0, 1.0) == list(range(7))
+    # a negative start balance skips the first frames: -.25 skip | .25 keep | -.25 skip | ...
+    assert _accumulator(6, 50.0, 0.0, -0.25) == [1, 3, 5]
+    # K kept frames: the final balance b0 - K + n * increment lies in [-1, increment)
+    for src, offset, b0 in ((29.97, 0.01, 0.0), (59.94, 0.0, 1.0), (30.0, 0.0, 1.0)):
+        n, inc = 3000, 25 / src + offset
+        k = len(_accumulator(n, src, offset, b0))
+        assert b0 + n * inc - inc < k <= b0 + n * inc + 1
+    assert _accumulator(0, 30.0, 0.0, 1.0) == []
+    assert resampled_indices(5, 30, None, 'accumulator', 0.01).tolist() == list(range(5))
+
+
+def test_accumulator_is_the_authors_loop():
+    """A transcription of the authors' loop (diving48/util.py, finegym/util.py) over frames."""
+
+    def authors(n, src_fps, incr_extra, balance):
+        sample_incr = min(1, 25 / src_fps) + incr_extra
+        kept = []
+        for frame_num in range(n):
+            if balance >= 0:
+                balance -= 1
+                kept.append(frame_num)
+            balance += sample_incr
+        return kept
+
+    for src in (23.976, 24.917, 29.833, 29.97, 30.0, 50.0, 59.94, 60.0):
+        assert _accumulator(2000, src, 0.01, 0.0) == authors(2000, src, 0.01, 0)
+        assert _accumulator(2000, src, 0.0, 1.0) == authors(2000, src, 0, 1)
+
+
+def test_sampling_options():
+    assert check_sampling(None) == check_sampling('round') == dict(sampling='round')
+    assert check_sampling('accumulator') == dict(sampling='accumulator', increment_offset=0.0,
+                                                 start_balance=0.0)
+    assert check_sampling(dict(type='accumulator', increment_offset=0.01)) == dict(
+        sampling='accumulator', increment_offset=0.01, start_balance=0.0)
+    assert check_sampling(dict(start_balance=1)) == dict(
+        sampling='accumulator', increment_offset=0.0, start_balance=1.0)
+    with pytest.raises(ValueError, match='unknown sampling'):
+        check_sampling('nearest')
+    with pytest.raises(ValueError, match=r"unknown keys \['offset'\]"):
+        check_sampling(dict(type='accumulator', offset=0.01))
+    with pytest.raises(ValueError, match="'round' takes no"):
+        check_sampling(dict(type='round', start_balance=1))
+    with pytest.raises(ValueError, match='belong to'):
+        resampled_indices(10, 30, 25, 'round', start_balance=1)
+    with pytest.raises(ValueError, match='must be > 0'):
+        resampled_indices(10, 30, 25, 'accumulator', increment_offset=-1)
+    with pytest.raises(ValueError, match='finite'):
+        resampled_indices(10, 30, 25, 'accumulator', start_balance=float('nan'))
+
+
+@pytest.mark.parametrize('backend', ['decord', 'opencv'])
+def test_decode_with_accumulator(videos, backend):
+    _, ref, _ = _decode(videos['avi'], backend=backend)
+    # 25 -> 12.5 fps: increment 0.5. Balance 0: 0 keep, -.5 skip, 0 keep, ...: even frames.
+    # Balance 1: 1, .5, 0 keep, then every other frame: 0, 1, 2, 4, 6, ...
+    for sampling, want in ((dict(type='accumulator'), list(range(0, N, 2))),
+                           (dict(type='accumulator', start_balance=1.0),
+                            [0, 1] + list(range(2, N, 2)))):
+        idx, frames, sizes = _decode(videos['avi'], fps=12.5, chunk_size=4, backend=backend,
+                                     sampling=sampling)
+        assert idx.tolist() == want and sum(sizes) == len(want) and max(sizes) == 4
+        np.testing.assert_array_equal(frames, ref[want])
+    with pytest.raises(ValueError, match='unknown sampling'):
+        next(iter_video_chunks(videos['avi'], fps=12.5, sampling='bogus'))
+
+
+def test_read_frame_rate(videos):
+    assert read_frame_rate(videos['mp4']) == pytest.approx(FPS)
+    assert read_frame_rate(videos['mp4']) == probe_video(videos['mp4']).fps
+    for key in ('missing', 'empty', 'garbage'):
+        with pytest.raises(VideoReadError, match=videos[key]):
+            read_frame_rate(videos[key])
 
 
 @pytest.mark.parametrize('backend', ['decord', 'opencv'])

@@ -8,18 +8,25 @@
 
 Resumable (rerun the same command), shardable (``--shard i --num-shards n`` per GPU or node;
 the last shard to finish merges, or run ``--merge-only``). See docs/data_preparation.md.
+
+Exit status: 0 when done, 1 when some video failed unexpectedly (retried by the next run), 2
+when the annotations are unusable (e.g. a video name that is not a plain file name): nothing
+is prepared, written or deleted then, and the one-line error names the file and the entry.
 """
 import argparse
+import logging
 import os
 import os.path as osp
 import sys
 import time
 
 from mmengine.config import Config, DictAction
-from mmengine.logging import MMLogger
+from mmengine.logging import MMLogger, print_log
 
 import vpd_mm  # noqa: F401  (the stack's workarounds; registers vpd_mm's modules)
 from vpd_mm.preparation import merge_outputs, prepare_dataset
+from vpd_mm.preparation.readers.base import ReaderError
+from vpd_mm.utils.paths import UnsafePathError
 
 
 def parse_args(argv=None) -> argparse.Namespace:
@@ -41,7 +48,8 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument('--retry-skipped', action='store_true',
                         help='redo the videos an earlier run skipped')
     parser.add_argument('--overwrite', action='store_true',
-                        help='discard every earlier output of this dataset first')
+                        help='discard every earlier output of this dataset first (only the '
+                        'files the preparation writes: other files in --work-dir stay)')
     parser.add_argument('--no-progress', action='store_true', help='no progress bar')
     parser.add_argument('--cfg-options', nargs='+', action=DictAction,
                         help='override settings of the config, key=value pairs (e.g. fps=25 '
@@ -80,17 +88,21 @@ def main(argv=None) -> int:
         f'prepare_{stamp}',
         log_file=osp.join(work_dir, 'logs', f'{stamp}_shard{args.shard}of{args.num_shards}.log'),
         log_level='INFO')
-    if args.merge_only:
-        merge_outputs(cfg, allow_missing=args.allow_missing)
-        return 0
-    report = prepare_dataset(
-        cfg,
-        shard=args.shard,
-        num_shards=args.num_shards,
-        retry_skipped=args.retry_skipped,
-        overwrite=args.overwrite,
-        merge=False if args.no_merge else None,
-        progress=not args.no_progress)
+    try:
+        if args.merge_only:
+            merge_outputs(cfg, allow_missing=args.allow_missing)
+            return 0
+        report = prepare_dataset(
+            cfg,
+            shard=args.shard,
+            num_shards=args.num_shards,
+            retry_skipped=args.retry_skipped,
+            overwrite=args.overwrite,
+            merge=False if args.no_merge else None,
+            progress=not args.no_progress)
+    except (ReaderError, UnsafePathError) as e:  # bad annotations: nothing was prepared
+        print_log(f'{type(e).__name__}: {e}', logger='current', level=logging.ERROR)
+        return 2
     return 1 if report['errors'] else 0
 
 

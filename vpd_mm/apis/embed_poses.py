@@ -15,7 +15,8 @@ from tqdm import tqdm
 from vpd_mm.codecs import NUM_KEYPOINTS, PoseNormalizer, VIPEInputEncoder
 from vpd_mm.datasets.pose_annotations import load_pose_annotations
 from vpd_mm.models import vipe  # noqa: F401  (registers VIPEEmbedder)
-from vpd_mm.utils.io import dump_json_atomic, save_npy_atomic
+from vpd_mm.utils.io import dump_json_atomic, save_npy_atomic, sweep_temporaries
+from vpd_mm.utils.paths import join_under
 
 INDEX_FILE = 'embeddings.json'
 
@@ -136,7 +137,10 @@ def embed_pose_dataset(ann_file: str,
     where there is no pose), the input of ``VPDPoseTargetDataset(target_type='embedding')``,
     and ``<out_dir>/embeddings.json`` (``d``, ``D``, ``vertical_flip``, ``config``,
     ``checkpoint`` and ``videos``: the videos' lengths). Files are written atomically;
-    videos whose file exists are skipped unless ``overwrite``, so an interrupted run resumes.
+    videos whose file exists are skipped unless ``overwrite``, so an interrupted run resumes
+    (and sweeps the temporaries a killed run left: :func:`vpd_mm.utils.io.sweep_temporaries`).
+    Every ``frame_dir`` must be a plain file name; one that is not (``'../x'``, ``'/abs'``) is
+    refused, naming the file and the annotation, before anything is written.
 
     Args:
         ann_file (str): Annotation pkl (a dict with ``annotations`` or a list).
@@ -155,17 +159,23 @@ def embed_pose_dataset(ann_file: str,
         ``num_skipped``, ``num_frames_without_pose`` (of the written videos).
     """
     annotations = load_pose_annotations(ann_file)['annotations']
+    paths = []
+    for i, ann in enumerate(annotations):
+        if 'frame_dir' not in ann:
+            raise ValueError(f'{ann_file}: annotation #{i} has no frame_dir')
+        paths.append(join_under(out_dir, ann['frame_dir'], what='frame_dir',
+                                where=f'{ann_file}: annotation #{i}', suffix='.npy'))
     model = init_vipe_embedder(config, checkpoint, device)
     embed_dim = int(model.embed_dim)
     dim = embed_dim * (2 if vertical_flip else 1)
     os.makedirs(out_dir, exist_ok=True)
+    sweep_temporaries(out_dir, {osp.basename(p) for p in paths} | {INDEX_FILE})
     lengths, written, skipped, no_pose = {}, 0, 0, 0
-    for ann in tqdm(annotations, desc='embed poses', unit='video', disable=not progress):
-        if 'frame_dir' not in ann:
-            raise ValueError(f'{ann_file}: an annotation has no frame_dir')
-        name = str(ann['frame_dir'])
+    for ann, path in tqdm(
+            zip(annotations, paths), total=len(annotations), desc='embed poses', unit='video',
+            disable=not progress):
+        name = ann['frame_dir']
         kp, sc = _athlete_track(ann, ann_file)
-        path = osp.join(out_dir, f'{name}.npy')
         if osp.exists(path) and not overwrite:
             existing = np.load(path, mmap_mode='r')
             if existing.shape != (len(kp), 2, dim):
@@ -175,7 +185,6 @@ def embed_pose_dataset(ann_file: str,
             skipped += 1
         else:
             emb = embed_pose_views(model, kp, sc, vertical_flip, batch_size)  # [T, 2, d]
-            os.makedirs(osp.dirname(path), exist_ok=True)
             save_npy_atomic(path, emb)
             written += 1
             no_pose += int(np.isnan(emb[:, 0, 0]).sum())

@@ -10,7 +10,8 @@ from tqdm import tqdm
 from vpd_mm.codecs import NUM_KEYPOINTS, PoseNormalizer
 from vpd_mm.datasets.features import dump_action_annotations
 from vpd_mm.datasets.pose_annotations import load_pose_annotations
-from vpd_mm.utils.io import dump_json_atomic, save_npy_atomic
+from vpd_mm.utils.io import dump_json_atomic, save_npy_atomic, sweep_temporaries
+from vpd_mm.utils.paths import join_under
 
 INDEX_FILE = 'features.json'
 
@@ -52,6 +53,24 @@ def _track(ann: dict, key: str, ann_file: str) -> np.ndarray:
     return kp
 
 
+def feature_paths(anns: List[dict], ann_file: str, out_dir: str) -> List[str]:
+    """``<out_dir>/<frame_dir>.npy`` of every annotation, each ``frame_dir`` checked to be a
+    plain file name (:func:`vpd_mm.utils.paths.join_under`) before anything is written.
+
+    Raises:
+        ValueError: an annotation without ``frame_dir``;
+            :class:`vpd_mm.utils.paths.UnsafePathError` (a ValueError) naming the file, the
+            annotation and the name, for one that would leave ``out_dir``.
+    """
+    paths = []
+    for i, ann in enumerate(anns):
+        if 'frame_dir' not in ann:
+            raise ValueError(f'{ann_file}: annotation #{i} has no frame_dir')
+        paths.append(join_under(out_dir, ann['frame_dir'], what='frame_dir',
+                                where=f'{ann_file}: annotation #{i}', suffix='.npy'))
+    return paths
+
+
 def write_pose_features(ann_file: str,
                         out_dir: str,
                         keypoint_key: str = 'keypoint',
@@ -63,27 +82,29 @@ def write_pose_features(ann_file: str,
     (``'keypoint'``: the teacher; ``'gt_keypoint'``: ground-truth joints, an upper reference),
     in the feature format of ``docs/data_layout.md``, plus ``<out_dir>/features.json`` (``dim``,
     ``views``, ``keypoint_key``, ``videos``: lengths). Files are written atomically; existing
-    ones are kept unless ``overwrite``.
+    ones are kept unless ``overwrite``; temporaries of a killed run are swept
+    (:func:`vpd_mm.utils.io.sweep_temporaries`). Every ``frame_dir`` must be a plain file name
+    (:func:`feature_paths`).
 
     Returns:
         dict: ``out_dir``, ``dim``, ``num_videos``, ``num_written``, ``num_skipped``,
         ``num_frames_without_pose`` (of the written videos).
     """
     anns = load_pose_annotations(ann_file)['annotations']
+    paths = feature_paths(anns, ann_file, out_dir)
     os.makedirs(out_dir, exist_ok=True)
+    sweep_temporaries(out_dir, {osp.basename(p) for p in paths} | {INDEX_FILE})
     normalizer = PoseNormalizer()
     lengths, written, skipped, no_pose = {}, 0, 0, 0
-    for ann in tqdm(anns, desc='pose features', unit='video', disable=not progress):
-        if 'frame_dir' not in ann:
-            raise ValueError(f'{ann_file}: an annotation has no frame_dir')
-        name = str(ann['frame_dir'])
+    for ann, path in tqdm(
+            zip(anns, paths), total=len(anns), desc='pose features', unit='video',
+            disable=not progress):
+        name = ann['frame_dir']
         kp = _track(ann, keypoint_key, ann_file)
-        path = osp.join(out_dir, f'{name}.npy')
         if osp.exists(path) and not overwrite:
             skipped += 1
         else:
             feats = pose_feature_views(kp, normalizer)
-            os.makedirs(osp.dirname(path), exist_ok=True)
             save_npy_atomic(path, feats)
             written += 1
             no_pose += int(np.isnan(feats[:, 0, 0]).sum())
@@ -124,6 +145,7 @@ def write_video_actions(ann_file: str,
     data = load_pose_annotations(ann_file)
     test = set((data.get('split') or {}).get('test', []))
     anns = data['annotations']
+    feature_paths(anns, ann_file, osp.dirname(osp.abspath(out_file)))  # names are file names
     num_classes = max([int(a.get('label', -1)) for a in anns] + [-1]) + 1
     videos, actions = {}, []
     for ann in anns:

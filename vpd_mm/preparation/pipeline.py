@@ -24,14 +24,26 @@ flight. Skipped videos are not retried unless ``retry_skipped``.
 
 **Shards.** Videos sorted by name; video ``k`` belongs to shard ``k % num_shards``. Shards share
 nothing but the file system; the last one to finish (or ``--merge-only``) merges.
+
+**Temporaries.** Every file is written as ``<path>.tmp.<pid>`` and renamed
+(:mod:`vpd_mm.utils.io`). Like the ``.tmp_`` folders, the temporaries of a video are removed
+when its shard starts to redo it (that shard is their only writer); the others (settings,
+shard reports, merged files) by the next run once their process is gone and they are a minute
+old (:func:`vpd_mm.utils.io.sweep_temporaries`; the minute spares shards on other machines).
+
+**Hostile names.** Video names come from annotation files; every path of a video goes through
+:func:`vpd_mm.utils.paths.join_under`, and the readers refuse unsafe names before anything is
+written, so no name makes the pipeline write or delete outside ``out_dir`` / ``work_dir``.
+``overwrite`` removes only the files of this layout (:func:`clear_outputs`), never a whole
+folder that may hold someone else's files.
 """
 import json
 import os
 import os.path as osp
-import shutil
+import re
 import time
 import traceback
-from typing import List, Optional
+from typing import Callable, List, Optional, Tuple
 
 import mmengine
 import numpy as np
@@ -42,20 +54,25 @@ from tqdm import tqdm
 
 from vpd_mm.apis.flow import build_flow_estimator
 from vpd_mm.datasets.features import dump_action_annotations, load_action_annotations
-from vpd_mm.utils.io import dump_json_atomic
+from vpd_mm.utils.io import atomic_path, dump_json_atomic, parse_temporary_name, sweep_temporaries
+from vpd_mm.utils.paths import check_path_component, join_under, remove_under
 from vpd_mm.utils.safe_pickle import safe_pickle_load
 from .readers.base import VideoIndex, build_action_annotations
 from .video_preparer import SKIP_REASONS, SkipVideo, StageTimer, VideoPreparer
 
 #: Config keys whose values change the outputs (recorded in ``work/settings.json``).
-SETTING_KEYS = ('dataset_name', 'fps', 'crop_size', 'crop_pad', 'video_backend',
+SETTING_KEYS = ('dataset_name', 'fps', 'sampling', 'crop_size', 'crop_pad', 'video_backend',
                 'allow_truncated', 'conf_thr', 'flow_bound', 'jpeg_quality', 'detector', 'tracker',
-                'athlete', 'teacher', 'flow')
+                'athlete', 'teacher', 'flow', 'segmenter')
+#: Keys recorded only when set (outputs prepared before they existed stay resumable).
+_OPTIONAL_KEYS = ('sampling', 'segmenter')
 #: Keys that do not change the outputs (dropped from the settings).
 _RUNTIME_KEYS = ('device', 'batch_size', 'num_threads')
 
 _DEFAULTS = dict(
     fps=None,
+    sampling=None,
+    segmenter=None,
     crop_size=128,
     crop_pad=0.1,
     chunk_size=64,
@@ -70,42 +87,92 @@ _DEFAULTS = dict(
 class PrepareLayout:
     """The paths of a preparation output folder.
 
+    Every path of a video is :func:`vpd_mm.utils.paths.join_under` its folder: a name that is
+    not one plain file name raises :class:`vpd_mm.utils.paths.UnsafePathError`.
+
     Args:
         out_dir (str): Root (``data_root`` of the training configs).
-        dataset (str): Dataset name.
+        dataset (str): Dataset name (a plain file name).
         work_dir (str, optional): Folder of the per-video results, skip records, reports and
             logs. Defaults to ``<out_dir>/work``.
     """
 
     def __init__(self, out_dir: str, dataset: str, work_dir: Optional[str] = None) -> None:
+        check_path_component(dataset, 'dataset name')
         self.out_dir, self.dataset = out_dir, dataset
         self.rawframes = osp.join(out_dir, 'rawframes')
         self.work = work_dir or osp.join(out_dir, 'work')
         self.annotations = osp.join(out_dir, 'annotations')
         self.settings = osp.join(self.work, 'settings.json')
+        self.pose_dir = osp.join(self.work, 'pose')
+        self.skipped_dir = osp.join(self.work, 'skipped')
+        self.reports_dir = osp.join(self.work, 'reports')
         self.pose_pkl = osp.join(self.annotations, f'{dataset}_pose.pkl')
         self.actions_json = osp.join(self.annotations, f'{dataset}_actions.json')
         self.report_json = osp.join(self.annotations, f'{dataset}_prepare_report.json')
 
     def frames(self, video: str) -> str:
-        return osp.join(self.rawframes, video)
+        return join_under(self.rawframes, video, what='video name')
 
     def tmp_frames(self, video: str) -> str:
-        return osp.join(self.rawframes, '.tmp_' + video)
+        return join_under(self.rawframes, video, what='video name', prefix='.tmp_')
 
     def done(self, video: str) -> str:
-        return osp.join(self.work, 'pose', video + '.pkl')
+        return join_under(self.pose_dir, video, what='video name', suffix='.pkl')
 
     def skipped(self, video: str) -> str:
-        return osp.join(self.work, 'skipped', video + '.json')
+        return join_under(self.skipped_dir, video, what='video name', suffix='.json')
 
     def shard_report(self, shard: int, num_shards: int) -> str:
-        return osp.join(self.work, 'reports', f'shard_{shard}_of_{num_shards}.json')
+        return osp.join(self.reports_dir, f'shard_{int(shard)}_of_{int(num_shards)}.json')
 
     def makedirs(self) -> None:
-        for d in (self.rawframes, self.annotations, osp.join(self.work, 'pose'),
-                  osp.join(self.work, 'skipped'), osp.join(self.work, 'reports')):
+        for d in (self.rawframes, self.annotations, self.pose_dir, self.skipped_dir,
+                  self.reports_dir):
             os.makedirs(d, exist_ok=True)
+
+    def own_files(self) -> List[Tuple[str, Callable[[str], bool]]]:
+        """``(folder, is_ours)`` of the files this layout writes outside ``rawframes``:
+        ``is_ours(file name)`` tells a final name of the layout (not a temporary) from any
+        other file in the folder."""
+        merged = {osp.basename(p) for p in (self.pose_pkl, self.actions_json, self.report_json)}
+        return [
+            (self.annotations, merged.__contains__),
+            (self.work, lambda n: n == 'settings.json'),
+            (self.pose_dir, lambda n: n.endswith('.pkl') and not n.startswith('.')),
+            (self.skipped_dir, lambda n: n.endswith('.json') and not n.startswith('.')),
+            (self.reports_dir, lambda n: _SHARD_REPORT.match(n) is not None),
+        ]
+
+
+#: The name of a shard report (``PrepareLayout.shard_report``).
+_SHARD_REPORT = re.compile(r'^shard_\d+_of_\d+\.json$')
+
+
+def _own_files(folder: str, is_ours: Callable[[str], bool]) -> List[str]:
+    """The files of ``folder`` that ``is_ours`` names, and their temporaries."""
+    if not osp.isdir(folder):
+        return []
+    out = []
+    for name in sorted(os.listdir(folder)):
+        tmp = parse_temporary_name(name)
+        final = tmp[0] if tmp else name
+        path = osp.join(folder, name)
+        if is_ours(final) and (osp.isfile(path) or osp.islink(path)):
+            out.append(path)
+    return out
+
+
+def sweep_dead_temporaries(layout: PrepareLayout) -> List[str]:
+    """Remove the temporaries that killed runs left in the layout's folders (only names of
+    the layout's files, only once their process is gone: :func:`sweep_temporaries`)."""
+    removed = []
+    for folder, is_ours in layout.own_files():
+        removed += sweep_temporaries(folder, is_ours)
+    if removed:
+        print_log(f'removed {len(removed)} temporary files of killed runs, e.g. {removed[0]}',
+                  logger='current')
+    return removed
 
 
 def _strip_runtime(obj):
@@ -121,7 +188,11 @@ def _strip_runtime(obj):
 
 def output_settings(cfg: Config) -> dict:
     """The part of the config the outputs depend on (no devices, batch sizes)."""
-    return {k: _strip_runtime(cfg.get(k, _DEFAULTS.get(k))) for k in SETTING_KEYS}
+    settings = {k: _strip_runtime(cfg.get(k, _DEFAULTS.get(k))) for k in SETTING_KEYS}
+    for key in _OPTIONAL_KEYS:
+        if settings[key] is None:
+            del settings[key]
+    return settings
 
 
 def shard_videos(videos: List[dict], shard: int, num_shards: int) -> List[dict]:
@@ -156,17 +227,38 @@ def _check_settings(layout: PrepareLayout, settings: dict) -> None:
         dump_json_atomic(settings, layout.settings, indent=1, sort_keys=True)
 
 
-def clear_outputs(layout: PrepareLayout, videos: List[str]) -> None:
-    """Remove what a preparation run writes for ``videos`` (and nothing else)."""
+def clear_outputs(layout: PrepareLayout, videos: List[str]) -> List[str]:
+    """Remove what preparation runs wrote for this dataset, and nothing else (``--overwrite``).
+
+    Removed: ``rawframes/<video>`` and ``rawframes/.tmp_<video>`` of ``videos``, the three
+    merged files in ``annotations/``, and in the work folder ``settings.json``,
+    ``pose/*.pkl``, ``skipped/*.json`` and ``reports/shard_<i>_of_<n>.json`` (also of videos no
+    longer listed, so none is mistaken for finished later), each with its temporaries, and then
+    those sub-folders if they are empty. Kept: ``logs/`` and every other file, so a work folder
+    shared with other jobs loses nothing of theirs.
+
+    Args:
+        layout (PrepareLayout): The layout.
+        videos (list[str]): The dataset's video names.
+
+    Returns:
+        list[str]: The removed paths.
+    """
+    removed = []
     for v in videos:
         for d in (layout.frames(v), layout.tmp_frames(v)):
-            if osp.lexists(d):
-                shutil.rmtree(d)
-    for path in (layout.pose_pkl, layout.actions_json, layout.report_json):
-        if osp.exists(path):
-            os.remove(path)
-    if osp.isdir(layout.work):
-        shutil.rmtree(layout.work)
+            if remove_under(d, layout.rawframes):
+                removed.append(d)
+    for folder, is_ours in layout.own_files():
+        for path in _own_files(folder, is_ours):
+            remove_under(path, folder)
+            removed.append(path)
+    for d in (layout.pose_dir, layout.skipped_dir, layout.reports_dir):
+        if osp.isdir(d) and not os.listdir(d):
+            os.rmdir(d)
+    print_log(f'--overwrite: removed {len(removed)} earlier outputs of {layout.dataset}',
+              logger='current')
+    return removed
 
 
 def build_preparer(cfg: Config, timer: Optional[StageTimer] = None) -> VideoPreparer:
@@ -185,7 +277,9 @@ def build_preparer(cfg: Config, timer: Optional[StageTimer] = None) -> VideoPrep
         athlete=TASK_UTILS.build(cfg.athlete),
         teacher=TASK_UTILS.build(cfg.teacher),
         flow=build_flow_estimator(get('flow')),
+        segmenter=TASK_UTILS.build(cfg.segmenter) if cfg.get('segmenter') else None,
         fps=get('fps'),
+        sampling=get('sampling'),
         crop_size=get('crop_size'),
         crop_pad=get('crop_pad'),
         chunk_size=get('chunk_size'),
@@ -202,20 +296,18 @@ def _prepare_one(preparer: VideoPreparer, layout: PrepareLayout, record: dict) -
     name = record['video']
     tmp, final = layout.tmp_frames(name), layout.frames(name)
     for d in (tmp, final):  # left over by an interrupted run
-        if osp.lexists(d):
-            shutil.rmtree(d)
+        remove_under(d, layout.rawframes)
     os.makedirs(tmp)
     try:
         result = preparer(record, tmp)
     except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
+        remove_under(tmp, layout.rawframes)
         raise
     os.rename(tmp, final)
     result['video'] = name
-    tmp_pkl = f'{layout.done(name)}.tmp.{os.getpid()}'
-    mmengine.dump(result, tmp_pkl, file_format='pkl')
-    os.replace(tmp_pkl, layout.done(name))  # the video is finished from here on
-    return result
+    with atomic_path(layout.done(name)) as tmp_pkl:
+        mmengine.dump(result, tmp_pkl, file_format='pkl')
+    return result  # the video is finished from here on
 
 
 def prepare_dataset(cfg: Config,
@@ -234,7 +326,8 @@ def prepare_dataset(cfg: Config,
         shard (int): This shard's index. Defaults to 0.
         num_shards (int): Number of shards. Defaults to 1.
         retry_skipped (bool): Redo videos an earlier run skipped. Defaults to False.
-        overwrite (bool): Discard every earlier output first. Defaults to False.
+        overwrite (bool): Discard every earlier output of the dataset first
+            (:func:`clear_outputs`: the layout's files only). Defaults to False.
         merge (bool, optional): Merge at the end: True always (fails if videos are
             unfinished), False never, None when every video is finished. Defaults to None.
         progress (bool): Show a progress bar. Defaults to True.
@@ -246,9 +339,13 @@ def prepare_dataset(cfg: Config,
     index: VideoIndex = TASK_UTILS.build(cfg.reader).read()
     dataset = cfg.get('dataset_name', None) or index.dataset
     layout = PrepareLayout(cfg.out_dir, dataset, cfg.get('work_dir', None))
+    for rec in index.videos:  # every path of every video, before anything is written
+        for path_of in (layout.frames, layout.tmp_frames, layout.done, layout.skipped):
+            path_of(rec['video'])
     if overwrite:
         clear_outputs(layout, [v['video'] for v in index.videos])
     layout.makedirs()
+    sweep_dead_temporaries(layout)
     settings = output_settings(cfg)
     settings['dataset_name'] = dataset
     _check_settings(layout, settings)
@@ -262,6 +359,10 @@ def prepare_dataset(cfg: Config,
             status = None
         if status is None:
             todo.append(rec)
+    # temporaries of the videos to redo: like their .tmp_ folders, this shard's alone
+    for folder, path_of in ((layout.pose_dir, layout.done), (layout.skipped_dir, layout.skipped)):
+        sweep_temporaries(folder, {osp.basename(path_of(r['video'])) for r in todo},
+                          dead=lambda path, pid: True)
     print_log(
         f'{dataset}: {len(index.videos)} videos, {len(mine)} in shard {shard}/{num_shards}, '
         f'{len(mine) - len(todo)} already finished, {len(todo)} to prepare -> {layout.out_dir}',
@@ -356,6 +457,7 @@ def merge_outputs(cfg: Config, index: Optional[VideoIndex] = None,
     dataset = cfg.get('dataset_name', None) or index.dataset
     layout = PrepareLayout(cfg.out_dir, dataset, cfg.get('work_dir', None))
     layout.makedirs()
+    sweep_dead_temporaries(layout)
     done, skipped, missing = [], [], []
     for rec in sorted(index.videos, key=lambda v: v['video']):
         status = _status(layout, rec['video'])
@@ -393,9 +495,8 @@ def merge_outputs(cfg: Config, index: Optional[VideoIndex] = None,
             for k in ('num_frames', 'athlete_frames', 'interpolated_frames', 'confident_frames')
         }
 
-    tmp = f'{layout.pose_pkl}.tmp.{os.getpid()}'
-    mmengine.dump(dict(split=split, annotations=annotations), tmp, file_format='pkl')
-    os.replace(tmp, layout.pose_pkl)
+    with atomic_path(layout.pose_pkl) as tmp:
+        mmengine.dump(dict(split=split, annotations=annotations), tmp, file_format='pkl')
     act = build_action_annotations(dataset, index.classes, videos, actions)
     dump_action_annotations(act, layout.actions_json)
     load_action_annotations(layout.actions_json)  # the contract of the downstream tasks

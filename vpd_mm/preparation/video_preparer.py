@@ -5,7 +5,7 @@ Two passes over the video bound the memory to one chunk of frames (plus the dete
 
 1. decode (chunks) + detect people -> track -> pick the athlete track;
 2. decode again -> 2D pose on the athlete box of every frame -> crop boxes -> crops -> flow
-   -> JPEG files.
+   -> JPEG files; optionally the athlete's segmentation mask -> ``mask_%05d.png`` crops.
 
 **Frames without an athlete box** (long gaps the athlete selector leaves missing, frames before
 the athlete first appears): their keypoints and scores are NaN (never confident, so the
@@ -19,7 +19,7 @@ import os
 import os.path as osp
 import time
 from collections import defaultdict
-from typing import Callable, Dict, Iterator, List, Optional, Tuple
+from typing import Callable, Dict, Iterator, List, Optional, Tuple, Union
 
 import cv2
 import numpy as np
@@ -27,8 +27,10 @@ import numpy as np
 from vpd_mm.apis.crops import athlete_crop_boxes, cut_crop, fill_missing_boxes
 from vpd_mm.apis.flow import BaseFlowEstimator
 from vpd_mm.codecs import FlowQuantizer, pose_confidence
+from .masks import MASK_TMPL, mask_to_crop, write_mask_png
 from .readers.base import actions_on_prepared_frames
-from .stages.video import VideoReadError, iter_video_chunks, probe_video
+from .stages.segmentation import MMDetAthleteSegmenter  # noqa: F401 (registers the stage)
+from .stages.video import VideoReadError, check_sampling, iter_video_chunks, probe_video
 
 #: Why a video is skipped (the ``reason`` of a skip record).
 SKIP_REASONS = ('unreadable', 'no person', 'track too short', 'no confident pose')
@@ -109,7 +111,17 @@ class VideoPreparer:
             -> (keypoints
             [n, 17, 2], scores [n, 17])``.
         flow (BaseFlowEstimator): Flow estimator (``batch`` of crop pairs).
+        segmenter (callable, optional): ``segmenter(frames, boxes [n, 4], video=record,
+            frame_indices=idx) -> [n x (bool [H, W] | None)]``, the athlete's mask per frame
+            (e.g. :class:`MMDetAthleteSegmenter`); each mask is cut with the frame's crop box
+            into ``mask_{t:05d}.png`` (frames without a mask, or whose mask misses the crop,
+            get no file). None: no masks (the training noise then uses the athlete box).
+            Defaults to None.
         fps (float, optional): Prepared frame rate; None keeps the source rate.
+        sampling (None | str | dict): How ``fps`` picks source frames
+            (:func:`~vpd_mm.preparation.stages.video.check_sampling`): None / ``'round'``, or
+            ``dict(type='accumulator', increment_offset=..., start_balance=...)``. Defaults to
+            None.
         crop_size (int): Crop side. Defaults to 128.
         crop_pad (float): Crop padding on each side, fraction of the side. Defaults to 0.1.
         chunk_size (int): Frames decoded at a time. Defaults to 64.
@@ -129,7 +141,9 @@ class VideoPreparer:
                  athlete: Callable,
                  teacher: Callable,
                  flow: BaseFlowEstimator,
+                 segmenter: Optional[Callable] = None,
                  fps: Optional[float] = None,
+                 sampling: Union[None, str, dict] = None,
                  crop_size: int = 128,
                  crop_pad: float = 0.1,
                  chunk_size: int = 64,
@@ -140,8 +154,10 @@ class VideoPreparer:
                  jpeg_quality: int = 90,
                  timer: Optional[StageTimer] = None) -> None:
         self.detector, self.tracker, self.athlete = detector, tracker, athlete
-        self.teacher, self.flow = teacher, flow
+        self.teacher, self.flow, self.segmenter = teacher, flow, segmenter
         self.fps = None if fps is None else float(fps)
+        check_sampling(sampling)  # a bad option fails here, not in the first video
+        self.sampling = sampling
         self.crop_size, self.crop_pad = int(crop_size), float(crop_pad)
         self.chunk_size, self.video_backend = int(chunk_size), video_backend
         self.allow_truncated, self.conf_thr = allow_truncated, float(conf_thr)
@@ -155,6 +171,7 @@ class VideoPreparer:
             iter_video_chunks(
                 path,
                 fps=self.fps,
+                sampling=self.sampling,
                 chunk_size=self.chunk_size,
                 backend=self.video_backend,
                 allow_truncated=self.allow_truncated))
@@ -179,18 +196,43 @@ class VideoPreparer:
             if not cv2.imwrite(path, np.ascontiguousarray(img), self.jpeg_params):
                 raise OSError(f'could not write {path}')
 
+    def _write_masks(self, out_dir: str, t: int, frames: np.ndarray, boxes: np.ndarray,
+                     crop_boxes: np.ndarray, record: dict, idx: np.ndarray) -> int:
+        """Segment the athlete of a chunk and write its mask crops; returns how many."""
+        n, (h, w) = len(frames), frames.shape[1:3]
+        masks = self.timer.run('segment', n, self.segmenter, frames, boxes, video=record,
+                               frame_indices=idx)
+        if len(masks) != n:
+            raise ValueError(f'the segmenter returned {len(masks)} masks for {n} frames')
+        t0 = time.perf_counter()
+        written = 0
+        for i, mask in enumerate(masks):
+            if mask is None:
+                continue
+            if np.shape(mask) != (h, w):
+                raise ValueError(f'the segmenter returned a mask of shape {list(np.shape(mask))} '
+                                 f'for frames of [{h}, {w}]')
+            crop = mask_to_crop(mask, crop_boxes[i], self.crop_size)  # [S, S] uint8
+            if crop.any():
+                write_mask_png(osp.join(out_dir, MASK_TMPL.format(t + i + 1)), crop)
+                written += 1
+        self.timer.add('mask', time.perf_counter() - t0, n)
+        return written
+
     def __call__(self, record: dict, out_dir: str) -> dict:
         """Prepare one video.
 
         Args:
             record (dict): The reader's record (``video``, ``path``, ``split``, ``label``,
                 ``actions``); passed to every stage as ``video=``.
-            out_dir (str): Existing empty folder for ``img_/flow_x_/flow_y_%05d.jpg``.
+            out_dir (str): Existing empty folder for ``img_/flow_x_/flow_y_%05d.jpg`` (and
+                ``mask_%05d.png`` with a segmenter).
 
         Returns:
             dict: ``annotation`` (the PoseDataset dict of ``docs/data_layout.md``), ``actions``
             and ``dropped_actions`` (:func:`actions_on_prepared_frames`), ``info`` (``fps``,
-            ``num_frames``, ``src_fps``, ``src_num_frames``, ``split``, frame counts).
+            ``num_frames``, ``src_fps``, ``src_num_frames``, ``split``, frame counts; with a
+            segmenter ``mask_frames``).
 
         Raises:
             SkipVideo: unreadable video, no athlete, or no confident pose.
@@ -221,6 +263,7 @@ class VideoPreparer:
         keypoints = np.full((num, 17, 2), np.nan, np.float32)
         scores = np.zeros((num, 17), np.float32)
         prev_frame, t = None, 0
+        mask_frames = 0
         size = self.crop_size
         try:
             for idx, frames in self._chunks(path):
@@ -249,6 +292,9 @@ class VideoPreparer:
                 for i in range(n):
                     self._write(out_dir, t + i, crops[i], q[i])
                 self.timer.add('write', time.perf_counter() - t0, n)
+                if self.segmenter is not None:
+                    mask_frames += self._write_masks(out_dir, t, frames, boxes[t:t + n], cb,
+                                                     record, idx)
                 prev_frame, t = frames[-1], t + n
         except VideoReadError as e:
             raise SkipVideo('unreadable', str(e)) from e
@@ -281,19 +327,18 @@ class VideoPreparer:
             athlete_interpolated=np.asarray(ath.interpolated, bool).reshape(num),  # [T]
             fps=fps,
             source_frame_idx=src_idx.astype(np.int64))  # [T]
-        return dict(
-            annotation=annotation,
-            actions=actions,
-            dropped_actions=dropped,
-            info=dict(
-                fps=fps,
-                num_frames=num,
-                src_fps=src_fps,
-                src_num_frames=int(info.num_frames),
-                split=record.get('split', 'train'),
-                athlete_frames=int(np.isfinite(boxes).all(1).sum()),
-                interpolated_frames=int(np.asarray(ath.interpolated, bool).sum()),
-                confident_frames=num_conf))
+        info = dict(
+            fps=fps,
+            num_frames=num,
+            src_fps=src_fps,
+            src_num_frames=int(info.num_frames),
+            split=record.get('split', 'train'),
+            athlete_frames=int(np.isfinite(boxes).all(1).sum()),
+            interpolated_frames=int(np.asarray(ath.interpolated, bool).sum()),
+            confident_frames=num_conf)
+        if self.segmenter is not None:
+            info['mask_frames'] = mask_frames
+        return dict(annotation=annotation, actions=actions, dropped_actions=dropped, info=info)
 
 
 def make_frame_dir(path: str) -> None:

@@ -1,21 +1,152 @@
 # Copyright (c) vpd_mm contributors. All rights reserved.
-"""Atomic file writes: a temporary name in the same folder, then ``os.replace``."""
+"""Atomic file writes: a temporary name in the same folder, then ``os.replace``.
+
+A temporary is named ``<path>.tmp.<pid>`` (``<path>.tmp.<pid>.<ext>`` when the writer needs an
+extension, as :func:`numpy.save` does), see :func:`temporary_path`. A writer that fails removes
+its temporary; one killed outright (``kill -9``, a lost node) leaves it, and the next run of the
+job removes it with :func:`sweep_temporaries`: only names of that pattern, only in the folders
+the job writes, and only when the writing process is gone.
+"""
 import json
 import os
+import os.path as osp
+import re
+import time
+from contextlib import contextmanager
+from typing import Callable, Iterable, Iterator, List, Optional, Tuple, Union
 
 import numpy as np
+
+#: ``<base>.tmp.<pid>`` or ``<base>.tmp.<pid>.<ext>``: the temporaries of the atomic writers.
+TMP_NAME = re.compile(r'^(?P<base>.+)\.tmp\.(?P<pid>\d{1,10})(?:\.[A-Za-z0-9]{1,8})?$')
+#: A temporary untouched for this long, whose process is not running on this machine, is dead.
+#: The delay spares the live writers of other machines that share the file system (shards):
+#: their pids mean nothing here, but a live writer keeps its file's mtime recent.
+TMP_GRACE_S = 60.0
+
+
+def temporary_path(path: str, ext: str = '') -> str:
+    """The temporary name of an atomic write of ``path`` by this process.
+
+    Args:
+        path (str): The final path.
+        ext (str): Extension the writer insists on (``'.npy'`` for :func:`numpy.save`).
+            Defaults to ''.
+
+    Returns:
+        str: ``<path>.tmp.<pid><ext>``.
+    """
+    return f'{path}.tmp.{os.getpid()}{ext}'
+
+
+def parse_temporary_name(name: str) -> Optional[Tuple[str, int]]:
+    """``(base, pid)`` of a temporary's file name (no folder), or None for any other name."""
+    m = TMP_NAME.match(name)
+    return (m.group('base'), int(m.group('pid'))) if m else None
+
+
+@contextmanager
+def atomic_path(path: str, ext: str = '') -> Iterator[str]:
+    """Yield a temporary path to write; rename it to ``path`` on success, remove it on error.
+
+    Example::
+
+        with atomic_path('out/a.pkl') as tmp:
+            mmengine.dump(obj, tmp, file_format='pkl')
+    """
+    tmp = temporary_path(path, ext)
+    try:
+        yield tmp
+        os.replace(tmp, path)
+    except BaseException:
+        if osp.lexists(tmp):
+            os.unlink(tmp)
+        raise
 
 
 def save_npy_atomic(path: str, array: np.ndarray) -> None:
     """Write ``array`` to ``path`` through a temporary file, so no half-written file remains."""
-    tmp = f'{path}.tmp.{os.getpid()}.npy'
-    np.save(tmp, array)
-    os.replace(tmp, path)
+    with atomic_path(path, '.npy') as tmp:
+        np.save(tmp, array)
 
 
 def dump_json_atomic(obj, path: str, **kwargs) -> None:
     """``json.dump(obj, ..., **kwargs)`` to ``path`` through a temporary file."""
-    tmp = f'{path}.tmp.{os.getpid()}'
-    with open(tmp, 'w') as f:
-        json.dump(obj, f, **kwargs)
-    os.replace(tmp, path)
+    with atomic_path(path) as tmp:
+        with open(tmp, 'w') as f:
+            json.dump(obj, f, **kwargs)
+
+
+def pid_running(pid: int) -> bool:
+    """Whether a process ``pid`` runs on this machine (this process included)."""
+    if pid == os.getpid():
+        return True
+    if pid <= 0:
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except (PermissionError, OverflowError, OSError):
+        return True  # someone else's process, or unknowable: keep its files
+    return True
+
+
+def sweep_temporaries(folder: str,
+                      bases: Union[None, Iterable[str], Callable[[str], bool]] = None,
+                      dead: Optional[Callable[[str, int], bool]] = None,
+                      grace_s: float = TMP_GRACE_S) -> List[str]:
+    """Remove the temporaries of killed atomic writes from ``folder`` (not its sub-folders).
+
+    Only regular files named like :func:`temporary_path` are candidates; with ``bases``, only
+    temporaries of those final names (e.g. ``{'a.pkl'}`` for ``a.pkl.tmp.123``, or a predicate
+    on the final name). A candidate is
+    removed when ``dead(path, pid)`` says so; by default when its process is not running here
+    and the file is older than ``grace_s`` seconds (:data:`TMP_GRACE_S`).
+
+    Args:
+        folder (str): A folder the job writes (missing: nothing to do).
+        bases (Iterable[str] | Callable[[str], bool], optional): The final file names whose
+            temporaries may go, or a predicate on the final name. Defaults to any.
+        dead (Callable[[str, int], bool], optional): ``(path, pid) -> bool``, for a caller that
+            knows better (e.g. the only writer of that file). Defaults to the rule above.
+        grace_s (float): Age of a dead temporary under the default rule. Defaults to
+            :data:`TMP_GRACE_S`.
+
+    Returns:
+        list[str]: The removed paths.
+    """
+    if not osp.isdir(folder):
+        return []
+    if bases is None:
+        keep_base = None
+    elif callable(bases):
+        keep_base = bases
+    else:
+        keep_base = set(bases).__contains__
+    now = time.time()
+
+    def default_dead(path: str, pid: int) -> bool:
+        try:
+            age = now - os.lstat(path).st_mtime
+        except FileNotFoundError:
+            return False
+        return not pid_running(pid) and age > grace_s
+
+    dead = dead or default_dead
+    removed = []
+    with os.scandir(folder) as entries:
+        for entry in entries:
+            parsed = parse_temporary_name(entry.name)
+            if parsed is None or not entry.is_file(follow_symlinks=False):
+                continue
+            base, pid = parsed
+            if keep_base is not None and not keep_base(base):
+                continue
+            if dead(entry.path, pid):
+                try:
+                    os.unlink(entry.path)
+                except FileNotFoundError:  # its writer renamed or removed it meanwhile
+                    continue
+                removed.append(entry.path)
+    return sorted(removed)

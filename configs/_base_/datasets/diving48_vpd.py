@@ -12,8 +12,10 @@ rgb_mean = [86.955, 118.065, 131.58]
 rgb_std = [41.565, 43.605, 49.215]
 
 train_pipeline = [
-    dict(type='LoadVPDFrame', with_flow=True),
-    # noise goes on the background (outside the athlete box), before any geometric change
+    # the athlete's mask_%05d.png where the frame has one (docs/data_layout.md)
+    dict(type='LoadVPDFrame', with_flow=True, with_mask=True),
+    # noise goes on the background (outside the athlete's mask, else outside its box), before
+    # any geometric change
     dict(type='VPDBackgroundNoise', sigma=0.05**0.5, std=rgb_std),
     dict(type='VPDRandomFlip', prob=0.5),
     dict(type='VPDRandomResizedCrop', size=crop_size, scale=(0.5, 1.0), ratio=(0.9, 1.1)),

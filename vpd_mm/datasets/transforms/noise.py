@@ -1,5 +1,5 @@
 # Copyright (c) vpd_mm contributors. All rights reserved.
-"""Gaussian noise on the background of the crop (outside the athlete's box), RGB only."""
+"""Gaussian noise on the background of the crop (outside the athlete's mask or box), RGB only."""
 from typing import Optional, Sequence
 
 import numpy as np
@@ -11,25 +11,35 @@ from .color import merge_rgb, split_rgb
 
 @TRANSFORMS.register_module()
 class VPDBackgroundNoise(BaseTransform):
-    """Add Gaussian noise to the RGB pixels outside the athlete box.
+    """Add Gaussian noise to the RGB pixels outside the athlete (its mask, else its box).
 
     The noise has standard deviation ``sigma`` in units of the normalised input, i.e.
     ``sigma * std[c]`` grey levels for RGB channel ``c`` (``std`` being the data
     preprocessor's, in 0..255 units); the result is rounded and clipped to uint8. The flow
     channels are never touched (the published code added the noise to the athlete instead).
 
-    The athlete box (image pixels) is mapped into the crop's pixels through ``crop_box``
-    (the image region ``imgs`` shows): ``(x - crop_x1) * W / (crop_x2 - crop_x1)``, likewise for
-    y; pixels whose centre lies inside the mapped box are the foreground. Where ``athlete_box``
-    or ``crop_box`` is missing or not finite the foreground is unknown and **no pixel** gets
-    noise.
+    **The athlete** is, by priority:
 
-    Place it before the geometric transforms (noise of the stored crop, resampled with it). It
-    stays correct after them too: :class:`VPDRandomFlip` mirrors ``athlete_box`` with the
-    pixels and :class:`VPDRandomResizedCrop` updates ``crop_box`` to the region shown.
+    1. its segmentation mask ``athlete_mask`` (bool [H, W], True on the athlete, in the
+       crop's pixels; :class:`LoadVPDFrame` with ``with_mask=True`` reads it from
+       ``mask_{t:05d}.png``), as in the paper: only pixels where the mask is 0 get noise.
+       A mask without any athlete pixel is treated as missing.
+    2. otherwise the athlete box, mapped into the crop's pixels through ``crop_box`` (the image
+       region ``imgs`` shows): ``(x - crop_x1) * W / (crop_x2 - crop_x1)``, likewise for y;
+       pixels whose centre lies inside the mapped box are the athlete. Where ``athlete_box``
+       or ``crop_box`` is missing or not finite the athlete is unknown and **no pixel** gets
+       noise.
 
-    Required keys: ``imgs`` [H, W, C] uint8; ``athlete_box`` [4] and ``crop_box`` [4] (x1, y1,
-    x2, y2). Modified: ``imgs``.
+    Place it before the geometric transforms (noise of the stored crop, resampled with it), as
+    the configs do. A mask is only valid there: when ``athlete_mask`` is set after a flip, a
+    rotation or a resized crop (``flip`` True, ``rotation`` non-zero or ``flow_scale`` not
+    (1, 1)) or does not have the crop's size, this transform raises an error rather than noise
+    the wrong pixels. The box fallback stays correct after them too: :class:`VPDRandomFlip`
+    mirrors ``athlete_box`` with the pixels and :class:`VPDRandomResizedCrop` updates
+    ``crop_box`` to the region shown.
+
+    Required keys: ``imgs`` [H, W, C] uint8; ``athlete_mask`` [H, W] (optional), or
+    ``athlete_box`` [4] and ``crop_box`` [4] (x1, y1, x2, y2). Modified: ``imgs``.
 
     Args:
         sigma (float): Standard deviation in normalised units. Defaults to ``0.05 ** 0.5``
@@ -55,12 +65,37 @@ class VPDBackgroundNoise(BaseTransform):
         """The background pixels of ``results['imgs']``.
 
         Args:
-            results (dict): With ``imgs``, ``athlete_box`` and ``crop_box``.
+            results (dict): With ``imgs`` and ``athlete_mask`` (optional, may be None), or
+                ``athlete_box`` and ``crop_box``.
 
         Returns:
-            np.ndarray | None: bool [H, W], True outside the athlete box; None where a box is
-            missing or not finite.
+            np.ndarray | None: bool [H, W], True outside the athlete's mask (when there is one
+            with an athlete pixel), else outside the athlete box; None where the box is missing
+            or not finite.
+
+        Raises:
+            ValueError: a mask after a geometric transform or of another size than ``imgs``.
         """
+        h, w = results['imgs'].shape[:2]
+        mask = results.get('athlete_mask')
+        if mask is not None:
+            mask = np.asarray(mask, dtype=bool)
+            if mask.shape != (h, w):
+                raise ValueError(f'athlete_mask of shape {list(mask.shape)} does not fit the '
+                                 f'crop [{h}, {w}] of {results.get("frame_path", "?")}')
+            moved = [
+                name for name, done in (
+                    ('VPDRandomFlip', bool(results.get('flip', False))),
+                    ('VPDRandomRotate', float(results.get('rotation', 0.0)) != 0.0),
+                    ('VPDRandomResizedCrop/VPDResize',
+                     tuple(results.get('flow_scale', (1.0, 1.0))) != (1.0, 1.0))) if done
+            ]
+            if moved:
+                raise ValueError(f'VPDBackgroundNoise with an athlete mask must come before the '
+                                 f'geometric transforms, but {moved} already moved the pixels '
+                                 '(the mask is not transformed with them)')
+            if mask.any():
+                return ~mask
         box, crop = results.get('athlete_box'), results.get('crop_box')
         if box is None or crop is None:
             return None
@@ -71,7 +106,6 @@ class VPDBackgroundNoise(BaseTransform):
         cw, ch = crop[2] - crop[0], crop[3] - crop[1]
         if cw <= 0 or ch <= 0:
             return None
-        h, w = results['imgs'].shape[:2]
         x1, x2 = (box[[0, 2]] - crop[0]) * (w / cw)
         y1, y2 = (box[[1, 3]] - crop[1]) * (h / ch)
         cx = np.arange(w) + 0.5  # pixel centres
@@ -84,7 +118,8 @@ class VPDBackgroundNoise(BaseTransform):
         """Add the noise.
 
         Args:
-            results (dict): With ``imgs``, ``athlete_box`` and ``crop_box``.
+            results (dict): With ``imgs`` and ``athlete_mask`` or ``athlete_box`` and
+                ``crop_box``.
 
         Returns:
             dict: ``results`` with ``imgs`` noisy on the background RGB pixels.

@@ -10,7 +10,11 @@ from mmaction.registry import METRICS
 from mmengine.evaluator import BaseMetric
 from mmengine.logging import MMLogger
 
-from vpd_mm.utils.io import dump_json_atomic, save_npy_atomic
+from vpd_mm.utils.io import dump_json_atomic, save_npy_atomic, sweep_temporaries
+from vpd_mm.utils.paths import join_under
+
+#: The index beside the feature files.
+INDEX_FILE = 'features.json'
 
 
 @METRICS.register_module()
@@ -21,7 +25,9 @@ class DumpVPDFeatures(BaseMetric):
     (as is, horizontally flipped; 1 when the model's ``test_cfg.flip`` is off) and d feature
     channels. Frames that were not evaluated are NaN rows (and counted in the log). A
     ``features.json`` beside them records d, the views and the videos. Files are written under
-    temporary names and renamed, so an interrupted run leaves no half-written feature file.
+    temporary names and renamed, so an interrupted run leaves no half-written feature file (and
+    the next run sweeps the temporaries of a killed one). A ``frame_dir`` that is not a plain
+    file name (``'../x'``, ``'/abs'``) is refused before any file is written.
 
     Args:
         out_dir (str): Output folder, created if needed.
@@ -57,7 +63,14 @@ class DumpVPDFeatures(BaseMetric):
         videos = defaultdict(list)
         for frame_dir, idx, feat in results:
             videos[frame_dir].append((idx, feat))
+        paths = {
+            frame_dir: join_under(self.out_dir, frame_dir, what='frame_dir',
+                                  where=f'{type(self).__name__}: a test sample', suffix='.npy')
+            for frame_dir in videos
+        }
         os.makedirs(self.out_dir, exist_ok=True)
+        sweep_temporaries(self.out_dir, {osp.basename(p) for p in paths.values()} |
+                          {INDEX_FILE})
         missing = 0
         lengths = {}
         for frame_dir, frames in sorted(videos.items()):
@@ -67,7 +80,7 @@ class DumpVPDFeatures(BaseMetric):
             for idx, feat in frames:
                 out[idx] = feat
             missing += num_frames - len({idx for idx, _ in frames})
-            save_npy_atomic(osp.join(self.out_dir, f'{frame_dir}.npy'), out)
+            save_npy_atomic(paths[frame_dir], out)
             lengths[frame_dir] = num_frames
         index = dict(
             dim=int(dim) if videos else 0,
@@ -75,7 +88,7 @@ class DumpVPDFeatures(BaseMetric):
             views=['as_is', 'hflip'][:views] if videos else [],
             layout='[T, views, d] float32, one <frame_dir>.npy per video',
             videos=lengths)
-        dump_json_atomic(index, osp.join(self.out_dir, 'features.json'), indent=1)
+        dump_json_atomic(index, osp.join(self.out_dir, INDEX_FILE), indent=1)
         MMLogger.get_current_instance().info(
             f'wrote features of {len(videos)} videos ({len(results)} frames, d={index["dim"]}) '
             f'to {self.out_dir}' + (f'; {missing} frames missing (NaN)' if missing else ''))

@@ -25,15 +25,26 @@ _WRAPPER_PREFIX = 'module.'
 _BACKBONE_PREFIX = 'backbone.'
 
 
-def adapt_first_conv_weight(weight: Tensor, in_channels: int) -> Tensor:
+#: How :func:`adapt_first_conv_weight` fills the channels of the adapted first conv.
+FIRST_CONV_INITS = ('mean', 'keep_rgb')
+
+
+def adapt_first_conv_weight(weight: Tensor, in_channels: int, mode: str = 'mean') -> Tensor:
     """Adapt an RGB first-conv kernel to ``in_channels`` input channels.
 
-    The RGB channels keep their kernels; every extra channel (e.g. flow x and y) gets the mean
-    of the RGB kernels. With fewer than 3 input channels every channel gets that mean.
+    * ``'mean'`` (the paper's and the authors' code): every input channel, RGB and flow alike,
+      gets the mean of the three RGB kernels.
+    * ``'keep_rgb'``: the RGB channels keep their kernels and every extra channel (e.g. flow x
+      and y) gets the mean of the RGB kernels; with fewer than 3 input channels every channel
+      gets that mean.
+
+    An RGB input (``in_channels == 3``) needs no adaptation: the kernel is returned as is in
+    both modes (the authors' RGB-only student keeps its ImageNet kernel too).
 
     Args:
         weight (Tensor): [out, 3, kh, kw] kernel of an RGB model.
         in_channels (int): Number of input channels of the adapted kernel.
+        mode (str): ``'mean'`` or ``'keep_rgb'``. Defaults to ``'mean'``.
 
     Returns:
         Tensor: [out, in_channels, kh, kw] kernel.
@@ -42,9 +53,13 @@ def adapt_first_conv_weight(weight: Tensor, in_channels: int) -> Tensor:
         raise ValueError(f'expected an RGB kernel [out, 3, kh, kw], got {list(weight.shape)}')
     if in_channels < 1:
         raise ValueError(f'in_channels must be positive, got {in_channels}')
+    if mode not in FIRST_CONV_INITS:
+        raise ValueError(f'mode must be one of {FIRST_CONV_INITS}, got {mode!r}')
+    if in_channels == 3:
+        return weight
     mean = weight.mean(dim=1, keepdim=True)  # [out, 1, kh, kw]
-    if in_channels < 3:
-        return mean.repeat(1, in_channels, 1, 1)
+    if mode == 'mean' or in_channels < 3:
+        return mean.repeat(1, in_channels, 1, 1)  # [out, in_channels, kh, kw]
     extra = mean.repeat(1, in_channels - 3, 1, 1)  # [out, in_channels - 3, kh, kw]
     return torch.cat([weight, extra], dim=1)  # [out, in_channels, kh, kw]
 
@@ -85,6 +100,11 @@ class VPDStudentResNet(BaseModule):
             loaded by :meth:`init_weights`; the first conv is adapted with
             :func:`adapt_first_conv_weight`, keys whose shape does not match (the ImageNet
             classifier) are skipped. Defaults to None (random init).
+        first_conv_init (str): How a pretrained RGB first conv fills ``in_channels`` channels
+            (:func:`adapt_first_conv_weight`): ``'mean'``, the RGB kernel mean on every
+            channel (SPEC and the authors), or ``'keep_rgb'``, the RGB kernels kept on the RGB
+            channels and their mean on the flow channels. Unused without ``pretrained`` or
+            with ``in_channels == 3``. Defaults to ``'mean'``.
         norm_eval (bool): Keep BatchNorm layers in eval mode while training. Defaults to False.
         channels_last (bool): Keep weights and activations in the channels-last memory format
             (NHWC), which oneDNN (CPU) and cuDNN (tensor cores) convolve faster; the results
@@ -98,6 +118,7 @@ class VPDStudentResNet(BaseModule):
                  out_channels: Optional[int] = 26,
                  base_channels: int = 64,
                  pretrained: Optional[str] = None,
+                 first_conv_init: str = 'mean',
                  norm_eval: bool = False,
                  channels_last: bool = False,
                  init_cfg: OptConfigType = None) -> None:
@@ -109,10 +130,14 @@ class VPDStudentResNet(BaseModule):
             raise ValueError(f'in_channels must be positive, got {in_channels}')
         if base_channels < 1:
             raise ValueError(f'base_channels must be positive, got {base_channels}')
+        if first_conv_init not in FIRST_CONV_INITS:
+            raise ValueError(f'first_conv_init must be one of {FIRST_CONV_INITS}, '
+                             f'got {first_conv_init!r}')
         self.depth = depth
         self.base_channels = base_channels
         self.in_channels = in_channels
         self.pretrained = pretrained
+        self.first_conv_init = first_conv_init
         self.norm_eval = norm_eval
         self.channels_last = channels_last
 
@@ -183,6 +208,9 @@ class VPDStudentResNet(BaseModule):
     def load_pretrained(self, pretrained: str) -> List[str]:
         """Load RGB ResNet weights, adapting the first conv to ``in_channels``.
 
+        The first conv is adapted with :func:`adapt_first_conv_weight` in the mode
+        ``first_conv_init``.
+
         Args:
             pretrained (str): Checkpoint path, URL or ``torchvision://`` name. A dict with a
                 ``state_dict`` entry or a plain state dict; ``module.`` prefixes are stripped
@@ -200,7 +228,8 @@ class VPDStudentResNet(BaseModule):
 
         conv1 = state_dict.get('conv1.weight')
         if conv1 is not None and conv1.ndim == 4 and conv1.shape[1] != self.in_channels:
-            state_dict['conv1.weight'] = adapt_first_conv_weight(conv1, self.in_channels)
+            state_dict['conv1.weight'] = adapt_first_conv_weight(conv1, self.in_channels,
+                                                                 self.first_conv_init)
 
         own_state = self.state_dict()
         loadable, skipped = OrderedDict(), []
@@ -215,7 +244,8 @@ class VPDStudentResNet(BaseModule):
         ]
         self.load_state_dict(loadable, strict=False)
         logger.info(f'VPDStudentResNet: loaded {len(loadable)} tensors from {pretrained} '
-                    f'(first conv adapted to {self.in_channels} channels)')
+                    f'(first conv adapted to {self.in_channels} channels, '
+                    f'{self.first_conv_init!r})')
         if skipped:
             logger.info(f'VPDStudentResNet: skipped checkpoint keys absent or of another '
                         f'shape (kept random init): {skipped}')

@@ -16,6 +16,14 @@ Action times are in the *source* video's units (seconds, or 0-based frame indice
 end exclusive); :func:`actions_on_prepared_frames` maps them onto the prepared frames once the
 video has been decoded at the prepared frame rate, and :func:`build_action_annotations` writes
 the action annotation JSON of :mod:`vpd_mm.datasets.features`.
+
+**Names are file names.** A video name becomes ``rawframes/<video>/``,
+``work/pose/<video>.pkl`` and the ``frame_dir`` of every downstream file, so a name from an
+annotation file must be one plain file name (:func:`vpd_mm.utils.paths.check_path_component`:
+no ``/``, ``\\``, ``..``, leading dot, NUL or control character). A reader refuses an unsafe name
+with a :class:`ReaderError` naming the file and the entry (:func:`check_video_name`,
+:func:`resolve_video`), and :class:`VideoIndex` checks every name again, so nothing of a dataset
+with such an entry is prepared, written or deleted: fix the entry and rerun.
 """
 import math
 import os
@@ -26,6 +34,7 @@ from typing import Dict, Iterable, List, Optional, Sequence, Tuple
 import numpy as np
 
 from vpd_mm.datasets.features import SPLITS
+from vpd_mm.utils.paths import UnsafePathError, check_path_component, join_under
 
 #: File name extensions recognised as videos (lower case).
 VIDEO_EXTS: Tuple[str, ...] = ('.mp4', '.webm', '.mkv', '.avi', '.mov', '.m4v', '.mpg', '.mpeg')
@@ -33,6 +42,27 @@ VIDEO_EXTS: Tuple[str, ...] = ('.mp4', '.webm', '.mkv', '.avi', '.mov', '.m4v', 
 
 class ReaderError(ValueError):
     """An annotation file that does not follow its format; the message names the file."""
+
+
+def check_video_name(name: str, where: Optional[str] = None) -> str:
+    """Check that a video name from an annotation file can be a file name (see the module
+    docstring) and return it.
+
+    Args:
+        name (str): The name.
+        where (str, optional): The file and entry it comes from (e.g. ``'train.json: entry
+            #3'``), for the message. Defaults to None.
+
+    Returns:
+        str: ``name``.
+
+    Raises:
+        ReaderError: naming ``where``, the name and why it is refused.
+    """
+    try:
+        return check_path_component(name, 'video name', where)
+    except UnsafePathError as e:
+        raise ReaderError(str(e)) from None
 
 
 @dataclass
@@ -54,6 +84,7 @@ class VideoIndex:
             dup = sorted({n for n in names if names.count(n) > 1})[:5]
             raise ReaderError(f'dataset {self.dataset!r}: duplicate video names, e.g. {dup}')
         for v in self.videos:
+            check_video_name(v['video'], f'dataset {self.dataset!r}, video file {v.get("path")}')
             if v.get('split', 'train') not in SPLITS:
                 raise ReaderError(f'dataset {self.dataset!r}: video {v["video"]!r} has split '
                                   f'{v.get("split")!r}, expected one of {SPLITS}')
@@ -97,10 +128,36 @@ def index_video_files(video_dir: str,
     return dict(sorted(found.items()))
 
 
-def resolve_video(name: str, files: Dict[str, str], video_dir: str, ext: str = '.mp4') -> str:
+def resolve_video(name: str,
+                  files: Dict[str, str],
+                  video_dir: str,
+                  ext: str = '.mp4',
+                  where: Optional[str] = None) -> str:
     """The path of video ``name``: the indexed file, else the expected ``<video_dir>/<name><ext>``
-    (which does not exist: the pipeline reports the video as unreadable)."""
-    return files.get(name, osp.join(video_dir, name + ext))
+    (which does not exist: the pipeline reports the video as unreadable).
+
+    Args:
+        name (str): Video name from an annotation file, checked with :func:`check_video_name`.
+        files (dict[str, str]): :func:`index_video_files` of ``video_dir``.
+        video_dir (str): Folder of the videos.
+        ext (str): Extension of a video not found. Defaults to ``'.mp4'``.
+        where (str, optional): The annotation file and entry, for the message of an unsafe
+            name. Defaults to the video folder.
+
+    Returns:
+        str: The video's path.
+
+    Raises:
+        ReaderError: ``name`` is not a safe file name.
+    """
+    where = where or f'a video listed for {video_dir}'
+    check_video_name(name, where)
+    if name in files:
+        return files[name]
+    try:
+        return join_under(video_dir, name, what='video name', where=where, suffix=ext)
+    except UnsafePathError as e:
+        raise ReaderError(str(e)) from None
 
 
 def actions_on_prepared_frames(actions: Iterable[dict], src_indices: np.ndarray,

@@ -90,7 +90,8 @@ class Diving48Reader(BaseVideoReader):
                 videos.append(
                     dict(
                         video=name,
-                        path=resolve_video(name, files, self.video_dir, self.video_ext),
+                        path=resolve_video(name, files, self.video_dir, self.video_ext,
+                                           f'{path}: entry #{i}'),
                         split=split,
                         label=label,
                         actions=[

@@ -1,5 +1,6 @@
 # Copyright (c) vpd_mm contributors. All rights reserved.
 """FineGym Gym99, floor exercise subset (FX35): uncut floor routines with action segments."""
+import math
 import os.path as osp
 import re
 from typing import Dict, List, Optional, Tuple
@@ -8,6 +9,7 @@ from mmaction.registry import TASK_UTILS
 
 from .base import BaseVideoReader, ReaderError, VideoIndex, resolve_video
 from .diving48 import load_json_file
+from .frame_rate import SourceFrameRates
 
 #: Gym99 class ids of the floor exercise ("(FX)" in ``gym99_categories.txt``): 6..40.
 GYM99_FX_CLASSES: Tuple[int, ...] = tuple(range(6, 41))
@@ -22,6 +24,22 @@ def parse_action_id(action_id: str) -> Tuple[str, str, str]:
     if m is None:
         raise ValueError(f'not a FineGym action id: {action_id!r}')
     return m['video'], m['event'], m['action']
+
+
+def authors_action_frames(start: float, end: float, fps: float) -> Tuple[int, int]:
+    """Seconds ``[start, end]`` -> the source frames ``floor(start * fps)`` ..
+    ``ceil(end * fps)`` *inclusive*, as ``[first, last + 1)`` (the authors' ``finegym/util.py``
+    keeps the frames ``start_frame <= f <= end_frame``).
+
+    Args:
+        start (float): Start in seconds (already moved earlier, >= 0).
+        end (float): End in seconds.
+        fps (float): Frame rate of the video.
+
+    Returns:
+        tuple[int, int]: ``[first, last + 1)``, source frames, end exclusive.
+    """
+    return math.floor(start * fps), math.ceil(end * fps) + 1
 
 
 def load_gym99_labels(path: str) -> Dict[str, int]:
@@ -81,6 +99,13 @@ class FineGymFXReader(BaseVideoReader):
     label = index of the Gym99 class among the floor classes (0..34). The video's split is
     ``train`` if it has a training action, else ``test``; each action keeps its own split.
 
+    **The VPD authors' window** (``pre_seconds=0.25, end_inclusive=True``, as in
+    ``configs/preparation/finegym_fx.py``): the start moves ``pre_seconds`` earlier (not before
+    0) and the action covers the source frames ``floor(start * fps)`` to ``ceil(end * fps)``
+    *inclusive* (:func:`authors_action_frames`; ``fps`` is the routine's frame rate, read from
+    its clip), given as ``unit='frame'``. By default (``end_inclusive=False``) the action stays
+    in seconds and the pipeline maps it onto ``[floor(start * fps), ceil(end * fps))``.
+
     Args:
         data_root (str): Folder of the files above.
         ann_file (str): Temporal annotations. Defaults to
@@ -90,6 +115,15 @@ class FineGymFXReader(BaseVideoReader):
         categories_file (str, optional): Gym99 categories; used when it exists. Defaults to
             ``'gym99_categories.txt'``.
         event (str): Event code to keep. Defaults to ``'FX'``.
+        pre_seconds (float): Seconds the start of every action moves earlier (clamped at 0).
+            Defaults to 0.
+        end_inclusive (bool): Actions in source frames ending at ``ceil(end * fps)``
+            inclusive (the authors' rule), which needs each routine's frame rate. Defaults to
+            False.
+        fps (float, optional): With ``end_inclusive``: the frame rate of every routine; None
+            reads each clip's container. Defaults to None.
+        default_fps (float): With ``end_inclusive``: the rate assumed for a routine whose rate
+            cannot be read (a missing clip, which the pipeline skips). Defaults to 25.0.
         **kwargs: :class:`BaseVideoReader` arguments (``video_dir`` defaults to
             ``'event_videos'``).
     """
@@ -101,6 +135,10 @@ class FineGymFXReader(BaseVideoReader):
                  label_files: Optional[dict] = None,
                  categories_file: Optional[str] = 'gym99_categories.txt',
                  event: str = 'FX',
+                 pre_seconds: float = 0.0,
+                 end_inclusive: bool = False,
+                 fps: Optional[float] = None,
+                 default_fps: float = 25.0,
                  video_dir: str = 'event_videos',
                  **kwargs) -> None:
         super().__init__(data_root, video_dir=video_dir, **kwargs)
@@ -109,6 +147,11 @@ class FineGymFXReader(BaseVideoReader):
             train='gym99_train_element_v1.1.txt', test='gym99_val_element.txt')
         self.categories_file = categories_file
         self.event = event
+        if not (math.isfinite(pre_seconds) and pre_seconds >= 0):
+            raise ValueError(f'pre_seconds must be >= 0, got {pre_seconds!r}')
+        self.pre_seconds = float(pre_seconds)
+        self.end_inclusive = bool(end_inclusive)
+        self.fps, self.default_fps = fps, default_fps
 
     def read_classes(self) -> Tuple[List[int], List[str]]:
         """The Gym99 ids of the event's classes and their names."""
@@ -131,6 +174,8 @@ class FineGymFXReader(BaseVideoReader):
         if not isinstance(ann, dict):
             raise ReaderError(f'{ann_path}: expected {{youtube id: {{event id: ...}}}}')
         files = self._video_files() if osp.isdir(self.video_dir) else {}
+        rates = SourceFrameRates(self.fps, self.default_fps)
+        video_fps: Dict[str, float] = {}
         videos: Dict[str, dict] = {}
         for split, fname in self.label_files.items():
             path = self._path(fname)
@@ -153,12 +198,18 @@ class FineGymFXReader(BaseVideoReader):
                     name,
                     dict(
                         video=name,
-                        path=resolve_video(name, files, self.video_dir, self.video_ext),
+                        path=resolve_video(name, files, self.video_dir, self.video_ext,
+                                           f'{path}: action {action_id}'),
                         split=split,
                         label=-1,
                         actions=[]))
                 if split == 'train':
                     rec['split'] = 'train'
+                start = max(start - self.pre_seconds, 0.0)
+                if self.end_inclusive:
+                    if name not in video_fps:
+                        video_fps[name] = rates(rec['path'])
+                    start, end = authors_action_frames(start, end, video_fps[name])
                 rec['actions'].append(
                     dict(
                         id=action_id,
@@ -166,5 +217,6 @@ class FineGymFXReader(BaseVideoReader):
                         split=split,
                         start=start,
                         end=end,
-                        unit='second'))
+                        unit='frame' if self.end_inclusive else 'second'))
+        rates.log(self.dataset)
         return VideoIndex(self.dataset, classes, [videos[k] for k in sorted(videos)])

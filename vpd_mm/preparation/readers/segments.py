@@ -24,6 +24,11 @@ Columns / keys: ``video`` (the file stem in ``video_dir`` unless ``file`` is giv
 with ``unit='frame'``, end exclusive), or ``time`` (a point event such as a tennis swing's ball
 contact: the segment is ``time +- point_window``), ``label`` (a class name or index; empty:
 unlabeled, -1), ``id`` (default ``<video>_<k>``).
+
+``video`` becomes a file name of the prepared dataset, so it must be one plain name
+(:func:`.base.check_video_name`), and ``file`` must stay inside ``video_dir`` (each of its
+``/``-separated parts a plain name); an entry that breaks this is refused with its file and
+row (CSV) or index (JSON) before anything is prepared.
 """
 import csv
 import os.path as osp
@@ -31,7 +36,8 @@ from typing import Dict, List, Optional, Sequence
 
 from mmaction.registry import TASK_UTILS
 
-from .base import BaseVideoReader, ReaderError, VideoIndex, resolve_video
+from vpd_mm.utils.paths import UnsafePathError, join_under
+from .base import BaseVideoReader, ReaderError, VideoIndex, check_video_name, resolve_video
 from .diving48 import load_json_file
 
 
@@ -136,16 +142,15 @@ class SegmentListReader(BaseVideoReader):
         videos: Dict[str, dict] = {}
         for row in rows:
             where, name = row['_where'], row['video']
-            if not name:
-                raise ReaderError(f'{where}: empty video name')
+            check_video_name(name, where)
             split = row.get('split') or 'train'
             rec = videos.get(name)
             if rec is None:
                 file = row.get('file')
                 rec = videos[name] = dict(
                     video=name,
-                    path=osp.join(self.video_dir, file) if file else resolve_video(
-                        name, files, self.video_dir, self.video_ext),
+                    path=self._file(file, where) if file else resolve_video(
+                        name, files, self.video_dir, self.video_ext, where),
                     split=split,
                     label=-1,
                     actions=[])
@@ -165,6 +170,14 @@ class SegmentListReader(BaseVideoReader):
                     end=seg[1],
                     unit=self.unit))
         return VideoIndex(self.dataset, classes, [videos[k] for k in sorted(videos)])
+
+    def _file(self, file: str, where: str) -> str:
+        """``<video_dir>/<file>``, ``file`` a relative path that stays inside ``video_dir``."""
+        try:
+            return join_under(self.video_dir, *str(file).split('/'), what='video file',
+                              where=where, resolve=False)  # read only: linked folders are fine
+        except UnsafePathError as e:
+            raise ReaderError(str(e)) from None
 
     def _segment(self, row: dict, where: str) -> Optional[Sequence[float]]:
         start, end, time = row.get('start', ''), row.get('end', ''), row.get('time', '')

@@ -7,7 +7,8 @@ The release holds one folder per video (``docs/vpd_release.md``)::
     <pose_dir>/<video>/coco_keypoints.json.gz  [[frame_num, [[score, [x, y, w, h],
                                                   [[x, y, score] x 17]], ...]], ...]  all people
     <pose_dir>/<video>/mask.json.gz            [[frame_num, [[score, [x, y, w, h], base64 png],
-                                                  ...]], ...]  (optional; validated, not stored)
+                                                  ...]], ...]  (optional; validated here, cut
+                                                  into the rawframes by release/masks.py)
     <pose_dir>/<video>/meta.json               (optional) fps, num_frames, width, height
 
 Frame numbers are 0-based frames of the video. The athlete's pose in a frame is the detection
@@ -18,11 +19,12 @@ each is its own video and keeps its folder name as ``frame_dir``.
 import base64
 import binascii
 import gzip
+import io
 import json
 import os
 import os.path as osp
 import zlib
-from typing import Dict, Iterable, List, Optional, Tuple
+from typing import Dict, Iterable, List, NamedTuple, Optional, Tuple
 
 import mmengine
 import numpy as np
@@ -164,30 +166,109 @@ def parse_keypoints(data, path: str) -> Dict[int, Tuple[np.ndarray, np.ndarray]]
     }
 
 
-def check_masks(data, path: str) -> int:
-    """Validate ``mask.json.gz``: the structure, and that every mask is a base64 PNG.
+class ReleaseMask(NamedTuple):
+    """One instance mask of ``mask.json.gz``.
+
+    The PNG ``png`` (base64) holds ``shape`` pixels whose top-left one is the image pixel
+    ``origin``: the authors paste it at ``[int(y):int(y) + int(h), int(x):int(x) + int(w)]``.
+    """
+    score: float
+    box: np.ndarray  # [4] x1, y1, x2, y2 float64
+    origin: Tuple[int, int]  # (int(x), int(y))
+    shape: Tuple[int, int]  # (int(h), int(w))
+    png: str
+
+
+def parse_masks(data, path: str) -> Dict[int, List[ReleaseMask]]:
+    """Parse ``mask.json.gz``: the structure, and that every mask is a base64 PNG.
+
+    The PNGs themselves are decoded later, only those that are used
+    (:func:`decode_mask_png`).
+
+    Args:
+        data: The file's JSON content, ``[[frame_num, [[score, [x, y, w, h], base64_png],
+            ...]], ...]``.
+        path (str): The file (for messages).
 
     Returns:
-        int: The number of masks.
+        dict[int, list[ReleaseMask]]: frame -> its masks (a frame listed twice has the masks
+        of both entries).
+
+    Raises:
+        ReleaseFormatError: naming the file and the entry at fault.
     """
-    count = 0
+    frames: Dict[int, List[ReleaseMask]] = {}
     for i, frame, masks in _entries(data, path):
         if not isinstance(masks, list):
             _fail(path, f'entry #{i} (frame {frame}): expected a list of masks')
+        out = frames.setdefault(frame, [])
         for j, mask in enumerate(masks):
             where = f'entry #{i} (frame {frame}) mask #{j}'
             if not isinstance(mask, (list, tuple)) or len(mask) != 3 or \
                     not isinstance(mask[2], str):
                 _fail(path, f'{where}: expected [score, [x, y, w, h], base64_png]')
-            _xywh(mask[1], path, where)
+            score = mask[0]
+            if isinstance(score, bool) or not isinstance(score, (int, float)) or \
+                    not np.isfinite(score):
+                _fail(path, f'{where}: the score must be a finite number, got {score!r:.40}')
+            box = _xywh(mask[1], path, where)
             try:
                 head = base64.b64decode(mask[2][:16], validate=True)
             except (binascii.Error, ValueError) as e:
                 raise ReleaseFormatError(path, f'{where}: not base64 ({e})') from e
             if not head.startswith(_PNG_SIGNATURE):
                 _fail(path, f'{where}: the base64 data is not a PNG image')
-            count += 1
-    return count
+            x, y, w, h = (float(v) for v in mask[1])
+            out.append(ReleaseMask(float(score), box, (int(x), int(y)), (int(h), int(w)),
+                                   mask[2]))
+    return frames
+
+
+def check_masks(data, path: str) -> int:
+    """Validate ``mask.json.gz`` (:func:`parse_masks`).
+
+    Returns:
+        int: The number of masks.
+    """
+    return sum(len(m) for m in parse_masks(data, path).values())
+
+
+def decode_mask_png(data: str, path: str, where: str) -> np.ndarray:
+    """Decode one released mask: a base64 PNG of the mask inside its box.
+
+    Read with Pillow as the authors' ``decode_png`` does (their PNGs are 1-bit, their base64
+    broken into lines); any non-zero value is the athlete.
+
+    Args:
+        data (str): The base64 PNG.
+        path (str): The mask file (for messages).
+        where (str): The entry (for messages).
+
+    Returns:
+        np.ndarray: [h, w] bool.
+
+    Raises:
+        ReleaseFormatError: not base64, not a decodable PNG, or not one channel.
+    """
+    from PIL import Image
+    try:  # the authors write base64.encodebytes: lines of 76 characters
+        raw = base64.b64decode(''.join(data.split()), validate=True)
+    except (binascii.Error, ValueError) as e:
+        raise ReleaseFormatError(path, f'{where}: not base64 ({e})') from e
+    try:
+        with Image.open(io.BytesIO(raw)) as im:
+            if im.format != 'PNG':
+                raise ReleaseFormatError(path, f'{where}: a {im.format} image, not a PNG')
+            mode = im.mode
+            arr = np.asarray(im)
+    except ReleaseFormatError:
+        raise
+    except (OSError, ValueError, SyntaxError, Image.DecompressionBombError) as e:
+        raise ReleaseFormatError(path, f'{where}: cannot decode the PNG ({e})') from e
+    if arr.ndim != 2 or arr.size == 0:
+        raise ReleaseFormatError(path, f'{where}: expected a one-channel mask, got a PNG of '
+                                 f'mode {mode} and shape {list(arr.shape)}')
+    return arr != 0
 
 
 def box_iou(box: np.ndarray, boxes: np.ndarray) -> np.ndarray:

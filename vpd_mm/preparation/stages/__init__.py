@@ -7,11 +7,14 @@ The components are registered in mmaction's ``TASK_UTILS`` (configs select them 
 from .athlete import AthleteSelector, AthleteTrack, NoAthleteError
 from .detection import MMDetPersonDetector
 from .pose_teacher import MMPoseTopDownTeacher
+from .segmentation import MMDetAthleteSegmenter
 from .tracking import MMDetPersonTracker
-from .video import VideoInfo, VideoReadError, iter_video_chunks, probe_video, resampled_indices
+from .video import (VideoInfo, VideoReadError, check_sampling, iter_video_chunks, probe_video,
+                    read_frame_rate, resampled_indices)
 
 __all__ = [
     'VideoInfo', 'VideoReadError', 'probe_video', 'iter_video_chunks', 'resampled_indices',
     'MMDetPersonDetector', 'MMDetPersonTracker', 'AthleteSelector', 'AthleteTrack',
-    'NoAthleteError', 'MMPoseTopDownTeacher'
+    'NoAthleteError', 'MMPoseTopDownTeacher', 'MMDetAthleteSegmenter', 'check_sampling',
+    'read_frame_rate'
 ]

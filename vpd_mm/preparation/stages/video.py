@@ -12,20 +12,30 @@ count FFmpeg estimates it from duration x frame rate). A video whose decoding st
 count is *truncated*: :class:`VideoReadError` names the file and the first missing frame unless
 ``allow_truncated=True``, in which case iteration stops cleanly after the last decodable frame.
 
-**Resampling.** With a target rate ``fps``, output frame ``k`` (``k = 0, 1, ...``) is source frame
-``floor(k * src_fps / fps + 0.5)`` (``round`` with halves rounded up), as long as that index is
-below the source frame count (:func:`resampled_indices`). A target rate above the source rate
-repeats frames.
+**Resampling.** With a target rate ``fps`` the source frames are resampled in one of two ways
+(:func:`resampled_indices`; the ``sampling`` argument of :func:`iter_video_chunks`):
+
+* ``'round'`` (the default): output frame ``k`` (``k = 0, 1, ...``) is source frame
+  ``floor(k * src_fps / fps + 0.5)`` (``round`` with halves rounded up), as long as that index
+  is below the source frame count. A target rate above the source rate repeats frames.
+* ``'accumulator'`` (the VPD authors' way of bringing Diving48 and FineGym to 25 fps): a balance
+  starts at ``start_balance``; at each source frame, in order, the frame is kept if the balance
+  is ``>= 0`` (and the balance loses 1), then the balance gains ``min(1, fps / src_fps) +
+  increment_offset``. The authors use ``increment_offset=0.01, start_balance=0`` for Diving48
+  and ``increment_offset=0, start_balance=1`` for FineGym. Frames are never repeated: a target
+  rate at or above the source rate keeps every frame.
 """
 import os
 import os.path as osp
 from dataclasses import dataclass
-from typing import Iterator, List, Optional, Tuple
+from typing import Iterator, List, Optional, Tuple, Union
 
 import cv2
 import numpy as np
 
 BACKENDS = ('decord', 'opencv')
+#: Resampling rules of :func:`resampled_indices`.
+SAMPLINGS = ('round', 'accumulator')
 
 
 class VideoReadError(RuntimeError):
@@ -48,34 +58,137 @@ class VideoInfo:
     width: int
 
 
-def resampled_indices(num_src_frames: int, src_fps: float, fps: Optional[float]) -> np.ndarray:
+def _accumulator_indices(num_src_frames: int, step: float, increment_offset: float,
+                         start_balance: float) -> np.ndarray:
+    """The kept source frames of the accumulator (see the module docstring).
+
+    The balance is updated frame by frame in double precision, exactly as the authors' loop, so
+    that ties (a balance of exactly 0) resolve the same way.
+    """
+    increment = min(1.0, step) + increment_offset  # step = fps / src_fps
+    balance = start_balance
+    keep: List[int] = []
+    for i in range(num_src_frames):
+        if balance >= 0:
+            balance -= 1
+            keep.append(i)
+        balance += increment
+    return np.asarray(keep, dtype=np.int64)
+
+
+def resampled_indices(num_src_frames: int,
+                      src_fps: float,
+                      fps: Optional[float],
+                      sampling: str = 'round',
+                      increment_offset: float = 0.0,
+                      start_balance: float = 0.0) -> np.ndarray:
     """Source frame indices of a video resampled to ``fps``.
 
-    Output frame ``k`` is source frame ``floor(k * src_fps / fps + 0.5)``; the sequence stops at
-    the first index ``>= num_src_frames``. With ``fps=None`` every source frame is kept.
+    ``'round'``: output frame ``k`` is source frame ``floor(k * src_fps / fps + 0.5)``; the
+    sequence stops at the first index ``>= num_src_frames``. ``'accumulator'``: the source
+    frames the VPD authors' accumulator keeps (module docstring). With ``fps=None`` every source
+    frame is kept.
 
     Args:
         num_src_frames (int): Number of source frames.
         src_fps (float): Source frame rate (> 0).
         fps (float, optional): Target frame rate (> 0), or None to keep every frame.
+        sampling (str): ``'round'`` or ``'accumulator'``. Defaults to ``'round'``.
+        increment_offset (float): Accumulator only: added to the per-frame increment
+            ``min(1, fps / src_fps)``; the increment must stay > 0. Defaults to 0.
+        start_balance (float): Accumulator only: the balance before source frame 0.
+            Defaults to 0.
 
     Returns:
-        np.ndarray: [K] int64 non-decreasing source indices, ``K ~ num_src_frames * fps /
-        src_fps``.
+        np.ndarray: [K] int64 non-decreasing source indices (increasing for the accumulator),
+        ``K ~ num_src_frames * fps / src_fps``.
     """
     n = int(num_src_frames)
     if n < 0:
         raise ValueError(f'num_src_frames must be >= 0, got {num_src_frames}')
+    if sampling not in SAMPLINGS:
+        raise ValueError(f'unknown sampling {sampling!r}, expected one of {SAMPLINGS}')
+    if sampling == 'round' and (increment_offset != 0 or start_balance != 0):
+        raise ValueError("increment_offset and start_balance belong to sampling='accumulator'")
     if fps is None:
         return np.arange(n, dtype=np.int64)
     if not (np.isfinite(fps) and fps > 0):
         raise ValueError(f'target fps must be a positive number, got {fps}')
     if not (np.isfinite(src_fps) and src_fps > 0):
         raise ValueError(f'source fps must be a positive number, got {src_fps}')
+    if sampling == 'accumulator':
+        offset, balance = float(increment_offset), float(start_balance)
+        if not (np.isfinite(offset) and np.isfinite(balance)):
+            raise ValueError(f'increment_offset and start_balance must be finite, got {offset} '
+                             f'and {balance}')
+        if min(1.0, float(fps) / float(src_fps)) + offset <= 0:
+            raise ValueError(f'the accumulator increment min(1, {fps} / {src_fps}) + '
+                             f'{offset} must be > 0')
+        return _accumulator_indices(n, float(fps) / float(src_fps), offset, balance)
     step = float(src_fps) / float(fps)
     k = np.arange(int(np.ceil(n / step)) + 2, dtype=np.float64)
     idx = np.floor(k * step + 0.5).astype(np.int64)
     return idx[idx < n]
+
+
+def check_sampling(sampling: Union[None, str, dict]) -> dict:
+    """The keyword arguments of :func:`resampled_indices` that a ``sampling`` option stands for.
+
+    Args:
+        sampling (None | str | dict): None or ``'round'`` (the default rule),
+            ``'accumulator'`` (its defaults), or a dict ``dict(type='accumulator',
+            increment_offset=0.01, start_balance=0.0)`` (``type`` defaults to
+            ``'accumulator'`` when other keys are given).
+
+    Returns:
+        dict: ``sampling`` and, for the accumulator, ``increment_offset`` and
+        ``start_balance``.
+
+    Raises:
+        ValueError: an unknown mode or key, or accumulator keys with ``'round'``.
+    """
+    if sampling is None:
+        return dict(sampling='round')
+    if isinstance(sampling, str):
+        sampling = dict(type=sampling)
+    if not isinstance(sampling, dict):
+        raise ValueError(f'sampling must be None, a mode name or a dict, got {sampling!r}')
+    spec = dict(sampling)
+    mode = spec.pop('type', 'accumulator' if spec else 'round')
+    if mode not in SAMPLINGS:
+        raise ValueError(f'unknown sampling {mode!r}, expected one of {SAMPLINGS}')
+    unknown = sorted(set(spec) - {'increment_offset', 'start_balance'})
+    if unknown:
+        raise ValueError(f'sampling {mode!r}: unknown keys {unknown} (expected '
+                         'increment_offset, start_balance)')
+    if mode == 'round':
+        if spec:
+            raise ValueError(f"sampling 'round' takes no {sorted(spec)}")
+        return dict(sampling='round')
+    return dict(
+        sampling='accumulator',
+        increment_offset=float(spec.get('increment_offset', 0.0)),
+        start_balance=float(spec.get('start_balance', 0.0)))
+
+
+def read_frame_rate(path: str) -> float:
+    """The frame rate a video's container declares, without decoding a frame.
+
+    It is the rate :func:`probe_video` reports (OpenCV's FFmpeg ``CAP_PROP_FPS``), i.e. the
+    ``src_fps`` the pipeline maps action times with.
+
+    Args:
+        path (str): Video file.
+
+    Returns:
+        float: The frame rate, 0.0 if the container declares none.
+
+    Raises:
+        VideoReadError: a missing, empty or unreadable file.
+    """
+    path = str(path)
+    _check_file(path)
+    return _header(path)[1]
 
 
 def _check_file(path: str) -> None:
@@ -238,13 +351,14 @@ def iter_video_chunks(path: str,
                       chunk_size: int = 64,
                       backend: str = 'decord',
                       allow_truncated: bool = False,
-                      num_threads: int = 1) -> Iterator[Tuple[np.ndarray, np.ndarray]]:
+                      num_threads: int = 1,
+                      sampling: Union[None, str, dict] = None
+                      ) -> Iterator[Tuple[np.ndarray, np.ndarray]]:
     """Decode a video chunk by chunk, optionally resampled to ``fps``.
 
     Args:
         path (str): Video file.
-        fps (float, optional): Target frame rate; output frame ``k`` is source frame
-            ``floor(k * src_fps / fps + 0.5)`` (see :func:`resampled_indices`). None keeps
+        fps (float, optional): Target frame rate (see :func:`resampled_indices`). None keeps
             every frame. Defaults to None.
         chunk_size (int): Output frames per chunk (the last chunk may be shorter).
             Defaults to 64.
@@ -252,6 +366,10 @@ def iter_video_chunks(path: str,
         allow_truncated (bool): Stop cleanly instead of raising when the video ends before the
             frame count its container declares. Defaults to False.
         num_threads (int): Decoder threads of decord (0: FFmpeg's choice). Defaults to 1.
+        sampling (None | str | dict): How to resample when ``fps`` is given
+            (:func:`check_sampling`): None / ``'round'``, or the accumulator, e.g.
+            ``dict(type='accumulator', increment_offset=0.01, start_balance=0.0)``.
+            Defaults to None.
 
     Yields:
         tuple: ``(src_indices, frames)``: [n] int64 source frame indices and [n, H, W, 3] uint8
@@ -263,12 +381,13 @@ def iter_video_chunks(path: str,
     """
     if chunk_size < 1:
         raise ValueError(f'chunk_size must be >= 1, got {chunk_size}')
+    rule = check_sampling(sampling)
     path = str(path)
     info, reader = _probe(path, backend, num_threads=num_threads)
     if fps is not None and not info.fps > 0:
         raise VideoReadError(f'{path}: the video declares no frame rate, cannot resample to '
                              f'{fps} fps')
-    indices = resampled_indices(info.num_frames, info.fps, fps)
+    indices = resampled_indices(info.num_frames, info.fps, fps, **rule)
     if backend == 'decord':
         yield from _iter_decord(path, reader, indices, info.num_frames, chunk_size,
                                 allow_truncated)

@@ -1,0 +1,166 @@
+# Copyright (c) vpd_mm contributors. All rights reserved.
+"""Names from files becoming paths: the one check every writer and deleter goes through.
+
+Video names, ``frame_dir`` values and other ids read from annotation files end up as file and
+folder names (``rawframes/<video>/``, ``work/pose/<video>.pkl``, ``<out_dir>/<frame_dir>.npy``).
+A hostile or broken entry (``"/home/user"``, ``"../../data"``, ``""``) must never become a path
+that escapes its output root, since the preparation pipeline deletes left-overs of interrupted
+runs under those names. :func:`check_path_component` accepts a name only if it is one plain file
+name; :func:`join_under` joins checked names to a root and verifies the result lies inside it;
+:func:`remove_under` deletes only inside a root and never follows a symbolic link.
+"""
+import os
+import os.path as osp
+import shutil
+from typing import Optional
+
+#: Longest file name most file systems accept, in bytes.
+MAX_NAME_BYTES = 255
+
+
+class UnsafePathError(ValueError):
+    """A name that cannot safely be a file name, or a path outside its root.
+
+    The message names where the value came from (file and entry, when known), the value and
+    the reason.
+    """
+
+
+def _fail(name, what: str, reason: str, where: Optional[str]) -> None:
+    prefix = f'{where}: ' if where else ''
+    raise UnsafePathError(f'{prefix}{what} {name!r} {reason}; it becomes a file name, so it must '
+                          'be one plain name (no "/", "\\", "..", leading dot or control '
+                          'character)')
+
+
+def check_path_component(name: str, what: str = 'name', where: Optional[str] = None) -> str:
+    """Check that ``name`` is one plain file name and return it.
+
+    Refused: non-strings, the empty string, absolute paths, path separators (``/`` and ``\\``),
+    ``.`` and ``..``, names starting with a dot (hidden; ``.tmp_*`` is how the pipeline marks
+    unfinished folders), NUL and other control characters, and names longer than
+    :data:`MAX_NAME_BYTES` bytes in UTF-8.
+
+    Args:
+        name (str): The candidate (e.g. a video name from an annotation file).
+        what (str): What the value is, for the message (e.g. ``'video name'``). Defaults to
+            ``'name'``.
+        where (str, optional): Where it came from, for the message (e.g.
+            ``'ann.json: videos[3]'``). Defaults to None.
+
+    Returns:
+        str: ``name``, unchanged.
+
+    Raises:
+        UnsafePathError: with ``where``, the value and the reason.
+    """
+    if not isinstance(name, str):
+        _fail(name, what, f'is a {type(name).__name__}, not a string', where)
+    if not name:
+        _fail(name, what, 'is empty', where)
+    if osp.isabs(name) or name.startswith(('/', '\\')):
+        _fail(name, what, 'is an absolute path', where)
+    if '/' in name or '\\' in name or (os.altsep and os.altsep in name):
+        _fail(name, what, 'contains a path separator', where)
+    if name in ('.', '..'):
+        _fail(name, what, 'is a relative path', where)
+    if name.startswith('.'):
+        _fail(name, what, 'starts with a dot', where)
+    bad = [c for c in name if ord(c) < 32 or ord(c) == 127]
+    if bad:
+        _fail(name, what, f'contains the control character {bad[0]!r}', where)
+    try:
+        size = len(name.encode('utf-8'))
+    except UnicodeEncodeError:
+        _fail(name, what, 'is not valid unicode', where)
+    if size > MAX_NAME_BYTES:
+        _fail(name, what, f'is {size} bytes long (at most {MAX_NAME_BYTES})', where)
+    return name
+
+
+def is_inside(path: str, root: str) -> bool:
+    """Whether ``path`` lies strictly inside ``root``, after resolving the symbolic links of
+    both *except the last component of* ``path`` (a link inside ``root`` is inside)."""
+    real_root = osp.realpath(root)
+    parent = osp.realpath(osp.dirname(osp.abspath(path)))
+    base = osp.basename(osp.abspath(path))
+    if not base or base in ('.', '..'):
+        return False
+    return osp.commonpath([real_root, parent]) == real_root
+
+
+def join_under(root: str,
+               *names: str,
+               what: str = 'name',
+               where: Optional[str] = None,
+               prefix: str = '',
+               suffix: str = '',
+               resolve: bool = True) -> str:
+    """``osp.join(root, *names)`` once every name is checked and the result lies in ``root``.
+
+    Args:
+        root (str): The folder the result must stay in (need not exist yet).
+        *names (str): Path components, each checked with :func:`check_path_component` (several
+            for a sub-folder path such as ``('skating', 'program_001.mp4')``).
+        what (str): What the names are, for the message. Defaults to ``'name'``.
+        where (str, optional): Where they came from, for the message. Defaults to None.
+        prefix (str): Added before the last name once it is checked (e.g. ``'.tmp_'``).
+            Defaults to ''.
+        suffix (str): Added after the last name once it is checked (e.g. ``'.npy'``).
+            Defaults to ''.
+        resolve (bool): Also resolve the symbolic links on the way (all but the last
+            component) and check that the result is still inside ``root``; without it the
+            check is by name only, which lets a path to *read* pass through a linked
+            sub-folder. Defaults to True (for every path written or deleted).
+
+    Returns:
+        str: The joined path.
+
+    Raises:
+        UnsafePathError: a name is unsafe, the last component with its prefix and suffix is too
+            long, or (through a symbolic link) the result is not inside ``root``.
+    """
+    if not names:
+        raise ValueError('join_under needs at least one name')
+    for name in names:
+        check_path_component(name, what, where)
+    last = prefix + names[-1] + suffix
+    if len(last.encode('utf-8')) > MAX_NAME_BYTES:
+        _fail(names[-1], what, f'makes the file name {last!r} longer than {MAX_NAME_BYTES} bytes',
+              where)
+    path = osp.join(root, *names[:-1], last)
+    if resolve and not is_inside(path, root):
+        prefix_where = f'{where}: ' if where else ''
+        raise UnsafePathError(f'{prefix_where}{what} {"/".join(names)!r} leads to {path}, which '
+                              f'is not inside {root} (a symbolic link on the way?)')
+    return path
+
+
+def remove_under(path: str, root: str) -> bool:
+    """Delete ``path`` (a file, a folder tree, or a symbolic link itself) if it lies in ``root``.
+
+    A symbolic link is unlinked, never followed; a folder tree is removed with
+    :func:`shutil.rmtree`, which does not follow the links inside it either.
+
+    Args:
+        path (str): What to delete.
+        root (str): The folder it must be inside.
+
+    Returns:
+        bool: Whether something was deleted (False: nothing at ``path``).
+
+    Raises:
+        UnsafePathError: ``path`` is not inside ``root``; nothing is deleted.
+    """
+    if not is_inside(path, root):
+        raise UnsafePathError(f'refusing to delete {path}: it is not inside {root}')
+    if osp.islink(path) or osp.isfile(path):
+        os.unlink(path)
+        return True
+    if osp.isdir(path):
+        shutil.rmtree(path)
+        return True
+    if osp.lexists(path):  # a socket, a fifo
+        os.unlink(path)
+        return True
+    return False
