@@ -69,3 +69,14 @@ def test_config_trains_one_step(config, corpus):
         losses = model.train_step(batch, optim)
         assert torch.isfinite(losses['loss'])
         assert ('loss_motion' in losses) == cfg.model.head.with_motion
+
+
+@pytest.mark.parametrize('config', CONFIGS, ids=osp.basename)
+def test_background_noise_in_units_of_the_normalisation(config):
+    """The noise std is sigma x the std the data preprocessor normalises by (a child config's
+    rgb_std does not reach a pipeline its base built)."""
+    cfg = Config.fromfile(config)
+    noise = [t for t in cfg.train_dataloader.dataset.pipeline
+             if t['type'] == 'VPDBackgroundNoise']
+    assert len(noise) == 1
+    assert list(noise[0]['std']) == list(cfg.model.data_preprocessor.std)

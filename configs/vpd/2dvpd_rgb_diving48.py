@@ -5,7 +5,7 @@ rgb_std = [41.565, 43.605, 49.215]
 model = dict(backbone=dict(in_channels=3))
 
 train_pipeline = [
-    dict(type='LoadVPDFrame', with_flow=False),
+    dict(type='LoadVPDFrame', with_flow=False, with_mask=True),
     dict(type='VPDBackgroundNoise', sigma=0.05**0.5, std=rgb_std),
     dict(type='VPDRandomFlip', prob=0.5),
     dict(type='VPDRandomResizedCrop', size=crop_size, scale=(0.5, 1.0), ratio=(0.9, 1.1)),

@@ -63,3 +63,14 @@ def test_load_feature_sequence(tmp_path):
         load_feature_sequence(str(tmp_path), 'c')
     with pytest.raises(FileNotFoundError, match='missing'):
         load_feature_sequence(str(tmp_path), 'missing')
+
+
+def test_feature_path_refuses_names_that_leave_the_folder(tmp_path):
+    from vpd_mm.utils.paths import UnsafePathError
+    outside = tmp_path / 'secret.npy'
+    np.save(outside, np.zeros((2, 1, 3), np.float32))
+    feature_dir = tmp_path / 'features'
+    feature_dir.mkdir()
+    for name in ('../secret', str(tmp_path / 'secret'), 'a/../../secret', ''):
+        with pytest.raises(UnsafePathError, match='video name'):
+            load_feature_sequence(str(feature_dir), name)

@@ -28,6 +28,7 @@ from typing import Dict, List, Optional
 import numpy as np
 
 from vpd_mm.utils.io import dump_json_atomic
+from vpd_mm.utils.paths import join_under
 
 SPLITS = ('train', 'val', 'test')
 
@@ -37,8 +38,9 @@ class AnnotationError(ValueError):
 
 
 def feature_path(feature_dir: str, video: str) -> str:
-    """``<feature_dir>/<video>.npy``."""
-    return osp.join(feature_dir, f'{video}.npy')
+    """``<feature_dir>/<video>.npy``; an unsafe video name (``..``, a separator, an absolute
+    path: see :func:`vpd_mm.utils.paths.check_path_component`) raises ``UnsafePathError``."""
+    return join_under(feature_dir, video, what='video name', suffix='.npy', resolve=False)
 
 
 def load_feature_sequence(feature_dir: str, video: str, mmap: bool = False) -> np.ndarray:

@@ -1,10 +1,8 @@
 # Distillation frames of FineGym floor exercise (FX35): same layout, pipelines and loaders
-# as Diving48; ImageNet RGB statistics (compute the dataset's own for from-scratch students).
-_base_ = ['./diving48_vpd.py']
+# as Diving48 with ImageNet RGB statistics (imagenet_stats_vpd.py).
+_base_ = ['./imagenet_stats_vpd.py']
 data_root = 'data/finegym_fx/'
 ann_file = data_root + 'annotations/finegym_fx_pose.pkl'
-rgb_mean = [123.675, 116.28, 103.53]
-rgb_std = [58.395, 57.12, 57.375]
 
 train_dataloader = dict(
     dataset=dict(ann_file=ann_file, data_prefix=dict(img=data_root + 'rawframes')))

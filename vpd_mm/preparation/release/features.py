@@ -22,6 +22,7 @@ import numpy as np
 from tqdm import tqdm
 
 from vpd_mm.utils.io import dump_json_atomic, save_npy_atomic
+from vpd_mm.utils.paths import UnsafePathError, join_under
 from vpd_mm.utils.safe_pickle import safe_pickle_load
 from .poses import ReleaseFormatError
 from .report import ImportReport
@@ -156,6 +157,11 @@ def import_release_features(emb_dir: str,
     frames_missing = 0
     for video, path in tqdm(files.items(), desc='import features', disable=not progress):
         try:
+            out_path = join_under(out_dir, video, what='video name', where=path, suffix='.npy')
+        except UnsafePathError as e:
+            report.skip(video, path, str(e))
+            continue
+        try:
             entries = read_emb_pkl(path)
             if not entries:
                 raise ReleaseFormatError(path, 'holds no frame')
@@ -172,7 +178,7 @@ def import_release_features(emb_dir: str,
             report.warn(video, path, f'{dropped} entries at or beyond the frame count '
                         f'{len(feats)} dropped')
         frames_missing += int((~np.isfinite(feats).all(axis=(1, 2))).sum())
-        save_npy_atomic(osp.join(out_dir, f'{video}.npy'), feats)
+        save_npy_atomic(out_path, feats)
         lengths[video] = len(feats)
         report.ok(video)
     missing_videos = sorted(set(num_frames) - set(lengths))

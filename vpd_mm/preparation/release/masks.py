@@ -21,6 +21,7 @@ import numpy as np
 from tqdm import tqdm
 
 from vpd_mm.datasets.pose_annotations import load_pose_annotations
+from vpd_mm.utils.paths import UnsafePathError, join_under
 from ..masks import MASK_TMPL, mask_to_crop, remove_stale_masks, write_mask_png
 from .poses import (MASK_FILE, ReleaseFormatError, ReleaseMask, box_iou, decode_mask_png,
                     load_json_file, parse_masks)
@@ -168,7 +169,11 @@ def import_release_masks(pose_dir: str,
             report.skip(name, ann_file, 'the pose annotation needs total_frames T and '
                         f'athlete_box, crop_box [T, 4] ({type(e).__name__}: {e})')
             continue
-        folder = osp.join(rawframes_dir, name)
+        try:
+            folder = join_under(rawframes_dir, name, what='video name', where=ann_file)
+        except UnsafePathError as e:
+            report.skip(name, ann_file, str(e))
+            continue
         boxed = [t for t in range(num) if np.isfinite(athlete_box[t]).all()]
         try:
             size = _crop_size(folder, boxed, int(crop_size))
