@@ -36,3 +36,42 @@ def safe_pickle_load(file: Union[str, IO[bytes]]) -> Any:
         with open(file, 'rb') as f:
             return SafeUnpickler(f).load()
     return SafeUnpickler(file).load()
+
+
+def safe_npz_entry(path: str, key: str) -> Any:
+    """One array of an ``.npz`` file; an object array is unpickled with :class:`SafeUnpickler`.
+
+    ``np.load(path, allow_pickle=True)`` would run any code an object array's pickle names
+    (VideoPose3D's ``data_3d_h36m.npz`` stores a dict as such an array, and such files are
+    downloaded).
+
+    Args:
+        path (str): The ``.npz`` file.
+        key (str): The array's name.
+
+    Returns:
+        np.ndarray: the array (an object array as unpickled, e.g. 0-d holding a dict).
+
+    Raises:
+        KeyError: no such array in the file.
+        pickle.UnpicklingError: the object array names a global outside :data:`SAFE_GLOBALS`.
+    """
+    import zipfile
+
+    import numpy as np
+    from numpy.lib import format as npy_format
+
+    with zipfile.ZipFile(path) as archive:
+        member = f'{key}.npy'
+        if member not in archive.namelist():
+            raise KeyError(f'{path}: no array {key!r} (arrays: '
+                           f'{sorted(n[:-4] for n in archive.namelist() if n.endswith(".npy"))})')
+        with archive.open(member) as f:
+            version = npy_format.read_magic(f)
+            read_header = (npy_format.read_array_header_1_0 if version == (1, 0) else
+                           npy_format.read_array_header_2_0)
+            shape, fortran_order, dtype = read_header(f)
+            if dtype.hasobject:
+                return SafeUnpickler(f).load()
+    with np.load(path, allow_pickle=False) as data:
+        return data[key]

@@ -69,6 +69,26 @@ def test_h36m_bad_input(tmp_path):
         load_h36m_npz(path)
 
 
+class _Evil:
+    def __reduce__(self):
+        return (os.system, ('touch pwned',))
+
+
+def test_h36m_npz_runs_no_code(tmp_path, monkeypatch):
+    # positions_3d is a pickled object array: its pickle may name only numpy and builtins
+    monkeypatch.chdir(tmp_path)
+    path = str(tmp_path / 'evil.npz')
+    np.savez(path, positions_3d={'S1': {'Walking': _Evil()}})
+    with pytest.raises(ValueError, match=r'evil\.npz.*refusing to load posix\.system'):
+        load_h36m_npz(path)
+    assert not (tmp_path / 'pwned').exists()
+    path = str(tmp_path / 'garbage.npz')
+    with open(path, 'wb') as f:
+        f.write(b'PK\x03\x04 not a zip archive')
+    with pytest.raises(ValueError, match='garbage.npz'):
+        load_h36m_npz(path)
+
+
 def test_amass_folder_and_file(tmp_path):
     os.makedirs(tmp_path / 'CMU' / '01')
     a = _z_up_joints(5, 24, 4)

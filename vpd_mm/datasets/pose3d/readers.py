@@ -7,10 +7,14 @@ dropped, and sequences left with fewer than 2 frames are dropped; both are count
 """
 import os
 import os.path as osp
+import pickle
+import zipfile
 from typing import Dict, Sequence, Tuple
 
 import numpy as np
 from mmengine.logging import MMLogger
+
+from vpd_mm.utils.safe_pickle import safe_npz_entry
 
 #: Human3.6M's 32-joint indices of the kept joints (nose <- 14 "neck/nose").
 H36M32_TO_KEPT: Tuple[int, ...] = (14, 17, 25, 18, 26, 19, 27, 6, 1, 7, 2, 8, 3)
@@ -79,10 +83,16 @@ def load_h36m_npz(path: str) -> Dict[str, Dict[str, np.ndarray]]:
     """
     if not osp.isfile(path):
         raise FileNotFoundError(f'Human3.6M 3D pose file not found: {path}')
-    with np.load(path, allow_pickle=True) as data:
-        if 'positions_3d' not in data:
-            raise ValueError(f'{path}: no "positions_3d" entry (keys: {list(data.keys())})')
-        positions = data['positions_3d'].item()
+    try:  # the dict is a pickled object array: unpickled without running code
+        positions = safe_npz_entry(path, 'positions_3d').item()
+    except KeyError as e:
+        raise ValueError(f'{path}: no "positions_3d" entry ({e.args[0]})') from None
+    except (pickle.UnpicklingError, zipfile.BadZipFile, EOFError, ValueError) as e:
+        raise ValueError(f'{path}: not a readable Human3.6M npz ({type(e).__name__}: {e})') \
+            from e
+    if not isinstance(positions, dict):
+        raise ValueError(f'{path}: positions_3d must hold a dict subject -> action -> array, '
+                         f'got {type(positions).__name__}')
     stats = dict(sequences=0, frames=0, nan_frames=0, short_sequences=0)
     out: Dict[str, Dict[str, np.ndarray]] = {}
     for subject in sorted(positions):
