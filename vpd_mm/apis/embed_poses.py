@@ -16,7 +16,7 @@ from vpd_mm.codecs import NUM_KEYPOINTS, PoseNormalizer, VIPEInputEncoder
 from vpd_mm.datasets.pose_annotations import load_pose_annotations
 from vpd_mm.models import vipe  # noqa: F401  (registers VIPEEmbedder)
 from vpd_mm.utils.io import dump_json_atomic, save_npy_atomic, sweep_temporaries
-from vpd_mm.utils.paths import join_under
+from .pose_features import feature_paths
 
 INDEX_FILE = 'embeddings.json'
 
@@ -159,12 +159,7 @@ def embed_pose_dataset(ann_file: str,
         ``num_skipped``, ``num_frames_without_pose`` (of the written videos).
     """
     annotations = load_pose_annotations(ann_file)['annotations']
-    paths = []
-    for i, ann in enumerate(annotations):
-        if 'frame_dir' not in ann:
-            raise ValueError(f'{ann_file}: annotation #{i} has no frame_dir')
-        paths.append(join_under(out_dir, ann['frame_dir'], what='frame_dir',
-                                where=f'{ann_file}: annotation #{i}', suffix='.npy'))
+    paths = feature_paths(annotations, ann_file, out_dir)
     model = init_vipe_embedder(config, checkpoint, device)
     embed_dim = int(model.embed_dim)
     dim = embed_dim * (2 if vertical_flip else 1)

@@ -45,6 +45,29 @@ def read_labelled_ids(path: str) -> List[Tuple[int, str, str]]:
     return out
 
 
+def read_labels_and_val(path: str, val_path: Optional[str]
+                        ) -> Tuple[List[Tuple[int, str, str]], Dict[str, int]]:
+    """An ``all.txt`` and its optional ``val.ids.txt``, every val id checked against it.
+
+    Returns:
+        tuple: the rows of :func:`read_labelled_ids` and the val ids of :func:`read_id_file`
+        (empty without ``val_path``).
+
+    Raises:
+        ReaderError: as those two, or a val id that is not an action of ``path`` (file and
+        line named).
+    """
+    rows = read_labelled_ids(path)
+    val: Dict[str, int] = {}
+    if val_path is not None:
+        val = read_id_file(val_path)
+        known = {r[1] for r in rows}
+        for action_id, n in val.items():
+            if action_id not in known:
+                raise ReaderError(f'{val_path}:{n}: {action_id!r} is not an action of {path}')
+    return rows, val
+
+
 def read_id_file(path: str) -> 'OrderedDict[str, int]':
     """An ids file (``val.ids.txt``, ``train_{K}_{i}.ids.txt``) -> {id: line number}, in order.
 

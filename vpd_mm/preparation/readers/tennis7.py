@@ -9,7 +9,7 @@ from mmaction.registry import TASK_UTILS
 
 from .base import BaseVideoReader, ReaderError, VideoIndex, resolve_video
 from .frame_rate import SourceFrameRates
-from .id_lists import read_id_file, read_labelled_ids
+from .id_lists import read_labels_and_val
 
 #: The seven swings, in the order of the authors' ``recognize.py`` (label i = class i).
 TENNIS7_CLASSES: Tuple[str, ...] = ('forehand_topspin', 'forehand_slice', 'backhand_topspin',
@@ -177,17 +177,9 @@ class Tennis7Reader(BaseVideoReader):
 
     def read(self) -> VideoIndex:
         path = self._path(self.ann_file)
-        rows = read_labelled_ids(path)
+        rows, val = read_labels_and_val(
+            path, None if self.val_file is None else self._path(self.val_file))
         class_index = {c: i for i, c in enumerate(self.classes)}
-        val: Dict[str, int] = {}
-        if self.val_file is not None:
-            val_path = self._path(self.val_file)
-            val = read_id_file(val_path)
-            known = {r[1] for r in rows}
-            for action_id, n in val.items():
-                if action_id not in known:
-                    raise ReaderError(f'{val_path}:{n}: {action_id!r} is not an action of '
-                                      f'{path}')
         files, by_match = self._clips()
         rates = SourceFrameRates(self.fps, self.default_fps)
         clip_fps: Dict[str, float] = {}
