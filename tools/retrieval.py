@@ -2,28 +2,28 @@
 """Action retrieval by DTW alignment cost: precision@k (the paper's Table 3).
 
     python tools/retrieval.py --ann-file A --feature-dir D [D2 ...] [--query-split test]
-        [--ks 1 10 50] [--view 0|1|mean|min] [--block-size 128] [--threads N]
+        [--ks 1 10 50] [--view concat|0|1|mean|min] [--step-pattern symmetricP2]
+        [--block-size 128] [--threads N] [--backend numba|torch [--device cuda]]
         [--features NAME] [--out OUT.result.json]
 
 Every labeled action of the annotation file is in the corpus; the queries are all of them, or
 only those of ``--query-split`` (they still search the whole corpus). Several feature folders
-are concatenated along the feature dimension. The result is printed and, with ``--out``,
-written as a ``*.result.json`` (task 'retrieval') for ``tools/report.py``.
+are concatenated along the feature dimension. The defaults are the authors' protocol: frame
+vector = the two flip views concatenated (``--view concat``), dtw-python's ``symmetricP2``
+step pattern (pairs it cannot align rank last). ``--backend torch`` runs the DTW batched over
+pairs in torch (a GPU when available: for large corpora), same costs. The result is printed
+and, with ``--out``, written as a ``*.result.json`` (task 'retrieval') for ``tools/report.py``.
 """
 import argparse
 import os.path as osp
-import sys
 import time
 
 import numpy as np
 
-ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
-if ROOT not in sys.path:
-    sys.path.insert(0, ROOT)
-
-from vpd_mm.apis.retrieval import dtw_retrieval, load_action_sequences  # noqa: E402
-from vpd_mm.datasets.features import SPLITS, load_action_annotations  # noqa: E402
-from vpd_mm.utils.results import write_result  # noqa: E402
+from vpd_mm.apis.retrieval import dtw_retrieval, load_action_sequences
+from vpd_mm.datasets.features import SPLITS, load_action_annotations
+from vpd_mm.evaluation.functional import DEFAULT_STEP_PATTERN, STEP_PATTERNS
+from vpd_mm.utils.results import write_result
 
 
 def parse_args(argv=None) -> argparse.Namespace:
@@ -34,9 +34,17 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument('--query-split', choices=SPLITS, default=None,
                         help='only actions of this split are queries (default: all)')
     parser.add_argument('--ks', type=int, nargs='+', default=[1, 10, 50])
-    parser.add_argument('--view', default='0', help="view index, 'mean' or 'min'")
+    parser.add_argument('--view', default='concat',
+                        help="'concat' (flip views side by side, the authors'; default), a view "
+                        "index, 'mean' or 'min'")
+    parser.add_argument('--step-pattern', choices=STEP_PATTERNS, default=DEFAULT_STEP_PATTERN,
+                        help='DTW step pattern (default: the authors\' symmetricP2)')
     parser.add_argument('--block-size', type=int, default=128, help='queries per block')
     parser.add_argument('--threads', type=int, default=None, help='numba threads')
+    parser.add_argument('--backend', choices=('numba', 'torch'), default='numba',
+                        help='numba CPU kernels (default) or torch batched over pairs')
+    parser.add_argument('--device', default=None,
+                        help='torch backend device (default: cuda when available, else cpu)')
     parser.add_argument('--features', default=None,
                         help='feature name for the result file (default: folder names)')
     parser.add_argument('--out', default=None, help='write a *.result.json here')
@@ -45,7 +53,8 @@ def parse_args(argv=None) -> argparse.Namespace:
 
 def main(argv=None) -> dict:
     args = parse_args(argv)
-    view = args.view if args.view in ('mean', 'min') else int(args.view)
+    # a view index, or a name checked by dtw_retrieval ('concat', 'mean', 'min')
+    view = int(args.view) if args.view.lstrip('-').isdigit() else args.view
     t0 = time.perf_counter()
     actions, seqs = load_action_sequences(args.ann_file, args.feature_dir)
     if args.query_split is None:
@@ -57,7 +66,8 @@ def main(argv=None) -> dict:
             raise ValueError(f'{args.ann_file}: no labeled action in split '
                              f'{args.query_split!r} to use as queries')
     print(f'retrieval: {len(actions)} labeled actions in the corpus, {len(query_index)} '
-          f'queries, view {view}, loaded in {time.perf_counter() - t0:.1f} s', flush=True)
+          f'queries, view {view}, step pattern {args.step_pattern}, loaded in '
+          f'{time.perf_counter() - t0:.1f} s', flush=True)
     res = dtw_retrieval(
         seqs, [a['label'] for a in actions],
         query_index=query_index,
@@ -66,7 +76,10 @@ def main(argv=None) -> dict:
         block_size=args.block_size,
         num_threads=args.threads,
         ids=[a['id'] for a in actions],
-        progress=True)
+        progress=True,
+        step_pattern=args.step_pattern,
+        backend=args.backend,
+        device=args.device)
     metrics = {k: v for k, v in res.items() if k.startswith('precision@')}
     for k, v in metrics.items():
         print(f'{k}: {100 * v:.1f}')
@@ -78,6 +91,7 @@ def main(argv=None) -> dict:
         write_result(
             args.out, 'retrieval', dataset, features, 'dtw', metrics,
             query_split=args.query_split or 'all', view=str(view),
+            step_pattern=args.step_pattern, backend=args.backend,
             num_queries=res['num_queries'], num_corpus=res['num_corpus'],
             ann_file=osp.abspath(args.ann_file),
             feature_dirs=[osp.abspath(d) for d in args.feature_dir])

@@ -47,19 +47,35 @@ def test_blockwise_equals_full_matrix():
     rng = np.random.default_rng(0)
     seqs = [rng.normal(size=(rng.integers(3, 12), 2, 4)).astype(np.float32) for _ in range(17)]
     labels = rng.integers(0, 3, size=17)
+    # the default frame vector: the two views of a frame side by side, [T, 2 d]
+    concat = [s.reshape(len(s), -1) for s in seqs]
+    np.testing.assert_array_equal(concat[0][:, 4:], seqs[0][:, 1])
+    for pattern in ('symmetricP2', 'symmetric1'):
+        cost = dtw_cost_matrix(concat, concat, step_pattern=pattern)
+        if pattern == 'symmetricP2':  # lengths 3-11: some pairs cannot be aligned (rank last)
+            assert np.isinf(cost).any()
+        full = retrieval_precision_at_k(cost, labels, labels, (1, 3, 5), self_index=np.arange(17))
+        for block in (1, 4, 100):
+            res = dtw_retrieval(seqs, labels, ks=(1, 3, 5), block_size=block, step_pattern=pattern)
+            assert {k: res[k] for k in full} == pytest.approx(full)
+    # one view; 'min' over candidate views is never worse than view 0 alone; 'mean' of views.
     flat = [s[:, 0] for s in seqs]
-    full = retrieval_precision_at_k(
-        dtw_cost_matrix(flat, flat), labels, labels, (1, 3, 5), self_index=np.arange(17))
-    for block in (1, 4, 100):
-        res = dtw_retrieval(seqs, labels, ks=(1, 3, 5), block_size=block)
-        assert {k: res[k] for k in full} == pytest.approx(full)
-    # 'min' over candidate views is never worse than view 0 alone, 'mean' uses averaged views.
     cost0 = dtw_cost_matrix(flat, flat)
+    want = retrieval_precision_at_k(cost0, labels, labels, (1, 3), self_index=np.arange(17))
+    assert {k: dtw_retrieval(seqs, labels, ks=(1, 3), view=0)[k] for k in want} == \
+        pytest.approx(want)
     cost1 = dtw_cost_matrix(flat, [s[:, 1] for s in seqs])
     want = retrieval_precision_at_k(
         np.minimum(cost0, cost1), labels, labels, (1, 3), self_index=np.arange(17))
     res = dtw_retrieval(seqs, labels, ks=(1, 3), view='min')
     assert {k: res[k] for k in want} == pytest.approx(want)
+    mean = [s.mean(axis=1) for s in seqs]
+    want = retrieval_precision_at_k(
+        dtw_cost_matrix(mean, mean), labels, labels, (1, 3), self_index=np.arange(17))
+    res = dtw_retrieval(seqs, labels, ks=(1, 3), view='mean')
+    assert {k: res[k] for k in want} == pytest.approx(want)
+    with pytest.raises(ValueError, match='view must be'):
+        dtw_retrieval(seqs, labels, view='max')
 
 
 def test_topk_ties_are_stable():
@@ -116,6 +132,16 @@ def test_tool_end_to_end(tmp_path, capsys):
     assert rec['task'] == 'retrieval' and rec['dataset'] == 'toy' and rec['features'] == 'f1+f2'
     assert rec['num_queries'] == 3 and rec['num_corpus'] == 5
     assert 'precision@1: 66.7' in capsys.readouterr().out
+    assert rec['step_pattern'] == 'symmetricP2' and rec['view'] == 'concat'
+    # the torch backend (batched over pairs; the CPU here) and symmetric1 rank the same
+    metrics = retrieval_tool.main([
+        '--ann-file', ann, '--feature-dir', str(tmp_path / 'f1'), '--query-split', 'test',
+        '--ks', '1', '2', '--backend', 'torch', '--device', 'cpu', '--step-pattern', 'symmetric1'
+    ])
+    assert metrics == pytest.approx({'precision@1': 2 / 3, 'precision@2': 1 / 3})
+    with pytest.raises(ValueError, match='view must be'):
+        retrieval_tool.main(['--ann-file', ann, '--feature-dir', str(tmp_path / 'f1'),
+                             '--view', 'max'])
     with pytest.raises(ValueError, match="no labeled action in split 'val'"):
         retrieval_tool.main(['--ann-file', ann, '--feature-dir', str(tmp_path / 'f1'),
                              '--query-split', 'val'])

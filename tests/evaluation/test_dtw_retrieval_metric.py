@@ -55,3 +55,27 @@ def test_metric_view_and_errors():
     metric.process({}, samples[:2] + [bad])
     with pytest.raises(ValueError, match='query 2'):
         metric.evaluate(3)
+    with pytest.raises(ValueError, match='step_pattern'):
+        DTWRetrievalMetric(step_pattern='symmetricP3')
+    with pytest.raises(ValueError, match="view must be 'concat'"):
+        DTWRetrievalMetric(view='max')
+
+
+def test_metric_frame_vectors_and_step_patterns():
+    # view 0 alone separates the classes; 'concat' adds view 1's noise (frame vector [T, 8]),
+    # so its costs equal the DTW of the concatenated sequences: checked against the functional
+    from vpd_mm.evaluation.functional import dtw_cost_matrix, retrieval_precision_at_k
+    samples = _corpus()
+    labels = np.array([int(s['gt_label']) for s in samples])
+    for view, pattern in (('concat', 'symmetricP2'), ('concat', 'symmetric1'),
+                          ('mean', 'symmetric2'), (0, 'symmetricP2')):
+        metric = DTWRetrievalMetric(ks=(1, 3), view=view, step_pattern=pattern)
+        metric.process({}, samples)
+        feats = [s['features'].numpy() for s in samples]
+        seqs = ([f.reshape(len(f), -1) for f in feats] if view == 'concat' else
+                [f.mean(axis=1) for f in feats] if view == 'mean' else [f[:, 0] for f in feats])
+        want = retrieval_precision_at_k(
+            dtw_cost_matrix(seqs, seqs, step_pattern=pattern), labels, labels, (1, 3),
+            self_index=np.arange(len(seqs)))
+        got = metric.evaluate(len(samples))
+        assert got == {f'retrieval/{k}': pytest.approx(v) for k, v in want.items()}

@@ -1,6 +1,7 @@
 # Copyright (c) vpd_mm contributors. All rights reserved.
 """Recognizers over feature sequences: flip-view averaging, majority class, DTW-NN."""
 import numpy as np
+import pytest
 import torch
 import torch.nn.functional as F
 from mmaction.registry import MODELS
@@ -73,8 +74,8 @@ def test_loss_counts_labels_and_empty_sequence_gets_majority():
     assert 'class_counts' in model.state_dict()
 
 
-def test_dtw_nearest_neighbour_hand_known(tmp_path):
-    model = build(dict(type='DTWNearestNeighbour', num_classes=3, num_threads=1))
+def _dtw_gallery(model):
+    """3 training actions, both flip views in one sample: [V = 2, T, 1] each."""
     ramp = np.linspace(0, 1, 6, dtype=np.float32)[:, None]
     gallery = {  # class -> (view 0, view 1) sequences [T, 1]
         0: (ramp, -ramp),
@@ -86,7 +87,69 @@ def test_dtw_nearest_neighbour_hand_known(tmp_path):
     batch = sequence_collate(items)
     model.add_to_gallery(batch['inputs'], batch['data_samples'])
     model.finalize_gallery()
-    assert len(model.gallery_labels) == 6 and model.gallery_offsets[-1] == 30
+    # one gallery sequence per action, the views of a frame side by side: [15 frames, 2]
+    assert model.gallery_labels.tolist() == [0, 1, 2]
+    assert model.gallery_offsets.tolist() == [0, 6, 10, 15]
+    np.testing.assert_array_equal(model.gallery_feats[:6].numpy(), np.hstack([ramp, -ramp]))
+    return ramp
+
+
+def _query_batch(queries):
+    return sequence_collate([
+        dict(inputs=torch.from_numpy(q.astype(np.float32)), data_samples=sample(0, q.shape[1]))
+        for q in queries
+    ])
+
+
+def test_dtw_nearest_neighbour_authors_default():
+    """Default: the views concatenated per frame ([T, 2]) and symmetricP2 (slope <= 3/2)."""
+    model = build(dict(type='DTWNearestNeighbour', num_classes=3, num_threads=1))
+    assert model.step_pattern == 'symmetricP2' and model.view == 'concat'
+    ramp = _dtw_gallery(model)
+    queries = [
+        np.stack([ramp, -ramp]),  # class 0's action itself
+        np.stack([np.full((4, 1), 1.1), np.full((4, 1), -1.1)]),  # near class 1, 4 frames
+        np.zeros((2, 0, 1)),  # no frames
+        np.stack([np.full((1, 1), 5.0), np.full((1, 1), -5.0)]),  # class 2's frame, 1 frame
+    ]
+    qbatch = _query_batch(queries)
+    costs = model(qbatch['inputs'], qbatch['data_samples'], mode='tensor').numpy()
+    assert costs.shape == (4, 3)
+    assert costs[0, 0] == 0.0
+    # 6 vs 4 frames: no sum of the steps (1,1), (2,3), (3,2) reaches (5, 3): unalignable
+    assert np.isinf(costs[0, 1]) and np.isinf(costs[1, 0])
+    # 4 vs 4: the diagonal, every cell costs |(0.1, -0.1)| = 0.1 sqrt(2); weights 1 + 2 + 2 + 2
+    np.testing.assert_allclose(costs[1, 1], 0.1 * np.sqrt(2) * 7 / 8, rtol=1e-5)
+    assert np.isinf(costs[2]).all()
+    # 1 frame vs 4-6 is unalignable under symmetricP2: aligned again with symmetric2 (the
+    # authors' fallback), where the 1-frame query matches class 2's frames exactly
+    assert np.isfinite(costs[3]).all() and costs[3, 2] == 0.0
+    preds = model(qbatch['inputs'], qbatch['data_samples'], mode='predict')
+    # no frames: the gallery's most common class (a tie: 0)
+    assert [int(p.pred_label) for p in preds] == [0, 1, 0, 2]
+    assert int(preds[1].pred_score.argmax()) == 1
+    assert preds[1].pred_score[0] == -1e30  # class 0 cannot be aligned: no score
+    # without a fallback, a query nothing aligns with gets the most common class
+    strict = build(dict(type='DTWNearestNeighbour', num_classes=3, num_threads=1,
+                        fallback_step_pattern=None))
+    strict.load_state_dict(model.state_dict())
+    costs = strict(qbatch['inputs'], qbatch['data_samples'], mode='tensor').numpy()
+    assert np.isinf(costs[3]).all()
+    preds = strict(qbatch['inputs'], qbatch['data_samples'], mode='predict')
+    assert [int(p.pred_label) for p in preds] == [0, 1, 0, 0]
+    # symmetric1 aligns anything: the 1-frame query finds class 2 (cost 0)
+    sym1 = build(dict(type='DTWNearestNeighbour', num_classes=3, num_threads=1,
+                      step_pattern='symmetric1'))
+    sym1.load_state_dict(model.state_dict())
+    preds = sym1(qbatch['inputs'], qbatch['data_samples'], mode='predict')
+    assert [int(p.pred_label) for p in preds] == [0, 1, 0, 2]
+
+
+def test_dtw_nearest_neighbour_min_over_views():
+    """view='min': each view its own sequence, the smallest cost over view pairs."""
+    model = build(dict(type='DTWNearestNeighbour', num_classes=3, num_threads=1,
+                       view='min', step_pattern='symmetric1'))
+    ramp = _dtw_gallery(model)
     # a stretched ramp aligns with class 0 at zero cost; a flipped 1.1 with class 1 (view 1)
     stretched = np.repeat(ramp, 2, axis=0)
     queries = [
@@ -94,22 +157,28 @@ def test_dtw_nearest_neighbour_hand_known(tmp_path):
         np.stack([np.full((3, 1), 7.0), np.full((3, 1), -1.1)]),  # view 1 near -1
         np.zeros((2, 0, 1)),  # no frames: majority (all classes tie -> 0)
     ]
-    qbatch = sequence_collate([
-        dict(inputs=torch.from_numpy(q.astype(np.float32)), data_samples=sample(0, q.shape[1]))
-        for q in queries
-    ])
+    qbatch = _query_batch(queries)
     costs = model(qbatch['inputs'], qbatch['data_samples'], mode='tensor')
-    assert costs.shape == (3, 6)
-    assert costs[0, 0] < 1e-3 and costs[0, 1:].min() > 0.1  # zero up to float32 rounding
+    assert costs.shape == (3, 3)
+    assert costs[0, 0] < 1e-6 and costs[0, 1:].min() > 0.1
     # 3 frames of -1.1 vs 4 frames of -1: every cell costs 0.1, 4 cells, / 7
-    np.testing.assert_allclose(costs[1, 3], 0.4 / 7, rtol=1e-3)
+    np.testing.assert_allclose(costs[1, 1], 0.4 / 7, rtol=1e-5)
     assert np.isinf(costs[2]).all()
     preds = model(qbatch['inputs'], qbatch['data_samples'], mode='predict')
     assert [int(p.pred_label) for p in preds] == [0, 1, 0]
     assert int(preds[1].pred_score.argmax()) == 1
-    # the gallery lives in the state dict and loads into a fresh model
-    fresh = build(dict(type='DTWNearestNeighbour', num_classes=3, num_threads=1, prune=False))
+    # the gallery lives in the state dict and loads into a fresh model; no pruning: same
+    fresh = build(dict(type='DTWNearestNeighbour', num_classes=3, num_threads=1, prune=False,
+                       view='min', step_pattern='symmetric1'))
     fresh.load_state_dict(model.state_dict())
     again = fresh(qbatch['inputs'], qbatch['data_samples'], mode='predict')
     assert [int(p.pred_label) for p in again] == [0, 1, 0]
     torch.testing.assert_close(again[1].pred_score, preds[1].pred_score)
+    # the default (concat) needs every view of a training action in one sample
+    concat = build(dict(type='DTWNearestNeighbour', num_classes=3, num_threads=1))
+    concat.load_state_dict(model.state_dict())
+    one_view = _query_batch([np.stack([ramp])])
+    with pytest.raises(ValueError, match="views='both'"):
+        concat(one_view['inputs'], one_view['data_samples'], mode='tensor')
+    with pytest.raises(ValueError, match='view must be one of'):
+        build(dict(type='DTWNearestNeighbour', num_classes=3, view='mean'))

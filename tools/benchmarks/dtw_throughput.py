@@ -3,24 +3,44 @@
 """DTW throughput on all query x candidate pairs: ours vs dtw-python vs dtaidistance.
 
     python tools/benchmarks/dtw_throughput.py [--queries 300 --candidates 300]
-        [--min-len 40 --max-len 60] [--dim 64] [--subset 10] [--threads N] [--seed 0]
+        [--min-len 40 --max-len 60] [--dim 64] [--calls 8] [--subset 30] [--threads N]
+        [--torch-queries 20] [--device cuda] [--seed 0]
+        [--out work_dirs/benchmarks/dtw_throughput.json]
 
-On the same random feature sequences (lengths uniform in [min-len, max-len]), prints pairs/s:
-- ``ours``: ``dtw_cost_matrix`` over all Q x C pairs, both methods: ``gemm`` (the default:
-  float32 BLAS frame costs per block + numba DP parallel over pairs) and ``direct`` (frame costs
-  inside the numba DP), timed after a warm-up call so that the JIT compilation (printed
-  separately) is excluded;
+On the same random float32 feature sequences (lengths uniform in [min-len, max-len]), in one
+run, in pairs per second:
+- ``ours (<step pattern>)``: ``dtw_cost_matrix`` over all Q x C pairs, ``--calls`` calls per
+  step pattern (the patterns interleaved call by call), after a warm-up call that compiles or
+  loads the numba code (timed separately). Median, best, and the spread (max - min) / median;
+- ``frame costs only``: one float32 matrix product of all query frames with all candidate
+  frames (numpy's BLAS, all threads), no DP: a bound on any exact Euclidean DTW;
 - ``dtw-python``: a Python loop of one ``dtw.dtw(a, b, dist_method='euclidean',
-  step_pattern='symmetric1')`` per pair (what the authors' release does), timed on Q x
-  ``--subset`` pairs and EXTRAPOLATED to Q x C; its ``distance / (N + M)`` is checked
-  against ours on those pairs (max abs diff printed);
-- ``dtaidistance``: its C ``dtw_ndim.distance_matrix_fast`` on all Q x C pairs. It scores a
-  path by sqrt(sum of squared frame differences), a different cost: speed only, no check.
+  step_pattern=...)`` per pair (what the authors' release does), timed on Q x ``--subset``
+  pairs and EXTRAPOLATED to Q x C; its normalised cost (symmetricP2: ``normalizedDistance``,
+  ``inf`` where it finds no path; symmetric1: ``distance / (N + M)``) is compared with ours on
+  those pairs (largest relative difference, and whether the infinite pairs agree);
+- ``torch (<step pattern>, <device>)``: ``dtw_cost_matrix_torch`` (frame-cost GEMM +
+  anti-diagonal wavefront DP batched over pairs; CUDA when available, else the CPU) on
+  ``--torch-queries`` x C pairs (all Q x C on a GPU), compared with ours (largest absolute
+  difference, infinite pairs);
+- ``dtaidistance``: its parallel C ``dtw_ndim.distance_matrix_fast`` on all Q x C pairs. It
+  scores a path by sqrt(sum of squared frame differences), a different cost: speed only.
+``pairs_per_cpu_s`` (ours): pairs per second of the process's CPU time, less sensitive to other
+jobs on a shared machine (times the threads: what an idle machine would give, at best).
+Memory: the peak of numpy/Python allocations during one call (tracemalloc) and the numba
+per-task buffers (not traced; computed), against the gallery's float32 size.
+
+Ratios are between figures of this run. Everything goes to ``--out`` (JSON: date, CPU name,
+threads, machine, command, load average before and after, every figure, the ratios). On a
+machine shared with other jobs the figures are low and spread: the load averages say so.
 """
 import argparse
+import datetime
+import os
 import os.path as osp
 import sys
 import time
+import tracemalloc
 
 ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 sys.path.insert(0, ROOT)
@@ -29,7 +49,16 @@ import numpy as np  # noqa: E402
 
 import vpd_mm  # noqa: E402,F401
 import numba  # noqa: E402
-from vpd_mm.evaluation.functional.dtw import dtw_cost_matrix  # noqa: E402
+import torch  # noqa: E402
+from vpd_mm.evaluation.functional import dtw_kernels  # noqa: E402
+from vpd_mm.evaluation.functional.dtw import (TILE_ELEMS, DTWCandidates,  # noqa: E402
+                                              dtw_cost_matrix)
+from vpd_mm.evaluation.functional.dtw_torch import (default_device,  # noqa: E402
+                                                    dtw_cost_matrix_torch)
+from vpd_mm.utils.io import dump_json_atomic  # noqa: E402
+from vpd_mm.utils.machine import machine_description  # noqa: E402
+
+PATTERNS = ('symmetric1', 'symmetricP2', 'symmetric2')
 
 
 def parse_args() -> argparse.Namespace:
@@ -39,6 +68,7 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument('--min-len', type=int, default=40)
     parser.add_argument('--max-len', type=int, default=60)
     parser.add_argument('--dim', type=int, default=64)
+    parser.add_argument('--calls', type=int, default=8, help='timed calls of ours per pattern')
     parser.add_argument(
         '--subset',
         type=int,
@@ -47,6 +77,13 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument('--threads', type=int, default=None, help='numba threads (default all)')
     parser.add_argument('--seed', type=int, default=0)
     parser.add_argument('--skip-dtaidistance', action='store_true')
+    parser.add_argument('--torch-queries', type=int, default=20,
+                        help='queries timed for the torch path on the CPU (all on a GPU; '
+                        '0: skip it)')
+    parser.add_argument('--device', default=None,
+                        help='torch path device (default: cuda when available, else cpu)')
+    parser.add_argument('--out', default=osp.join(ROOT, 'work_dirs', 'benchmarks',
+                                                  'dtw_throughput.json'))
     return parser.parse_args()
 
 
@@ -57,71 +94,211 @@ def make_data(num: int, args: argparse.Namespace, rng: np.random.Generator) -> l
     ]
 
 
+def summary(times: list, num_pairs: int) -> dict:
+    t = np.asarray(times)
+    med = float(np.median(t))
+    return dict(pairs_per_s=round(num_pairs / med), best_pairs_per_s=round(num_pairs / t.min()),
+                spread=round(float((t.max() - t.min()) / med), 4),
+                seconds=[round(float(x), 4) for x in t])
+
+
+def dtw_python_costs(queries: list, cands: list, pattern: str) -> np.ndarray:
+    import dtw
+    out = np.empty((len(queries), len(cands)))
+    for i, a in enumerate(queries):
+        for j, b in enumerate(cands):
+            try:
+                al = dtw.dtw(a.astype(np.float64), b.astype(np.float64), dist_method='euclidean',
+                             step_pattern=pattern, distance_only=True)
+                out[i, j] = (al.distance / (len(a) + len(b))
+                             if pattern == 'symmetric1' else al.normalizedDistance)
+            except ValueError:  # "No warping path found compatible with the local constraints"
+                out[i, j] = np.inf
+    return out
+
+
+def cpu_name() -> str:
+    """The CPU's model name (/proc/cpuinfo), or the platform's word for it."""
+    import platform
+    try:
+        with open('/proc/cpuinfo') as f:
+            for line in f:
+                if line.startswith('model name'):
+                    return line.split(':', 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()
+
+
+def time_torch(queries: list, candidates: list, args: argparse.Namespace, ours: dict,
+               results: dict, checks: dict) -> None:
+    """The torch path, timed (best of 2 after a warm-up) and compared with ours."""
+    device = torch.device(args.device) if args.device else default_device()
+    num_q = len(queries) if device.type == 'cuda' else min(args.torch_queries, len(queries))
+    qs = queries[:num_q]
+    for pattern in ('symmetric1', 'symmetricP2'):
+        dtw_cost_matrix_torch(qs[:2], candidates[:2], pattern, device=device)  # warm-up
+        times = []
+        for _ in range(2):
+            if device.type == 'cuda':
+                torch.cuda.synchronize()
+            t0 = time.perf_counter()
+            got = dtw_cost_matrix_torch(qs, candidates, pattern, device=device)
+            times.append(time.perf_counter() - t0)
+        name = f'torch ({pattern}, {device.type})'
+        results[name] = summary(times, num_q * len(candidates))
+        results[name]['note'] = f'{num_q} x {len(candidates)} pairs'
+        want = ours[pattern][:num_q]
+        fin = np.isfinite(want)
+        checks[name] = dict(
+            pairs=int(want.size), infinite_agree=bool((np.isinf(got) == ~fin).all()),
+            max_abs_diff_vs_ours=float(np.abs(got[fin] - want[fin]).max()) if fin.any() else 0.0)
+        print(f'{name}: {results[name]["pairs_per_s"]} pairs/s; vs ours {checks[name]}',
+              flush=True)
+
+
 def main() -> None:
     args = parse_args()
+    load_before = os.getloadavg()
     rng = np.random.default_rng(args.seed)
     queries, candidates = make_data(args.queries, args, rng), make_data(args.candidates, args, rng)
     num_pairs = args.queries * args.candidates
     threads = args.threads or numba.get_num_threads()
-    print(f'{args.queries} x {args.candidates} = {num_pairs} pairs, lengths '
-          f'{args.min_len}-{args.max_len}, d = {args.dim}, numba threads = {threads}')
-    rows = []
+    workload = (f'{args.queries} x {args.candidates} = {num_pairs} pairs, lengths '
+                f'{args.min_len}-{args.max_len}, d = {args.dim}, float32')
+    print(f'{workload}; numba threads = {threads}; load average {load_before}', flush=True)
+    record = dict(
+        created=datetime.datetime.now(datetime.timezone.utc).isoformat(timespec='seconds'),
+        cpu=cpu_name(), cpu_cores=len(os.sched_getaffinity(0)), threads=threads,
+        gpu=torch.cuda.get_device_name(0) if torch.cuda.is_available() else None,
+        machine=machine_description(), command='python ' + ' '.join(sys.argv),
+        workload=workload, numba_threads=threads, torch_threads=torch.get_num_threads(),
+        load_average_before=load_before)
+    results, checks = {}, {}
 
     # Ours. The first call compiles (or loads numba's on-disk cache).
-    for method in ('gemm', 'direct'):
-        t0 = time.perf_counter()
-        dtw_cost_matrix(queries[:2], candidates[:2], num_threads=args.threads, method=method)
-        print(f'ours ({method}): first call (JIT compile or cache load) '
-              f'{time.perf_counter() - t0:.2f} s')
-    results = {}
-    for method in ('gemm', 'direct'):
-        t0 = time.perf_counter()
-        results[method] = dtw_cost_matrix(
-            queries, candidates, num_threads=args.threads, method=method)
-        t_ours = time.perf_counter() - t0
-        rows.append((f'ours ({method}, all pairs)', num_pairs / t_ours,
-                     f'{t_ours:.2f} s measured'))
-    ours = results['gemm']
-    print(f'ours gemm vs direct: max abs diff '
-          f'{np.abs(results["gemm"] - results["direct"]).max():.2e}')
-
-    # dtw-python, one call per pair, on a subset.
-    import dtw
-    sub = candidates[:args.subset]
-    ref = np.empty((args.queries, len(sub)))
     t0 = time.perf_counter()
-    for i, a in enumerate(queries):
-        for j, b in enumerate(sub):
-            ref[i, j] = dtw.dtw(
-                a.astype(np.float64),
-                b.astype(np.float64),
-                dist_method='euclidean',
-                step_pattern='symmetric1',
-                distance_only=True).distance / (
-                    len(a) + len(b))
-    t_ref = time.perf_counter() - t0
-    rate_ref = ref.size / t_ref
-    rows.append(('dtw-python (per-pair loop)', rate_ref,
-                 f'{t_ref:.2f} s on {ref.size} pairs; {num_pairs / rate_ref:.1f} s EXTRAPOLATED'))
-    diff = np.abs(ours[:, :len(sub)] - ref).max()
+    for pattern in PATTERNS:
+        dtw_cost_matrix(queries[:2], candidates[:2], num_threads=args.threads,
+                        step_pattern=pattern)
+    record['first_call_seconds'] = round(time.perf_counter() - t0, 2)
+    print(f'ours: first calls (JIT compile or cache load) {record["first_call_seconds"]} s',
+          flush=True)
+    times = {p: [] for p in PATTERNS}
+    cpu_times = {p: [] for p in PATTERNS}
+    ours = {}
+    for _ in range(args.calls):
+        for pattern in PATTERNS:
+            t0, c0 = time.perf_counter(), time.process_time()
+            ours[pattern] = dtw_cost_matrix(
+                queries, candidates, num_threads=args.threads, step_pattern=pattern)
+            times[pattern].append(time.perf_counter() - t0)
+            cpu_times[pattern].append(time.process_time() - c0)
+    for pattern in PATTERNS:
+        results[f'ours ({pattern})'] = summary(times[pattern], num_pairs)
+        # pairs per second of this process's CPU time (all its threads): less sensitive to
+        # other jobs on the machine than the wall-clock figure; x threads = an idle machine's
+        results[f'ours ({pattern})']['pairs_per_cpu_s'] = round(
+            num_pairs / float(np.median(cpu_times[pattern])))
+
+    # Memory of one call: numpy/Python allocations traced; numba's per-task buffers computed.
+    tracemalloc.start()
+    base = tracemalloc.get_traced_memory()[0]
+    dtw_cost_matrix(queries, candidates, num_threads=args.threads, step_pattern='symmetricP2')
+    peak = tracemalloc.get_traced_memory()[1] - base
+    tracemalloc.stop()
+    gallery = sum(c.nbytes for c in candidates)
+    packed = DTWCandidates(candidates)
+    max_m = int(np.diff(packed.group_col).max()) // dtw_kernels.LANES
+    ring = 7 * (dtw_kernels.PAD + max_m) * dtw_kernels.LANES * 4
+    tile_rows = min(args.max_len, max(1, TILE_ELEMS // (max_m * dtw_kernels.LANES)))
+    per_task = tile_rows * max_m * dtw_kernels.LANES * 4 + ring
+    record['memory'] = dict(
+        gallery_float32_bytes=gallery, packed_gallery_bytes=packed.frames.nbytes,
+        output_bytes=num_pairs * 8, traced_peak_bytes=peak,
+        numba_buffers_bytes=threads * per_task,
+        peak_over_gallery=round((peak + threads * per_task) / gallery, 2))
+    print(f'memory: traced peak {peak / 2**20:.1f} MiB + numba buffers '
+          f'{threads * per_task / 2**20:.2f} MiB; gallery {gallery / 2**20:.1f} MiB '
+          f'(ratio {record["memory"]["peak_over_gallery"]}, output '
+          f'{num_pairs * 8 / 2**20:.1f} MiB included)', flush=True)
+
+    # The bound: frame costs only, one float32 GEMM of all frames.
+    xa, ya = np.concatenate(queries), np.concatenate(candidates)
+    gemm = []
+    for _ in range(args.calls):
+        t0 = time.perf_counter()
+        xa @ ya.T
+        gemm.append(time.perf_counter() - t0)
+    results['frame costs only (one float32 GEMM, no DP)'] = summary(gemm, num_pairs)
+    del xa, ya
+
+    # dtw-python, one call per pair, on a subset (extrapolated), checked against ours.
+    sub = candidates[:args.subset]
+    sub_pairs = args.queries * len(sub)
+    for pattern in ('symmetric1', 'symmetricP2'):
+        t0 = time.perf_counter()
+        ref = dtw_python_costs(queries, sub, pattern)
+        t_ref = time.perf_counter() - t0
+        results[f'dtw-python ({pattern}, per-pair loop)'] = dict(
+            pairs_per_s=round(sub_pairs / t_ref), seconds=[round(t_ref, 2)],
+            note=f'{sub_pairs} pairs timed, extrapolated')
+        mine = ours[pattern][:, :len(sub)]
+        fin = np.isfinite(ref)
+        checks[pattern] = dict(
+            pairs=int(ref.size), infinite_in_reference=int((~fin).sum()),
+            infinite_agree=bool((np.isinf(mine) == ~fin).all()),
+            max_rel_diff=float(np.max(np.abs(mine[fin] / ref[fin] - 1))) if fin.any() else 0.0,
+            max_abs_diff=float(np.max(np.abs(mine[fin] - ref[fin]))) if fin.any() else 0.0)
+        print(f'dtw-python ({pattern}): {sub_pairs / t_ref:.0f} pairs/s; vs ours '
+              f'{checks[pattern]}', flush=True)
+
+    torch_checks: dict = {}
+    if args.torch_queries > 0:
+        time_torch(queries, candidates, args, ours, results, torch_checks)
 
     if not args.skip_dtaidistance:
         from dtaidistance import dtw_ndim
         both = [s.astype(np.float64) for s in queries + candidates]
-        t0 = time.perf_counter()
-        # block: only the query rows x candidate columns of the full matrix.
-        dtw_ndim.distance_matrix_fast(
-            both, block=((0, args.queries), (args.queries, len(both))), compact=True, parallel=True)
-        t_dtai = time.perf_counter() - t0
-        rows.append(('dtaidistance (C, parallel)', num_pairs / t_dtai,
-                     f'{t_dtai:.2f} s measured; a different cost (sqrt of summed squares): '
-                     'speed only'))
+        dtai = []
+        for _ in range(3):
+            t0 = time.perf_counter()
+            # block: only the query rows x candidate columns of the full matrix.
+            dtw_ndim.distance_matrix_fast(
+                both, block=((0, args.queries), (args.queries, len(both))), compact=True,
+                parallel=True)
+            dtai.append(time.perf_counter() - t0)
+        results['dtaidistance (C, parallel; another cost)'] = summary(dtai, num_pairs)
 
-    print(f'\n{"method":<28} {"pairs/s":>12} {"ours is x faster":>17}  notes')
-    for name, rate, note in rows:
-        print(f'{name:<28} {rate:>12.0f} {rows[0][1] / rate:>17.1f}  {note}')
-    print(f'\nours vs dtw-python on the {ref.size} timed pairs: max abs diff {diff:.2e} '
-          f'(costs {ref.min():.3f}..{ref.max():.3f})')
+    ratios = {}
+    for pattern in ('symmetric1', 'symmetricP2'):
+        mine = results[f'ours ({pattern})']['pairs_per_s']
+        ratios[f'ours ({pattern}) / dtw-python ({pattern})'] = round(
+            mine / results[f'dtw-python ({pattern}, per-pair loop)']['pairs_per_s'], 1)
+        if not args.skip_dtaidistance:
+            ratios[f'ours ({pattern}) / dtaidistance'] = round(
+                mine / results['dtaidistance (C, parallel; another cost)']['pairs_per_s'], 2)
+        ratios[f'ours ({pattern}) / frame costs only'] = round(
+            mine / results['frame costs only (one float32 GEMM, no DP)']['pairs_per_s'], 3)
+        for name in [n for n in results if n.startswith(f'torch ({pattern},')]:
+            ratios[f'{name} / dtw-python ({pattern})'] = round(
+                results[name]['pairs_per_s'] /
+                results[f'dtw-python ({pattern}, per-pair loop)']['pairs_per_s'], 1)
+    record.update(results=results, ratios=ratios, exactness_vs_dtw_python=checks,
+                  exactness_torch_vs_ours=torch_checks,
+                  load_average_after=os.getloadavg())
+
+    print(f'\n{"method":<46} {"pairs/s":>10} {"best":>10} {"spread":>7}')
+    for name, r in results.items():
+        spread = f'{100 * r["spread"]:.1f}%' if 'spread' in r else '-'
+        print(f'{name:<46} {r["pairs_per_s"]:>10} {r.get("best_pairs_per_s", "-"):>10} '
+              f'{spread:>7}')
+    for name, value in ratios.items():
+        print(f'{name}: {value}')
+    print(f'load average after: {record["load_average_after"]}')
+    os.makedirs(osp.dirname(osp.abspath(args.out)), exist_ok=True)
+    dump_json_atomic(record, args.out, indent=1)
+    print(f'wrote {args.out}')
 
 
 if __name__ == '__main__':

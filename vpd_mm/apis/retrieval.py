@@ -2,19 +2,25 @@
 """Action retrieval by DTW alignment cost (SPEC section 4), blockwise over queries.
 
 Every query action ranks all other actions of the corpus by their normalised DTW cost
-(Euclidean frame cost, / (N + M)); precision@k counts the candidates of the query's label
-among the k best, the query itself excluded. Queries are processed in blocks of ``block_size``:
-one block costs ``block_size x C`` floats, and only the best ``max(ks)`` candidates of each
-query are kept, so memory never grows with (corpus x frames) ** 2.
+(Euclidean frame cost; by default the authors' ``symmetricP2`` step pattern and their frame
+vector, the two flip views concatenated); precision@k counts the candidates of the query's
+label among the k best, the query itself excluded. The corpus is packed for the DTW once;
+queries are processed in blocks of ``block_size``: one block costs ``block_size x C`` floats,
+and only the best ``max(ks)`` candidates of each query are kept, so memory never grows with
+(corpus x frames) ** 2.
 """
 from typing import Dict, List, Optional, Sequence, Tuple, Union
 
 import numpy as np
 
 from vpd_mm.datasets.features import load_action_annotations, load_feature_sequence
-from vpd_mm.evaluation.functional.dtw import dtw_cost_matrix_packed, pack_sequences
+from vpd_mm.evaluation.functional.dtw import (DEFAULT_STEP_PATTERN, DTWCandidates,
+                                              check_step_pattern, dtw_cost_matrix)
+from vpd_mm.evaluation.functional.dtw_torch import dtw_cost_matrix_torch
+from vpd_mm.evaluation.functional.retrieval import retrieval_precision_at_k
 
 ViewSpec = Union[int, str]
+VIEW_CHOICES = ('concat', 'mean', 'min')  # besides a view index
 
 
 def clean_sequence(seq: np.ndarray, name: str) -> np.ndarray:
@@ -87,11 +93,21 @@ def load_action_sequences(ann_file: str,
 
 
 def select_view(seq: np.ndarray, view: ViewSpec) -> np.ndarray:
-    """[T, V, d] -> [T, d]: one view (int) or the mean of the views ('mean')."""
+    """[T, V, d] -> the frame vectors of one sequence.
+
+    ``'concat'``: the V views of a frame side by side, [T, V * d] (the authors' features);
+    ``'mean'``: the mean of the views, [T, d]; an int (or its string): that view, [T, d].
+    """
+    if view == 'concat':
+        return np.ascontiguousarray(seq.reshape(len(seq), -1))
     if view == 'mean':
         return seq.mean(axis=1)
     if isinstance(view, str):
-        view = int(view)
+        try:
+            view = int(view)
+        except ValueError:
+            raise ValueError(f"view must be a view index or one of {VIEW_CHOICES}, got "
+                             f'{view!r}') from None
     if not -seq.shape[1] <= view < seq.shape[1]:
         raise ValueError(f'view {view} out of range for {seq.shape[1]} views')
     return seq[:, view]
@@ -111,12 +127,18 @@ def dtw_retrieval(seqs: Sequence[np.ndarray],
                   labels: Sequence,
                   query_index: Optional[Sequence[int]] = None,
                   ks: Sequence[int] = (1, 10, 50),
-                  view: ViewSpec = 0,
+                  view: ViewSpec = 'concat',
                   block_size: int = 128,
                   num_threads: Optional[int] = None,
                   ids: Optional[Sequence[str]] = None,
-                  progress: bool = False) -> Dict[str, object]:
+                  progress: bool = False,
+                  step_pattern: str = DEFAULT_STEP_PATTERN,
+                  backend: str = 'numba',
+                  device: Optional[str] = None) -> Dict[str, object]:
     """Precision@k of DTW retrieval; each query searches the whole corpus but itself.
+
+    Candidates are ranked by increasing cost, ties in corpus order; pairs the step pattern
+    cannot align (``symmetricP2``: lengths too different) cost ``inf`` and rank last.
 
     Args:
         seqs (Sequence[np.ndarray]): C corpus sequences [T, V, d] (or [T, d] = one view).
@@ -124,12 +146,22 @@ def dtw_retrieval(seqs: Sequence[np.ndarray],
         query_index (Sequence[int], optional): Corpus indices of the queries (e.g. the test
             split). Defaults to every sequence.
         ks (Sequence[int]): The k's. Defaults to (1, 10, 50).
-        view (int | str): A view index, 'mean' (mean of the views' features) or 'min' (the
-            query's view 0 against every view of a candidate, the lowest cost). Defaults to 0.
+        view (int | str): 'concat' (the views of a frame concatenated, [T, V * d]: the
+            authors' frame vector), a view index, 'mean' (mean of the views' features) or
+            'min' (the query's view 0 against every view of a candidate, the lowest cost).
+            Defaults to 'concat'.
         block_size (int): Queries per block. Defaults to 128.
         num_threads (int, optional): numba threads. Defaults to all.
         ids (Sequence[str], optional): Names for error messages.
         progress (bool): Print a line per block. Defaults to False.
+        step_pattern (str): 'symmetricP2' (the authors'), 'symmetric1' or 'symmetric2'
+            (:mod:`vpd_mm.evaluation.functional.dtw`). Defaults to 'symmetricP2'.
+        backend (str): 'numba' (:func:`~vpd_mm.evaluation.functional.dtw_cost_matrix`, the
+            CPU kernels) or 'torch' (:func:`~vpd_mm.evaluation.functional.dtw_torch.
+            dtw_cost_matrix_torch`, batched over pairs: for large corpora on a GPU). Same
+            costs within float32 rounding. Defaults to 'numba'.
+        device (str, optional): The torch backend's device. Defaults to None (CUDA when
+            available, else the CPU).
 
     Returns:
         dict: ``'precision@k'`` -> mean over queries, plus ``'num_queries'``, ``'num_corpus'``
@@ -140,6 +172,9 @@ def dtw_retrieval(seqs: Sequence[np.ndarray],
     ks = tuple(int(k) for k in ks)
     if not ks or min(ks) < 1:
         raise ValueError(f'ks must be positive integers, got {ks}')
+    check_step_pattern(step_pattern)
+    if backend not in ('numba', 'torch'):
+        raise ValueError(f"backend must be 'numba' or 'torch', got {backend!r}")
     num = len(seqs)
     if num < 2:
         raise ValueError(f'retrieval needs at least 2 sequences, got {num}')
@@ -158,19 +193,28 @@ def dtw_retrieval(seqs: Sequence[np.ndarray],
     else:
         cand_views = [view]
         query_view = view
-    packed = [
-        pack_sequences([select_view(s, v) for s in seqs], ids, 'corpus') for v in cand_views
-    ]
+    corpus = [[select_view(s, v) for s in seqs] for v in cand_views]
+    if backend == 'numba':  # packed once for every block of queries
+        corpus = [DTWCandidates(c, ids, 'corpus') for c in corpus]
     big_k = min(max(ks), num - 1)
     topk = np.empty((len(query_index), big_k), dtype=np.int64)
+    per_query = {f'precision@{k}': [] for k in ks}  # one [block] array per block
     for b0 in range(0, len(query_index), block_size):
         qidx = query_index[b0:b0 + block_size]
-        x, x_off = pack_sequences([select_view(seqs[i], query_view) for i in qidx],
-                                  None if ids is None else [ids[i] for i in qidx], 'query')
+        qseqs = [select_view(seqs[i], query_view) for i in qidx]
+        qids = None if ids is None else [ids[i] for i in qidx]
         cost = None
-        for y, y_off in packed:
-            c = dtw_cost_matrix_packed(x, x_off, y, y_off, num_threads=num_threads)
+        for cands in corpus:
+            if backend == 'numba':
+                c = dtw_cost_matrix(qseqs, cands, num_threads=num_threads, query_ids=qids,
+                                    step_pattern=step_pattern)  # [block, C]
+            else:
+                c = dtw_cost_matrix_torch(qseqs, cands, step_pattern, device=device,
+                                          query_ids=qids, candidate_ids=ids)
             cost = c if cost is None else np.minimum(cost, c)
+        for key, value in retrieval_precision_at_k(
+                cost, labels[qidx], labels, ks, self_index=qidx, reduction='none').items():
+            per_query[key].append(value)
         cost[np.arange(len(qidx)), qidx] = np.inf  # never retrieve the query itself ...
         for r, q in enumerate(qidx):
             row = cost[r].copy()
@@ -180,11 +224,6 @@ def dtw_retrieval(seqs: Sequence[np.ndarray],
         if progress:
             print(f'retrieval: {min(b0 + block_size, len(query_index))}/{len(query_index)} '
                   'queries', flush=True)
-    relevant = labels[topk] == labels[query_index][:, None]  # [Q, K]
-    hits = np.cumsum(relevant, axis=1)
-    out: Dict[str, object] = {}
-    for k in ks:
-        kk = min(k, big_k)
-        out[f'precision@{k}'] = float(np.mean(hits[:, kk - 1] / kk))
+    out: Dict[str, object] = {k: float(np.mean(np.concatenate(v))) for k, v in per_query.items()}
     out.update(num_queries=int(len(query_index)), num_corpus=int(num), topk=topk)
     return out

@@ -3,7 +3,8 @@ import numpy as np
 import pytest
 
 import vpd_mm  # noqa: F401
-from vpd_mm.evaluation.functional.dtw import dtw_cost, dtw_cost_matrix
+from vpd_mm.evaluation.functional.dtw import (DEFAULT_STEP_PATTERN, STEP_PATTERNS, DTWCandidates,
+                                              dtw_cost, dtw_cost_matrix)
 
 A = np.array([[0.], [1.], [2.]])
 B = np.array([[0.], [0.], [1.], [3.]])
@@ -17,56 +18,104 @@ def test_hand_computed_3x4():
     # symmetric1: best path (0,0) -> (0,1) -> (1,2) -> (2,3) costs 0 + 0 + 0 + 1 = 1;
     # normalised by N + M = 3 + 4 = 7 -> 1/7.
     # symmetric2: the two diagonal steps count their cell twice: 0 + 0 + 2*0 + 2*1 = 2 -> 2/7.
-    assert dtw_cost(A, B) == pytest.approx(1 / 7)
-    assert dtw_cost(A[:, 0], B[:, 0]) == pytest.approx(1 / 7)
-    assert dtw_cost(A, B, step_pattern='symmetric2') == pytest.approx(2 / 7)
-    assert dtw_cost_matrix([A], [B])[0, 0] == pytest.approx(1 / 7)
-    assert dtw_cost_matrix([A], [B], step_pattern='symmetric2')[0, 0] == pytest.approx(2 / 7)
-    # Identical sequences cost 0; one frame each: c / 2.
-    assert dtw_cost(A, A) == 0.0
-    assert dtw_cost(np.array([[0., 0.]]), np.array([[3., 4.]])) == pytest.approx(5 / 2)
+    # symmetricP2: from (0, 0) the steps are (1,1), (2,3) and (3,2); only one (2,3) step reaches
+    # (2, 3), through (1, 1) and (2, 2) with weights 2, 2, 1: c00 + 2 c11 + 2 c22 + c23 =
+    # 0 + 2 + 2 + 1 = 5 -> 5/7.
+    for pattern, want in (('symmetric1', 1 / 7), ('symmetric2', 2 / 7), ('symmetricP2', 5 / 7)):
+        assert dtw_cost(A, B, pattern) == pytest.approx(want)
+        assert dtw_cost(A[:, 0], B[:, 0], pattern) == pytest.approx(want)
+        assert dtw_cost_matrix([A], [B], step_pattern=pattern)[0, 0] == pytest.approx(want)
+    assert DEFAULT_STEP_PATTERN == 'symmetricP2' and dtw_cost(A, B) == pytest.approx(5 / 7)
+    # Identical sequences cost 0; one frame each: c / 2 (symmetricP2 too: g[0, 0] = c).
+    for pattern in STEP_PATTERNS:
+        assert dtw_cost(A, A, pattern) == 0.0
+        assert dtw_cost_matrix([A], [A], step_pattern=pattern)[0, 0] == 0.0
+        assert dtw_cost([[0., 0.]], [[3., 4.]], pattern) == pytest.approx(5 / 2)
 
 
-def _random_pairs(rng, num, d=5):
-    return [(rng.normal(size=(rng.integers(1, 30), d)), rng.normal(size=(rng.integers(1, 30), d)))
+def test_symmetric_p2_cannot_align_some_lengths():
+    # The end cell (N-1, M-1) must be a sum of the steps (1,1), (2,3), (3,2): 1 vs 2 frames,
+    # 2 vs 3 (1,2), 2 vs 4 (1,3) have no path; 3 vs 4 (2,3) and 4 vs 3 do.
+    one = np.zeros((1, 2))
+    for n, m, alignable in ((1, 2, False), (2, 3, False), (2, 4, False), (3, 4, True),
+                            (4, 3, True), (2, 2, True), (10, 21, False), (10, 14, True)):
+        a, b = np.ones((n, 2)), np.zeros((m, 2))
+        ref = dtw_cost(a, b, 'symmetricP2')
+        got = dtw_cost_matrix([a], [b, one], step_pattern='symmetricP2')
+        assert np.isfinite(ref) == alignable and np.isfinite(got[0, 0]) == alignable, (n, m)
+        if alignable:
+            # every cell costs sqrt(2); the steps' weights sum to (N - 1) + (M - 1) and the
+            # start cell counts once (g[0, 0] = c(0, 0)), so the total weight is N + M - 1:
+            # e.g. 3 vs 4 -> sqrt(2) * 6 / 7 = 1.2122 (dtw-python's normalizedDistance).
+            want = np.sqrt(2) * (n + m - 1) / (n + m)
+            assert got[0, 0] == pytest.approx(want, rel=1e-6) and ref == pytest.approx(want)
+        # the other patterns align anything
+        assert np.isfinite(dtw_cost_matrix([a], [b], step_pattern='symmetric1')).all()
+
+
+def _random_pairs(rng, num, d=5, lo=2, hi=30):
+    return [(rng.normal(size=(rng.integers(lo, hi), d)), rng.normal(size=(rng.integers(lo, hi),
+                                                                          d)))
             for _ in range(num)]
 
 
-@pytest.mark.parametrize('step_pattern', ['symmetric1', 'symmetric2'])
+@pytest.mark.parametrize('step_pattern', STEP_PATTERNS)
 def test_equals_dtw_python(step_pattern):
     dtw = pytest.importorskip('dtw')
     rng = np.random.default_rng(0)
-    for a, b in _random_pairs(rng, 20):
-        align = dtw.dtw(
-            a, b, dist_method='euclidean', step_pattern=step_pattern, distance_only=True)
-        ref = align.distance / (len(a) + len(b))
+    # lengths >= 2: dtw-python reads a [1, d] array as d frames of one feature
+    pairs = _random_pairs(rng, 40)
+    ours = dtw_cost_matrix([a for a, _ in pairs], [b for _, b in pairs], step_pattern=step_pattern)
+    num_inf = 0
+    for i, (a, b) in enumerate(pairs):
+        try:
+            align = dtw.dtw(
+                a, b, dist_method='euclidean', step_pattern=step_pattern, distance_only=True)
+            ref = (align.distance / (len(a) + len(b))
+                   if step_pattern == 'symmetric1' else align.normalizedDistance)
+        except ValueError as e:  # "No warping path found compatible with the local constraints"
+            assert 'No warping path' in str(e)
+            ref = np.inf
+        num_inf += np.isinf(ref)
         assert dtw_cost(a, b, step_pattern=step_pattern) == pytest.approx(ref, rel=1e-12)
-        ours = dtw_cost_matrix([a], [b], step_pattern=step_pattern)[0, 0]
-        assert ours == pytest.approx(ref, rel=1e-5)  # float32 features
+        assert ours[i, i] == pytest.approx(ref, rel=1e-5)  # float32 (inf == inf)
+    # symmetricP2 leaves random lengths 2-29 unaligned often; the others never
+    assert (num_inf > 5) if step_pattern == 'symmetricP2' else num_inf == 0
 
 
-def test_matrix_equals_pairwise():
+@pytest.mark.parametrize('step_pattern', STEP_PATTERNS)
+def test_matrix_equals_pairwise(step_pattern):
     rng = np.random.default_rng(1)
     qs = [rng.normal(size=(rng.integers(1, 25), 4)) for _ in range(7)]
     cs = [rng.normal(size=(rng.integers(1, 25), 4)) for _ in range(9)]
-    ref = np.array([[dtw_cost(q, c) for c in cs] for q in qs])
+    ref = np.array([[dtw_cost(q, c, step_pattern) for c in cs] for q in qs])
     for threads in (None, 1):
-        got = dtw_cost_matrix(qs, cs, num_threads=threads)
+        got = dtw_cost_matrix(qs, cs, num_threads=threads, step_pattern=step_pattern)
         assert got.shape == (7, 9) and got.dtype == np.float64
-        np.testing.assert_allclose(got, ref, rtol=1e-5)
+        np.testing.assert_allclose(got, ref, rtol=1e-5)  # inf where ref is inf
+    # candidates packed once give the same costs
+    packed = DTWCandidates(cs)
+    assert len(packed) == 9 and packed.dim == 4
+    np.testing.assert_array_equal(dtw_cost_matrix(qs, packed, step_pattern=step_pattern), got)
 
 
-def test_prune_inf_only_above_threshold():
+@pytest.mark.parametrize('step_pattern', STEP_PATTERNS)
+def test_prune_inf_only_above_threshold(step_pattern):
     rng = np.random.default_rng(2)
     qs = [rng.normal(size=(rng.integers(2, 25), 3)) + rng.normal() for _ in range(8)]
-    cs = [rng.normal(size=(rng.integers(2, 25), 3)) for _ in range(10)]
-    exact = dtw_cost_matrix(qs, cs)
-    for prune in (np.median(exact), np.quantile(exact, 0.2), 0.0):
-        got = dtw_cost_matrix(qs, cs, prune=prune)
-        above = exact > prune
+    cs = [rng.normal(size=(rng.integers(2, 25), 3)) for _ in range(40)]  # 3 groups of 16
+    exact = dtw_cost_matrix(qs, cs, step_pattern=step_pattern)
+    fin = exact[np.isfinite(exact)]
+    per_query = np.quantile(np.where(np.isfinite(exact), exact, fin.max()), 0.3, axis=1)
+    per_query[3] = np.inf  # no pruning for this query
+    for prune in (np.median(fin), np.quantile(fin, 0.2), 0.0, per_query):
+        got = dtw_cost_matrix(qs, cs, prune=prune, step_pattern=step_pattern)
+        thr = np.broadcast_to(prune, (len(qs), ))[:, None]
+        above = ~(exact <= thr)
         assert np.isinf(got[above]).all()
         np.testing.assert_array_equal(got[~above], exact[~above])
-    np.testing.assert_array_equal(dtw_cost_matrix(qs, cs, prune=np.inf), exact)
+    np.testing.assert_array_equal(
+        dtw_cost_matrix(qs, cs, prune=np.inf, step_pattern=step_pattern), exact)
 
 
 def test_errors_name_the_sequence():
@@ -84,4 +133,10 @@ def test_errors_name_the_sequence():
     with pytest.raises(ValueError, match='b: non-finite'):
         dtw_cost(good, bad)
     with pytest.raises(ValueError, match='step_pattern'):
-        dtw_cost(good, good, step_pattern='symmetricP2')
+        dtw_cost(good, good, step_pattern='symmetricP3')
+    with pytest.raises(ValueError, match='step_pattern'):
+        dtw_cost_matrix([good], [good], step_pattern='asymmetric')
+    with pytest.raises(ValueError, match='prune must not be NaN'):
+        dtw_cost_matrix([good], [good], prune=np.nan)
+    with pytest.raises(ValueError, match='no query'):
+        dtw_cost_matrix([], [good])

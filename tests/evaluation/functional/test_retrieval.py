@@ -29,6 +29,11 @@ def test_ties_inf_and_self_minus_one():
     out = retrieval_precision_at_k(cost, [1, 2], [1, 2, 2], ks=(1, 2), self_index=np.array([-1, 0]))
     # q0 (1): ranking 0(1) 1(2) 2(2) -> p@1 1, p@2 1/2. q1 (2): 2(2) 1(2) -> p@1 1, p@2 1.
     assert out == {'precision@1': 1.0, 'precision@2': 0.75}
+    # reduction='none': the same per query (for callers that work block by block)
+    out = retrieval_precision_at_k(cost, [1, 2], [1, 2, 2], ks=(1, 2), self_index=np.array([-1, 0]),
+                                   reduction='none')
+    np.testing.assert_array_equal(out['precision@1'], [1.0, 1.0])
+    np.testing.assert_array_equal(out['precision@2'], [0.5, 1.0])
 
 
 def test_errors():
@@ -38,3 +43,5 @@ def test_errors():
         retrieval_precision_at_k(np.full((1, 2), np.nan), [0], [0, 1])
     with pytest.raises(ValueError, match=r'\[Q, C\]'):
         retrieval_precision_at_k(np.zeros((2, 2)), [0], [0, 1])
+    with pytest.raises(ValueError, match='reduction'):
+        retrieval_precision_at_k(np.zeros((1, 2)), [0], [0, 1], reduction='sum')

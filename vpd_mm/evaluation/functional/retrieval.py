@@ -1,6 +1,6 @@
 # Copyright (c) vpd_mm contributors. All rights reserved.
 """Precision@k of retrieval by a cost (distance) matrix."""
-from typing import Dict, Optional, Sequence
+from typing import Dict, Optional, Sequence, Union
 
 import numpy as np
 
@@ -9,7 +9,8 @@ def retrieval_precision_at_k(cost: np.ndarray,
                              query_labels: Sequence,
                              candidate_labels: Sequence,
                              ks: Sequence[int] = (1, 10, 50),
-                             self_index: Optional[np.ndarray] = None) -> Dict[str, float]:
+                             self_index: Optional[np.ndarray] = None,
+                             reduction: str = 'mean') -> Dict[str, Union[float, np.ndarray]]:
     """Mean precision@k of ranking candidates by increasing cost.
 
     For each query the candidates are sorted by increasing cost (a stable sort: ties keep
@@ -27,9 +28,12 @@ def retrieval_precision_at_k(cost: np.ndarray,
         ks (Sequence[int]): The k's. Defaults to (1, 10, 50).
         self_index (np.ndarray, optional): [Q] column of each query among the candidates,
             or -1. Defaults to None (no query is a candidate).
+        reduction (str): ``'mean'`` (over queries) or ``'none'`` (one value per query, for
+            callers that evaluate the queries block by block). Defaults to 'mean'.
 
     Returns:
-        dict[str, float]: ``'precision@k'`` -> mean precision over queries.
+        dict[str, float | np.ndarray]: ``'precision@k'`` -> mean precision over queries
+        (``reduction='none'``: [Q] float64 precisions).
 
     Raises:
         ValueError: Mismatched shapes, NaN costs, k < 1, or a query left without candidates.
@@ -45,6 +49,8 @@ def retrieval_precision_at_k(cost: np.ndarray,
     ks = tuple(int(k) for k in ks)
     if not ks or min(ks) < 1:
         raise ValueError(f'ks must be positive integers, got {ks}')
+    if reduction not in ('mean', 'none'):
+        raise ValueError(f"reduction must be 'mean' or 'none', got {reduction!r}")
     num_q, num_c = cost.shape
     if self_index is None:
         self_index = np.full(num_q, -1, dtype=np.int64)
@@ -66,5 +72,7 @@ def retrieval_precision_at_k(cost: np.ndarray,
     results = {}
     for k in ks:
         kk = np.minimum(k, num_left)  # [Q]
-        results[f'precision@{k}'] = float(np.mean(hits[np.arange(num_q), kk - 1] / kk))
+        per_query = hits[np.arange(num_q), kk - 1] / kk  # [Q]
+        results[f'precision@{k}'] = per_query if reduction == 'none' else float(
+            np.mean(per_query))
     return results
