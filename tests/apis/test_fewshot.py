@@ -196,3 +196,46 @@ def test_end_to_end_tiny(tmp_path, capsys):
     fewshot_tool.main(argv + ['--work-dir', str(tmp_path / 'b1'), '--shots', '2', '--steps', '6'])
     assert json.loads((tmp_path / 'b1' / 'bigru_tiny_cpu' / 'k2' / 'subset0' / 'run.json')
                       .read_text())['steps'] == 6
+
+
+def test_replay_loader_yields_copies():
+    from vpd_mm.apis.fewshot import ReplayLoader
+
+    class Loader(list):
+        dataset = 'the dataset'
+        batch_size = 2
+
+    source = Loader([dict(inputs=np.arange(3), data_samples=[dict(label=1)])])
+    replay = ReplayLoader(source)
+    assert len(replay) == 1 and replay.dataset == 'the dataset' and replay.batch_size == 2
+    first = next(iter(replay))
+    first['data_samples'][0]['pred'] = 'set by a run'  # a run writing predictions
+    first['inputs'][0] = 99
+    again = next(iter(replay))
+    assert again['data_samples'] == [dict(label=1)]
+    np.testing.assert_array_equal(again['inputs'], [0, 1, 2])
+
+
+def test_reused_test_data_gives_the_same_runs(tmp_path):
+    """Runs replaying the test batches of an earlier run of the process equal runs that load
+    their own, bit for bit (top-1 and every test metric), and the replay is used."""
+    from mmengine.config import Config
+
+    import vpd_mm.apis.fewshot as fewshot
+    ann, fdir = _toy_dataset(tmp_path)
+    cfg = Config.fromfile(osp.join(ROOT, 'configs/recognition/bigru_tiny_cpu.py'))
+    cfg.merge_from_dict(dict(o.split('=', 1) for o in _opts(ann, fdir)))
+    ids = [f'v{c}_{i}' for c in range(3) for i in range(2)]
+    fewshot._TEST_LOADERS.clear()
+    results = {}
+    for reuse in (False, True):
+        for seed in (0, 1):
+            res = fewshot.run_fewshot_subset(cfg, ids, str(tmp_path / f'r{reuse}{seed}'),
+                                             seed=seed, steps=3, quiet=True,
+                                             reuse_test_data=reuse)
+            results[reuse, seed] = (res['top1'], res['test_metrics'])
+        assert len(fewshot._TEST_LOADERS) == int(reuse)  # one config's batches kept
+    assert results[True, 0] == results[False, 0] and results[True, 1] == results[False, 1]
+    (loader, ) = fewshot._TEST_LOADERS.values()
+    assert len(loader.dataset) == 6 and sum(len(b['data_samples']) for b in loader) == 6
+    fewshot._TEST_LOADERS.clear()

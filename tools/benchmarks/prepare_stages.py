@@ -1,3 +1,4 @@
+# isort: skip_file
 # Copyright (c) vpd_mm contributors. All rights reserved.
 """Frames per second of each data-preparation stage on a generated video (CPU by default).
 
@@ -14,20 +15,28 @@ temporary mp4. Stages, each timed on the whole video: ``decode`` (decord, chunks
 model on the ground-truth athlete box), ``crop`` (128 px square crops of the frame and of the
 previous frame with the same box) and ``flow`` (DIS per preset, crop pairs per second). With
 ``--threads 1`` (the default) torch and OpenCV use one thread: the numbers are per core.
+``--out`` gets the numbers with the date, the machine and the command (JSON).
 """
 import argparse
-import json
+import datetime
+import os
 import os.path as osp
+import sys
 import tempfile
 import time
 
-import cv2
-import numpy as np
-import torch
+ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
+sys.path.insert(0, ROOT)
 
-import vpd_mm  # noqa: F401
-from vpd_mm.apis import DISFlowEstimator, cut_crop
-from vpd_mm.datasets.synthetic.toy_corpus import render_video, simulate_video
+import cv2  # noqa: E402
+import numpy as np  # noqa: E402
+import torch  # noqa: E402
+
+import vpd_mm  # noqa: E402,F401
+from vpd_mm.apis import DISFlowEstimator, cut_crop  # noqa: E402
+from vpd_mm.datasets.synthetic.toy_corpus import render_video, simulate_video  # noqa: E402
+from vpd_mm.utils.io import dump_json_atomic  # noqa: E402
+from vpd_mm.utils.machine import machine_description  # noqa: E402
 
 
 def parse_args():
@@ -74,7 +83,12 @@ def main():
     sim = simulate_video(0, args.frames, (h, w), missing_rate=0.0)
     frames = np.stack(render_video(sim, (h, w), 0, 0))  # [T, H, W, 3] RGB
     num = len(frames)
-    results = dict(frames=num, size=[h, w], threads=args.threads, device=args.device, stages={})
+    results = dict(
+        created=datetime.datetime.now(datetime.timezone.utc).isoformat(timespec='seconds'),
+        machine=machine_description(), command='python ' + ' '.join(sys.argv), frames=num,
+        size=[h, w], threads=args.threads, device=args.device,
+        models='skipped' if args.skip_models else 'random weights' if not (
+            args.det_checkpoint or args.pose_checkpoint) else 'checkpoints', stages={})
 
     def record(stage, seconds, count, unit='frames'):
         results['stages'][stage] = dict(seconds=round(seconds, 4), count=count, unit=unit,
@@ -140,8 +154,9 @@ def main():
         _, sec = timed(lambda: est.batch(prev, cur[1:]), args.repeats)
         record(f'flow (DIS {preset})', sec, len(prev), unit='crops')
     if args.out:
-        with open(args.out, 'w') as f:
-            json.dump(results, f, indent=1)
+        os.makedirs(osp.dirname(osp.abspath(args.out)), exist_ok=True)
+        dump_json_atomic(results, args.out, indent=1)
+        print(f'wrote {args.out}')
     return results
 
 

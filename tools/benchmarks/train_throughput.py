@@ -5,7 +5,8 @@
     python tools/benchmarks/train_throughput.py [--config configs/vpd/2dvpd_tiny_cpu.py]
         [--depth 34 --size 128] [--batch-size 32] [--workers 1] [--iters 20]
     python tools/benchmarks/train_throughput.py --config configs/vipe/vipe_synthetic.py
-    python tools/benchmarks/train_throughput.py --config configs/vpd/2dvpd_sports_cpu.py --amp
+    python tools/benchmarks/train_throughput.py --config configs/vpd/2dvpd_sports_cpu.py --amp \
+        --data config
 
 Measures, in one run on the same machine and in samples (frames, pose pairs) per second:
 - ``model-only``: ``train_step`` (preprocessing, forward, backward, optimiser) on one batch held
@@ -16,7 +17,10 @@ Measures, in one run on the same machine and in samples (frames, pose pairs) per
 - ``end-to-end``: the two together, as the runner's training loop does;
 and prints ``end-to-end / model-only`` (the loader's cost) and ``loader-only / model-only`` (the
 loader's headroom: above 1, the loader is not the bottleneck). For a VPD config the data is a toy
-corpus generated at the crop size asked for (``--data-root``, reused when present). ``--amp``
+corpus generated at the crop size asked for (``--data-root``, reused when present), or with
+``--data config`` the config's own prepared data as it is (e.g. the demo's ``data/sports/``
+for ``2dvpd_sports_cpu.py``: its crop size, sampler and pipeline; exit code 2 when the data is
+absent). ``--amp``
 trains as ``tools/train.py --amp`` does (bfloat16 autocast on a CPU). The numbers, the date and
 the machine go to ``--out`` (default ``work_dirs/benchmarks/train_throughput_<config>.json``).
 """
@@ -54,6 +58,8 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument('--iters', type=int, default=20, help='timed steps per measurement')
     parser.add_argument('--warmup', type=int, default=3, help='untimed steps first')
     parser.add_argument('--data-root', help='toy corpus folder (default: data/bench_<size>)')
+    parser.add_argument('--data', choices=['toy', 'config'], default='toy',
+                        help="VPD: a generated toy corpus, or the config's own prepared data")
     parser.add_argument('--amp', action='store_true',
                         help='mixed precision as tools/train.py --amp (bfloat16 on a CPU)')
     parser.add_argument('--out', help='result JSON (default: work_dirs/benchmarks/'
@@ -79,11 +85,22 @@ def timed(step, iters: int, warmup: int) -> float:
 
 def main() -> None:
     args = parse_args()
+    if args.out:
+        args.out = osp.abspath(args.out)
     cfg = Config.fromfile(args.config)
     init_default_scope(cfg.get('default_scope', 'mmaction'))
     loader_cfg = cfg.train_dataloader
     is_vpd = loader_cfg.dataset.type == 'VPDPoseTargetDataset'
-    if is_vpd:
+    if is_vpd and args.data == 'config':
+        ann_file = loader_cfg.dataset.ann_file
+        if not osp.isfile(osp.join(ROOT, ann_file)):
+            print(f'no prepared data: {ann_file} does not exist (for the demo\'s config: run '
+                  '`make demo` first)')
+            sys.exit(2)
+        os.chdir(ROOT)  # the config's paths are relative to the repository
+        args.size = next((t['size'] for t in loader_cfg.dataset.pipeline
+                          if t['type'] in ('VPDRandomResizedCrop', 'VPDResize')), args.size)
+    elif is_vpd:
         data_root = args.data_root or osp.join(ROOT, 'data', f'bench_{args.size}')
         corpus = make_toy_corpus(data_root, num_videos=12, num_frames=48, crop_size=args.size)
         loader_cfg.dataset.ann_file = corpus['ann_file']
@@ -118,21 +135,27 @@ def main() -> None:
     backbone = cfg.model.get('backbone', {})
     model_desc = (f'ResNet-{backbone.depth} (base width {backbone.get("base_channels", 64)}), '
                   f'{args.size}x{args.size}' if is_vpd else cfg.model.type)
-    setting = (f'{model_desc}, batch {batch_size}, {loader_cfg.num_workers} loader workers, '
-               f'torch threads {torch.get_num_threads()}, {"amp" if args.amp else "float32"}')
+    data = ('the config\'s data' if args.data == 'config' else 'toy corpus') if is_vpd else ''
+    setting = (f'{model_desc}{", " + data if data else ""}, batch {batch_size}, '
+               f'{loader_cfg.num_workers} loader workers, torch threads '
+               f'{torch.get_num_threads()}, {"amp" if args.amp else "float32"}')
     print(f'config {osp.relpath(args.config, ROOT)}: {setting}')
     for name, value in fps.items():
         print(f'{name:>12}: {value:8.1f} samples/s')
     print(f'end-to-end / model-only: {fps["end-to-end"] / fps["model-only"]:.2f}')
     print(f'loader-only / model-only: {fps["loader-only"] / fps["model-only"]:.2f}')
-    name = osp.splitext(osp.basename(args.config))[0] + ('_amp' if args.amp else '')
+    name = osp.splitext(osp.basename(args.config))[0] + ('_amp' if args.amp else '') + (
+        '_data' if args.data == 'config' else '')
     out = args.out or osp.join(ROOT, 'work_dirs', 'benchmarks', f'train_throughput_{name}.json')
     os.makedirs(osp.dirname(osp.abspath(out)), exist_ok=True)
     dump_json_atomic(dict(
         created=datetime.datetime.now(datetime.timezone.utc).isoformat(timespec='seconds'),
         machine=machine_description(), command='python ' + ' '.join(sys.argv),
         config=osp.relpath(args.config, ROOT), setting=setting,
-        samples_per_second={k: round(v, 1) for k, v in fps.items()}), out, indent=1)
+        samples_per_second={k: round(v, 1) for k, v in fps.items()},
+        ratios={'end-to-end / model-only': round(fps['end-to-end'] / fps['model-only'], 3),
+                'loader-only / model-only': round(fps['loader-only'] / fps['model-only'], 3)}),
+        out, indent=1)
     print(f'wrote {out}')
 
 

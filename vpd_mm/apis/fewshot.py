@@ -30,6 +30,12 @@ actions.
 uses the same number of CPU threads (``threads``), so on one machine the same command gives
 identical ``run.json`` files. Runs are independent: ``jobs > 1`` runs them in parallel
 processes (each with ``threads`` threads) with the same results.
+
+**Fixed cost.** The test split is the same for every run of a config: a process loads its
+batches once (the first run's test loader, built where that run would build it, after
+training) and replays them to the later runs of that config (:class:`ReplayLoader`), so a run
+pays for its runner, its training subset, its steps and one checkpoint (the last, the one
+tested), and the results do not change.
 """
 import contextlib
 import copy
@@ -249,6 +255,47 @@ class PlainTextConfig(Config):
 
 
 _DEVNULL = None
+#: this process's test batches: {key of the test loader's config: ReplayLoader}, one entry
+_TEST_LOADERS: Dict[str, 'ReplayLoader'] = {}
+
+
+class ReplayLoader:
+    """The batches of a (deterministic) test DataLoader, loaded once and replayed.
+
+    Every iteration yields deep copies of the stored batches, so nothing a run does to its
+    batches (preprocessing, predictions set on the data samples) reaches the next run. Has what
+    mmengine's ``TestLoop`` and hooks use of a DataLoader: iteration, ``len`` and ``dataset``.
+
+    Args:
+        loader (Iterable): A DataLoader without shuffling or random transforms.
+    """
+
+    def __init__(self, loader) -> None:
+        self.dataset = loader.dataset
+        self.batch_size = getattr(loader, 'batch_size', None)
+        self._batches = list(loader)
+
+    def __len__(self) -> int:
+        return len(self._batches)
+
+    def __iter__(self):
+        for batch in self._batches:
+            yield copy.deepcopy(batch)
+
+
+def _replay_test_loader(runner, cfg) -> None:
+    """Give ``runner`` this process's replayed batches of ``cfg.test_dataloader``.
+
+    The first run of a config builds the loader as mmengine's ``TestLoop`` would (same seed,
+    after training, so the random state of training is untouched) and keeps its batches.
+    """
+    key = json.dumps(cfg.to_dict()['test_dataloader'], sort_keys=True, default=str)
+    loader = _TEST_LOADERS.get(key)
+    if loader is None:
+        loader = ReplayLoader(runner.build_dataloader(runner._test_dataloader, seed=runner.seed))
+        _TEST_LOADERS.clear()  # one config's test split at a time
+        _TEST_LOADERS[key] = loader
+    runner._test_dataloader = loader  # TestLoop takes a built loader as it is
 
 
 def _devnull():
@@ -265,7 +312,8 @@ def _last_checkpoint(work_dir: str) -> Optional[str]:
 
 
 def run_fewshot_subset(cfg, subset_ids: Sequence[str], work_dir: str, seed: int = 0,
-                       steps: Optional[int] = None, quiet: bool = False) -> dict:
+                       steps: Optional[int] = None, quiet: bool = False,
+                       reuse_test_data: bool = True) -> dict:
     """Train on ``subset_ids`` under the protocol, test the last checkpoint on the test split.
 
     Args:
@@ -276,6 +324,8 @@ def run_fewshot_subset(cfg, subset_ids: Sequence[str], work_dir: str, seed: int 
         steps (int, optional): Optimizer steps; None takes the config's ``fewshot.steps``.
         quiet (bool): Keep the runner's log off the console (it still goes to the run's log
             file under ``work_dir``). Defaults to False.
+        reuse_test_data (bool): Replay the test batches this process loaded for an earlier
+            run of the same test loader config (:class:`ReplayLoader`). Defaults to True.
 
     Returns:
         dict: ``top1`` (test accuracy in [0, 1]), every test metric, ``checkpoint`` (the last
@@ -290,6 +340,8 @@ def run_fewshot_subset(cfg, subset_ids: Sequence[str], work_dir: str, seed: int 
             stack.enter_context(contextlib.redirect_stdout(_devnull()))
         runner = Runner.from_cfg(cfg)
         runner.train()
+        if reuse_test_data:
+            _replay_test_loader(runner, cfg)
         metrics = runner.test()
     top1 = metrics.get('acc/top1')
     if top1 is None:

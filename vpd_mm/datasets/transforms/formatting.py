@@ -62,7 +62,10 @@ class PackVPDInputs(BaseTransform):
         meta = {k: results[k] for k in self.meta_keys if k in results}
         if 'flow_scale' in meta:
             meta['flow_scale'] = tuple(float(v) for v in meta['flow_scale'])
-        sample.set_metainfo(meta)
+        for key, value in meta.items():
+            # set_metainfo would deep-copy the dict first: a per-frame cost that dominates
+            # inference at small crops; the values (names, indices, tuples) are not shared
+            sample.set_field(value, key, field_type='metainfo')
         return dict(inputs=torch.from_numpy(imgs), data_samples=sample)
 
     def __repr__(self) -> str:
