@@ -14,17 +14,12 @@ are ``-``. When several files give the same cell, the most recent (``created``) 
 import argparse
 import os
 import os.path as osp
-import sys
 from typing import Dict, List, Optional, Sequence, Tuple
 
-ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
-if ROOT not in sys.path:
-    sys.path.insert(0, ROOT)
-
-from vpd_mm.evaluation import paper_results as paper  # noqa: E402
-from vpd_mm.evaluation.fewshot_summary import ALL_SHOTS, shots_key, shots_label  # noqa: E402
-from vpd_mm.evaluation.localization_report import localization_table  # noqa: E402
-from vpd_mm.utils.results import load_results  # noqa: E402
+from vpd_mm.evaluation import paper_results as paper
+from vpd_mm.evaluation.fewshot_summary import ALL_SHOTS, shots_key, shots_label
+from vpd_mm.evaluation.localization_report import localization_table
+from vpd_mm.utils.results import load_results
 
 TIOUS = (0.3, 0.4, 0.5, 0.6, 0.7)
 RETRIEVAL_KS = (1, 10, 50)

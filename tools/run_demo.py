@@ -147,8 +147,8 @@ def train(config: str, work_dir: str, options: List[str] = (), amp: bool = False
 
 def load_pose_pkl(path: str) -> Dict[str, dict]:
     """The annotations of the pose pkl, by video."""
-    from vpd_mm.datasets.pose_annotations import load_pose_annotations
-    return {a['frame_dir']: a for a in load_pose_annotations(path)['annotations']}
+    from vpd_mm.datasets.pose_annotations import annotations_by_video
+    return annotations_by_video(path)
 
 
 def write_gt_features(anns: Dict[str, dict], raw: str, out_dir: str) -> None:
@@ -176,7 +176,7 @@ def retrieval(ann_file: str, feat_root: str, features: List[str], ks=(1, 10)) ->
         actions, seqs = load_action_sequences(ann_file, osp.join(feat_root, feat))
         queries = [i for i, a in enumerate(actions) if a['split'] == 'test']
         res = dtw_retrieval(seqs, [a['label'] for a in actions], query_index=queries, ks=ks,
-                            view='mean', ids=[a['id'] for a in actions], num_threads=1)
+                            ids=[a['id'] for a in actions], num_threads=1)
         out[feat] = {k: v for k, v in res.items() if k.startswith('precision')}
     return out
 
@@ -209,8 +209,6 @@ def write_recognition_configs(work: str, ann_file: str, feat_root: str,
 def main(argv=None) -> None:
     args = parse_args(argv)
     os.chdir(ROOT)
-    if ROOT not in sys.path:
-        sys.path.insert(0, ROOT)
     work = args.work_dir
     raw, data = osp.join(args.data_dir, 'raw', 'sports'), osp.join(args.data_dir, 'sports')
     if args.fresh:

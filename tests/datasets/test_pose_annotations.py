@@ -5,7 +5,9 @@ import pickle
 import numpy as np
 import pytest
 
-from vpd_mm.datasets.pose_annotations import PoseAnnotationError, load_pose_annotations
+from vpd_mm.datasets.pose_annotations import (PoseAnnotationError, PoseKeyError,
+                                              annotations_by_video, athlete_track,
+                                              dump_pose_annotations, load_pose_annotations)
 from vpd_mm.utils.safe_pickle import safe_pickle_load
 
 
@@ -65,3 +67,55 @@ def test_malformed_files_are_named(tmp_path):
         err = FileNotFoundError if content is None else PoseAnnotationError
         with pytest.raises(err, match=name.replace('.', r'\.')):
             load_pose_annotations(str(path))
+
+
+def test_athlete_track_is_person_0_checked():
+    ann = _ann('v0')
+    ann['keypoint'] = np.arange(2 * 3 * 17 * 2, dtype=np.float64).reshape(2, 3, 17, 2)
+    ann['keypoint_score'] = np.arange(2 * 3 * 17, dtype=np.float64).reshape(2, 3, 17)
+    kp, sc = athlete_track(ann, 'x.pkl')
+    np.testing.assert_array_equal(kp, ann['keypoint'][0])
+    np.testing.assert_array_equal(sc, ann['keypoint_score'][0])
+    kp, sc = athlete_track(ann, 'x.pkl', dtype=np.float32)
+    assert kp.dtype == sc.dtype == np.float32 and kp.shape == (3, 17, 2)
+    # one-person [T, 17, 2] keys (ground truth of the synthetic corpora), without scores
+    ann['gt_keypoint'] = ann['keypoint'][1]
+    kp, sc = athlete_track(ann, 'x.pkl', 'gt_keypoint', score_key=None)
+    assert sc is None
+    np.testing.assert_array_equal(kp, ann['keypoint'][1])
+    # a missing key is both a KeyError and a ValueError, and names the file, video and key
+    with pytest.raises(PoseKeyError, match=r"x\.pkl: video 'v0' has no 'nope'") as e:
+        athlete_track(ann, 'x.pkl', 'nope')
+    assert isinstance(e.value, KeyError) and isinstance(e.value, ValueError)
+    bad = dict(ann, keypoint=np.zeros((1, 3, 13, 2)))
+    with pytest.raises(PoseAnnotationError, match=r"x\.pkl: video 'v0': keypoint .*COCO-17.*"
+                       r'\[1, 3, 13, 2\]'):
+        athlete_track(bad, 'x.pkl')
+    with pytest.raises(PoseAnnotationError, match=r'\[0, 3, 17, 2\]'):
+        athlete_track(dict(ann, keypoint=np.zeros((0, 3, 17, 2))), 'x.pkl', score_key=None)
+    with pytest.raises(PoseAnnotationError, match=r'keypoint_score must have shape \[2, 3, 17\]'):
+        athlete_track(dict(ann, keypoint_score=np.zeros((2, 3))), 'x.pkl')
+
+
+def test_dump_round_trip_and_refusals(tmp_path):
+    path = str(tmp_path / 'out' / 'p.pkl')
+    dump_pose_annotations(path, [_ann('v0'), _ann('v1', 5)], split=dict(test=['v1']))
+    data = load_pose_annotations(path)
+    assert data['split'] == dict(test=['v1'])
+    assert [a['total_frames'] for a in data['annotations']] == [3, 5]
+    with open(path, 'rb') as f:
+        assert list(pickle.load(f)) == ['split', 'annotations']
+    dump_pose_annotations(path, [_ann('v2')])  # no split: the file has no key
+    with open(path, 'rb') as f:
+        assert list(pickle.load(f)) == ['annotations']
+    # an invalid structure is refused before anything is written
+    for bad in ([_ann('v0'), _ann('v0')], [dict(total_frames=3)]):
+        with pytest.raises(PoseAnnotationError, match=r'p\.pkl'):
+            dump_pose_annotations(path, bad)
+    assert [a['frame_dir'] for a in load_pose_annotations(path)['annotations']] == ['v2']
+    assert os.listdir(tmp_path / 'out') == ['p.pkl']
+    # by video, with the keys a reader needs
+    dump_pose_annotations(path, [_ann('v0'), dict(frame_dir='v1', total_frames=2)])
+    assert list(annotations_by_video(path)) == ['v0', 'v1']
+    with pytest.raises(PoseKeyError, match=r'p\.pkl: annotation #1 \(v1\) has no "keypoint"'):
+        annotations_by_video(path, required=('keypoint', ))

@@ -1,18 +1,17 @@
 # Copyright (c) vpd_mm contributors. All rights reserved.
 """configs/preparation/*.py: they load, name registered components, and write where the
-training configs read; tools/data/prepare.py merges its command line into them."""
+training configs read; tools/data/prepare.py (vpd_mm.preparation.cli) merges its command line
+into them."""
 import os.path as osp
-import sys
 
 import pytest
 from mmaction.registry import TASK_UTILS
 from mmengine.config import Config
 
 import vpd_mm  # noqa: F401
+from vpd_mm.preparation.cli import load_config, parse_args
 
 ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
-sys.path.insert(0, osp.join(ROOT, 'tools', 'data'))
-from prepare import load_config, parse_args  # noqa: E402
 
 READERS = dict(
     diving48='Diving48Reader',
@@ -51,3 +50,9 @@ def test_command_line_overrides():
     assert cfg.detector.device == cfg.teacher.device == cfg.flow.device == 'cuda:1'
     cfg = load_config(parse_args([cfg_file, '--device', 'cuda:0']))
     assert 'device' not in cfg.flow  # DIS runs on the CPU
+    assert 'device' not in cfg.tracker and 'device' not in cfg.athlete
+    # the simulated detector and teacher have no device: --device leaves them alone
+    sim = load_config(parse_args([osp.join(ROOT, 'configs', 'preparation', 'synthetic_sports.py'),
+                                  '--device', 'cuda:0']))
+    assert sim.detector.type == 'SimulatedPersonDetector' and 'device' not in sim.detector
+    assert sim.teacher.type == 'SimulatedPoseTeacher' and 'device' not in sim.teacher

@@ -27,6 +27,7 @@ from mmengine.config import Config
 import vpd_mm  # noqa: F401
 from vpd_mm.datasets import load_action_annotations
 from vpd_mm.preparation import PrepareLayout, merge_outputs, prepare_dataset
+from vpd_mm.preparation.cli import main as cli_main
 
 ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 H, W, T = 48, 64, 20
@@ -328,6 +329,15 @@ def test_shards_then_merge(raw, prepared, tmp_path):
         assert x['frame_dir'] == y['frame_dir']
         np.testing.assert_array_equal(x['keypoint_score'], y['keypoint_score'])
         np.testing.assert_allclose(x['crop_box'], y['crop_box'])
+    # tools/data/merge.py CONFIG (= prepare.py CONFIG --merge-only) writes the same file
+    os.remove(layout.pose_pkl)
+    cfg_file = str(tmp_path / 'cfg.py')
+    cfg.dump(cfg_file)
+    assert cli_main([cfg_file, '--merge-only', '--no-progress']) == 0
+    again = mmengine.load(layout.pose_pkl)
+    assert again['split'] == merged['split']
+    assert [a['frame_dir'] for a in again['annotations']] == [
+        a['frame_dir'] for a in merged['annotations']]
 
 
 def test_frame_rate_option(raw, tmp_path):
@@ -385,6 +395,4 @@ def test_kill_9_then_resume(tmp_path):
 
 
 if __name__ == '__main__':  # the kill -9 test's subprocess: tools/data/prepare.py with stand-ins
-    sys.path.insert(0, osp.join(ROOT, 'tools', 'data'))
-    from prepare import main
-    sys.exit(main(sys.argv[1:]))
+    sys.exit(cli_main(sys.argv[1:]))

@@ -4,7 +4,6 @@ ByteTracker, the salience athlete selector and an mmpose RTMPose-t teacher, all 
 configs bundled in the installed packages with random weights (checkpoint=None), on CPU."""
 import os
 import os.path as osp
-import sys
 
 import cv2
 import mmengine
@@ -15,10 +14,9 @@ from mmengine.config import Config
 import vpd_mm  # noqa: F401
 from vpd_mm.datasets import load_action_annotations
 from vpd_mm.preparation import PrepareLayout
+from vpd_mm.preparation.cli import main
 
 ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
-sys.path.insert(0, osp.join(ROOT, 'tools', 'data'))
-from prepare import main  # noqa: E402
 
 T = 16
 

@@ -1,14 +1,18 @@
 # Copyright (c) vpd_mm contributors. All rights reserved.
-"""vpd_mm.utils.io: atomic writes leave no temporary on failure; dead temporaries are swept."""
+"""vpd_mm.utils.io: atomic writes leave no temporary on failure; dead temporaries are swept;
+the one JSON loader and id-list reader."""
+import gzip
 import json
 import os
+import pickle
 import subprocess
 import sys
 
 import numpy as np
 import pytest
 
-from vpd_mm.utils.io import (atomic_path, dump_json_atomic, parse_temporary_name, pid_running,
+from vpd_mm.utils.io import (FileFormatError, atomic_path, dump_json_atomic, dump_pickle_atomic,
+                             load_json, parse_temporary_name, pid_running, read_id_list,
                              save_npy_atomic, sweep_temporaries, temporary_path)
 
 
@@ -79,3 +83,54 @@ def test_sweep_rules(tmp_path):
     removed = sweep_temporaries(str(tmp_path), {'recent.pkl'}, dead=lambda path, pid: True)
     assert removed == [str(tmp_path / f'recent.pkl.tmp.{dead}')]
     assert sweep_temporaries(str(tmp_path / 'missing')) == []
+
+
+def test_dump_pickle_atomic(tmp_path):
+    path = str(tmp_path / 'new' / 'a.pkl')  # the folder is created
+    dump_pickle_atomic(dict(x=np.arange(3)), path)
+    with open(path, 'rb') as f:
+        np.testing.assert_array_equal(pickle.load(f)['x'], [0, 1, 2])
+    with pytest.raises(Exception):
+        dump_pickle_atomic(dict(f=lambda: 0), path)  # not picklable: the old file stays
+    with open(path, 'rb') as f:
+        assert list(pickle.load(f)) == ['x']
+    assert os.listdir(tmp_path / 'new') == ['a.pkl']
+
+
+def test_load_json(tmp_path):
+    (tmp_path / 'a.json').write_text('{"a": [1, 2]}')
+    with gzip.open(tmp_path / 'b.json.gz', 'wt') as f:
+        json.dump([3], f)
+    assert load_json(str(tmp_path / 'a.json')) == dict(a=[1, 2])
+    assert load_json(str(tmp_path / 'b.json.gz')) == [3]
+    with pytest.raises(FileNotFoundError, match=r'label file not found: .*nope\.json'):
+        load_json(str(tmp_path / 'nope.json'), 'label file')
+    (tmp_path / 'bad.json').write_text('{"a": ')
+    with pytest.raises(FileFormatError, match=r'bad\.json: not a readable JSON vocabulary') as e:
+        load_json(str(tmp_path / 'bad.json'), 'vocabulary')
+    assert e.value.path == str(tmp_path / 'bad.json')
+    (tmp_path / 'cut.json.gz').write_bytes(gzip.compress(b'[1, 2, 3]')[:-6])
+    with pytest.raises(FileFormatError, match=r'cut\.json\.gz: truncated or corrupt gzip'):
+        load_json(str(tmp_path / 'cut.json.gz'))
+
+    class MyError(ValueError):
+        pass
+
+    with pytest.raises(MyError, match=r'bad\.json.*not valid JSON'):
+        load_json(str(tmp_path / 'bad.json'), error=lambda p, m: MyError(f'{p}: {m}'))
+
+
+def test_read_id_list(tmp_path):
+    assert read_id_list(None) is None
+    assert read_id_list(['a', 3]) == ['a', '3']
+    (tmp_path / 'ids.txt').write_text(' a \n\nb\n  \n')
+    assert read_id_list(str(tmp_path / 'ids.txt')) == ['a', 'b']
+    with pytest.raises(FileNotFoundError, match=r'nope\.txt'):
+        read_id_list(str(tmp_path / 'nope.txt'))
+
+
+def test_one_id_list_reader_everywhere():
+    """The datasets, the release import and the few-shot tools share this reader."""
+    from vpd_mm.datasets import read_id_list as datasets_reader
+    from vpd_mm.preparation.release import read_id_list as release_reader
+    assert datasets_reader is read_id_list and release_reader is read_id_list

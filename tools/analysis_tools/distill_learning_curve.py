@@ -128,8 +128,6 @@ def plot(points, path: str) -> None:
 def main() -> None:
     args = parse_args()
     os.chdir(ROOT)
-    if ROOT not in sys.path:
-        sys.path.insert(0, ROOT)
     from vpd_mm.utils.io import dump_json_atomic
     from vpd_mm.utils.machine import bf16_autocast_supported, machine_description
     for name in ('gt_pose2d', 'pose2d'):

@@ -18,13 +18,12 @@ import os.path as osp
 import sys
 from typing import Dict, List
 
-import mmengine
-
 import vpd_mm  # noqa: F401  (the stack's workarounds; registers vpd_mm's modules)
 from vpd_mm.datasets.pose_annotations import load_pose_annotations
 from vpd_mm.preparation.release import (CheckpointLayoutError, convert_vipe_checkpoint,
                                         import_release_features, import_release_poses,
-                                        read_frame_counts, read_id_list)
+                                        read_frame_counts)
+from vpd_mm.utils.io import read_id_list
 
 
 def _pairs(values: List[str], what: str) -> Dict[str, str]:

@@ -8,7 +8,8 @@ Same as ``tools/data/prepare.py CONFIG --merge-only``.
 """
 import sys
 
-from prepare import main
+import vpd_mm  # noqa: F401  (the stack's workarounds; registers vpd_mm's modules)
+from vpd_mm.preparation.cli import main
 
 if __name__ == '__main__':
     sys.exit(main(sys.argv[1:] + ['--merge-only']))

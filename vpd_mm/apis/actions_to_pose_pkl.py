@@ -15,27 +15,12 @@ joints (a NaN coordinate or score) get the **image centre** as coordinates (0 af
 mmaction2's ``PreNormalize2D``, i.e. neutral rather than a corner) and score 0, so the
 model still knows they are missing. Actions with label -1 (unlabelled) are skipped.
 """
-import os
-import os.path as osp
 from typing import Dict, List, Optional, Sequence
 
-import mmengine
 import numpy as np
 
 from vpd_mm.datasets.features import SPLITS, load_action_annotations
-from vpd_mm.datasets.pose_annotations import load_pose_annotations
-
-
-def _load_pose_pkl(path: str) -> Dict[str, dict]:
-    annos = load_pose_annotations(path)['annotations']
-    by_video = {}
-    for i, a in enumerate(annos):
-        for key in ('frame_dir', 'keypoint', 'keypoint_score'):
-            if key not in a:
-                raise ValueError(f'{path}: annotation #{i} ({a.get("frame_dir", "?")}) has no '
-                                 f'"{key}"')
-        by_video[a['frame_dir']] = a
-    return by_video
+from vpd_mm.datasets.pose_annotations import annotations_by_video, dump_pose_annotations
 
 
 def fill_missing_joints(keypoint: np.ndarray, score: np.ndarray,
@@ -79,7 +64,7 @@ def actions_to_pose_pkl(pose_pkl: str,
         ValueError: an action ends after the video's last pose frame.
     """
     ann = load_action_annotations(actions_json)
-    poses = _load_pose_pkl(pose_pkl)
+    poses = annotations_by_video(pose_pkl, required=('keypoint', 'keypoint_score'))
     split_ids: Dict[str, List[str]] = {s: [] for s in SPLITS}
     annotations, skipped = [], 0
     for act in ann['actions']:
@@ -118,10 +103,6 @@ def actions_to_pose_pkl(pose_pkl: str,
         split_ids[act['split']].append(act['id'])
     if not annotations:
         raise ValueError(f'{actions_json}: no labelled action to write')
-    out_dir = osp.dirname(osp.abspath(out_pkl))
-    os.makedirs(out_dir, exist_ok=True)
-    tmp = f'{out_pkl}.tmp.{os.getpid()}'
-    mmengine.dump(dict(split=split_ids, annotations=annotations), tmp, file_format='pkl')
-    os.replace(tmp, out_pkl)
+    dump_pose_annotations(out_pkl, annotations, split=split_ids)
     return dict(num_actions={s: len(v) for s, v in split_ids.items()},
                 skipped_unlabeled=skipped)

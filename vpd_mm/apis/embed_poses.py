@@ -12,8 +12,8 @@ from mmengine.registry import DefaultScope
 from mmengine.runner import load_checkpoint
 from tqdm import tqdm
 
-from vpd_mm.codecs import NUM_KEYPOINTS, PoseNormalizer, VIPEInputEncoder
-from vpd_mm.datasets.pose_annotations import load_pose_annotations
+from vpd_mm.codecs import PoseNormalizer, VIPEInputEncoder
+from vpd_mm.datasets.pose_annotations import athlete_track, load_pose_annotations
 from vpd_mm.models import vipe  # noqa: F401  (registers VIPEEmbedder)
 from vpd_mm.utils.io import dump_json_atomic, save_npy_atomic, sweep_temporaries
 from .pose_features import feature_paths
@@ -105,21 +105,6 @@ def embed_pose_views(model: torch.nn.Module,
     return out
 
 
-def _athlete_track(ann: dict, ann_file: str):
-    """Person 0's keypoints [T, 17, 2] and scores [T, 17], checked."""
-    name = ann.get('frame_dir', '?')
-    if 'keypoint' not in ann or 'keypoint_score' not in ann:
-        raise ValueError(f"{ann_file}: video '{name}' has no keypoint / keypoint_score")
-    kp, sc = np.asarray(ann['keypoint']), np.asarray(ann['keypoint_score'])
-    if kp.ndim != 4 or kp.shape[-2:] != (NUM_KEYPOINTS, 2) or len(kp) == 0:
-        raise ValueError(f"{ann_file}: video '{name}': keypoint must be [M >= 1, T, "
-                         f'{NUM_KEYPOINTS}, 2] (COCO-17), got {list(kp.shape)}')
-    if sc.shape != kp.shape[:-1]:
-        raise ValueError(f"{ann_file}: video '{name}': keypoint_score must be "
-                         f'{list(kp.shape[:-1])}, got {list(sc.shape)}')
-    return kp[0], sc[0]
-
-
 def embed_pose_dataset(ann_file: str,
                        config: Union[str, Config, dict],
                        checkpoint: Optional[str],
@@ -170,7 +155,7 @@ def embed_pose_dataset(ann_file: str,
             zip(annotations, paths), total=len(annotations), desc='embed poses', unit='video',
             disable=not progress):
         name = ann['frame_dir']
-        kp, sc = _athlete_track(ann, ann_file)
+        kp, sc = athlete_track(ann, ann_file)  # person 0: [T, 17, 2], [T, 17]
         if osp.exists(path) and not overwrite:
             existing = np.load(path, mmap_mode='r')
             if existing.shape != (len(kp), 2, dim):

@@ -9,7 +9,7 @@ from tqdm import tqdm
 
 from vpd_mm.codecs import NUM_KEYPOINTS, PoseNormalizer
 from vpd_mm.datasets.features import dump_action_annotations
-from vpd_mm.datasets.pose_annotations import load_pose_annotations
+from vpd_mm.datasets.pose_annotations import athlete_track, load_pose_annotations
 from vpd_mm.utils.io import dump_json_atomic, save_npy_atomic, sweep_temporaries
 from vpd_mm.utils.paths import join_under
 
@@ -37,20 +37,6 @@ def pose_feature_views(keypoint: np.ndarray, normalizer: Optional[PoseNormalizer
     if valid.any():
         out[valid] = normalizer.encode_views(kp[valid])  # [T', 2, 26]
     return out
-
-
-def _track(ann: dict, key: str, ann_file: str) -> np.ndarray:
-    """The athlete's [T, 17, 2] keypoints under ``key`` ([M, T, 17, 2]: person 0)."""
-    name = ann.get('frame_dir', '?')
-    if key not in ann:
-        raise KeyError(f"{ann_file}: video '{name}' has no {key!r} (keys: {sorted(ann)})")
-    kp = np.asarray(ann[key])
-    if kp.ndim == 4 and len(kp):
-        kp = kp[0]
-    if kp.ndim != 3 or kp.shape[1:] != (NUM_KEYPOINTS, 2):
-        raise ValueError(f"{ann_file}: video '{name}': {key} must be [M, T, {NUM_KEYPOINTS}, 2] "
-                         f'or [T, {NUM_KEYPOINTS}, 2], got {list(kp.shape)}')
-    return kp
 
 
 def feature_paths(anns: List[dict], ann_file: str, out_dir: str) -> List[str]:
@@ -100,7 +86,7 @@ def write_pose_features(ann_file: str,
             zip(anns, paths), total=len(anns), desc='pose features', unit='video',
             disable=not progress):
         name = ann['frame_dir']
-        kp = _track(ann, keypoint_key, ann_file)
+        kp, _ = athlete_track(ann, ann_file, keypoint_key, score_key=None)  # [T, 17, 2]
         if osp.exists(path) and not overwrite:
             skipped += 1
         else:

@@ -9,21 +9,10 @@ from mmaction.registry import DATASETS
 from mmengine.dataset import BaseDataset
 from mmengine.logging import MMLogger
 
+from vpd_mm.utils.io import read_id_list
 from .features import SPLITS, load_action_annotations, load_feature_sequence, select_actions
 
 _VIEWS = ('split', 'both')
-
-
-def read_id_list(id_list: Union[None, str, Sequence[str]]) -> Optional[List[str]]:
-    """``id_list`` as a list of action ids: None, a list, or a file with one id per line."""
-    if id_list is None:
-        return None
-    if isinstance(id_list, str):
-        if not osp.isfile(id_list):
-            raise FileNotFoundError(f'id_list file not found: {id_list}')
-        with open(id_list) as f:
-            return [line.strip() for line in f if line.strip()]
-    return [str(i) for i in id_list]
 
 
 def carve_val(actions: Sequence[dict], val_ratio: float, seed: int) -> set:

@@ -1,9 +1,30 @@
 # Copyright (c) vpd_mm contributors. All rights reserved.
-"""The one reader of pose-annotation pkls (mmaction2's PoseDataset format, docs/data_layout.md)."""
+"""The contract of pose-annotation pkls (mmaction2's PoseDataset format, docs/data_layout.md).
+
+Every reader and writer of these files goes through this module, as every reader and writer of
+feature files goes through :mod:`vpd_mm.datasets.features`:
+
+* :func:`load_pose_annotations` reads a file without running code from it and checks its
+  structure;
+* :func:`athlete_track` returns one video's athlete track (person 0) checked against the
+  format;
+* :func:`dump_pose_annotations` checks the structure and writes the file atomically.
+
+The file is ``dict(split=dict(<name>=[frame_dir, ...]), annotations=[...])`` (``split``
+optional) or a plain list of annotations. An annotation is a dict with a unique string
+``frame_dir`` (the video), ``total_frames`` (T), ``keypoint`` [M, T, 17, 2] (pixels, NaN where
+the teacher has no pose; person 0 is the athlete) and ``keypoint_score`` [M, T, 17], and
+optionally ``athlete_box`` / ``crop_box`` [T, 4], ``img_shape``, ``label`` and more keys
+(``gt_keypoint`` [T, 17, 2] in the synthetic corpora).
+"""
 import os.path as osp
 import pickle
-from typing import List
+from typing import Dict, List, Optional, Sequence, Tuple
 
+import numpy as np
+
+from vpd_mm.codecs import NUM_KEYPOINTS
+from vpd_mm.utils.io import dump_pickle_atomic
 from vpd_mm.utils.safe_pickle import safe_pickle_load
 
 
@@ -11,34 +32,27 @@ class PoseAnnotationError(ValueError):
     """A pose-annotation file that is not one: the message names the file and the problem."""
 
 
-def load_pose_annotations(path: str) -> dict:
-    """Read a pose-annotation pkl without running code from it.
+class PoseKeyError(PoseAnnotationError, KeyError):
+    """An annotation without a key a reader needs (both a ``ValueError`` and a ``KeyError``)."""
 
-    The file is mmaction2's ``PoseDataset`` format: ``dict(split=dict(...), annotations=[...])``
-    or a plain list of annotation dicts, each with at least ``frame_dir``. Such files are
-    shared and downloaded, so they are unpickled with
-    :class:`vpd_mm.utils.safe_pickle.SafeUnpickler` (lists, dicts, strings, numbers, numpy
-    arrays; a pickle that names any other global is refused before it runs).
+    def __str__(self) -> str:
+        return str(self.args[0]) if self.args else ''
+
+
+def check_pose_annotations(data, path: str) -> dict:
+    """Check the structure of a pose-annotation object and return it as a dict.
 
     Args:
-        path (str): The pkl.
+        data (dict | list): ``dict(split=..., annotations=[...])`` or a list of annotations.
+        path (str): The file, for the messages.
 
     Returns:
-        dict: ``split`` (dict, ``{}`` if the file has none) and ``annotations`` (list of dicts
+        dict: ``split`` (dict, ``{}`` if there is none) and ``annotations`` (list of dicts
         with unique ``frame_dir`` strings).
 
     Raises:
-        FileNotFoundError: no such file.
-        PoseAnnotationError: not a readable pickle, refused content, or the wrong structure.
+        PoseAnnotationError: the wrong structure; the message names ``path`` and the problem.
     """
-    if not osp.isfile(path):
-        raise FileNotFoundError(f'pose annotation file not found: {path!r}')
-    try:
-        data = safe_pickle_load(path)
-    except (pickle.UnpicklingError, EOFError, AttributeError, ImportError, IndexError,
-            TypeError, ValueError, MemoryError) as e:
-        raise PoseAnnotationError(f'{path}: not a readable pose annotation pickle '
-                                  f'({type(e).__name__}: {e})') from e
     if isinstance(data, dict):
         if 'annotations' not in data:
             raise PoseAnnotationError(f"{path}: a dict annotation file needs an 'annotations' "
@@ -61,3 +75,120 @@ def load_pose_annotations(path: str) -> dict:
         dup = sorted({n for n in names if names.count(n) > 1})[:5]
         raise PoseAnnotationError(f'{path}: duplicate frame_dir values, e.g. {dup}')
     return dict(split=dict(split), annotations=list(anns))
+
+
+def load_pose_annotations(path: str) -> dict:
+    """Read a pose-annotation pkl without running code from it.
+
+    Such files are shared and downloaded, so they are unpickled with
+    :class:`vpd_mm.utils.safe_pickle.SafeUnpickler` (lists, dicts, strings, numbers, numpy
+    arrays; a pickle that names any other global is refused before it runs). The structure is
+    checked by :func:`check_pose_annotations`.
+
+    Args:
+        path (str): The pkl.
+
+    Returns:
+        dict: ``split`` (dict, ``{}`` if the file has none) and ``annotations`` (list of dicts
+        with unique ``frame_dir`` strings).
+
+    Raises:
+        FileNotFoundError: no such file.
+        PoseAnnotationError: not a readable pickle, refused content, or the wrong structure.
+    """
+    if not osp.isfile(path):
+        raise FileNotFoundError(f'pose annotation file not found: {path!r}')
+    try:
+        data = safe_pickle_load(path)
+    except (pickle.UnpicklingError, EOFError, AttributeError, ImportError, IndexError,
+            TypeError, ValueError, MemoryError) as e:
+        raise PoseAnnotationError(f'{path}: not a readable pose annotation pickle '
+                                  f'({type(e).__name__}: {e})') from e
+    return check_pose_annotations(data, path)
+
+
+def annotations_by_video(path: str, required: Sequence[str] = ()) -> Dict[str, dict]:
+    """The annotations of a pose pkl by ``frame_dir``, each checked to hold ``required`` keys.
+
+    Raises:
+        PoseKeyError: an annotation lacks one of ``required`` (names the file, the annotation
+            and the key).
+    """
+    by_video = {}
+    for i, ann in enumerate(load_pose_annotations(path)['annotations']):
+        for key in required:
+            if key not in ann:
+                raise PoseKeyError(f'{path}: annotation #{i} ({ann["frame_dir"]}) has no '
+                                   f'"{key}"')
+        by_video[ann['frame_dir']] = ann
+    return by_video
+
+
+def athlete_track(ann: dict,
+                  path: str,
+                  key: str = 'keypoint',
+                  score_key: Optional[str] = 'keypoint_score',
+                  dtype: Optional[np.dtype] = None) -> Tuple[np.ndarray, Optional[np.ndarray]]:
+    """The athlete's (person 0's) keypoints and scores of one annotation, checked.
+
+    Args:
+        ann (dict): One annotation of a pose pkl.
+        path (str): Its file, for the messages.
+        key (str): The keypoints: [M >= 1, T, 17, 2] (mmaction2's layout; person 0 is the
+            athlete) or [T, 17, 2] (one person, e.g. ``'gt_keypoint'``). Defaults to
+            ``'keypoint'``.
+        score_key (str, optional): The scores, shaped like the keypoints without the last
+            axis; None: no scores. Defaults to ``'keypoint_score'``.
+        dtype (np.dtype, optional): Cast both to this dtype. Defaults to None (as stored).
+
+    Returns:
+        tuple: keypoints [T, 17, 2] and scores [T, 17] (None when ``score_key`` is None).
+
+    Raises:
+        PoseKeyError: ``key`` or ``score_key`` is missing (also a ``KeyError``).
+        PoseAnnotationError: a shape does not follow the format; the message names the file,
+            the video and the key.
+    """
+    where = f"{path}: video {ann.get('frame_dir', '?')!r}"
+    for k in (key, score_key):
+        if k is not None and k not in ann:
+            raise PoseKeyError(f'{where} has no {k!r} (keys: {sorted(map(str, ann))})')
+    kp = np.asarray(ann[key])
+    if not (kp.ndim == 4 and len(kp) >= 1 or kp.ndim == 3) or \
+            kp.shape[-2:] != (NUM_KEYPOINTS, 2):
+        raise PoseAnnotationError(f'{where}: {key} must have shape [M >= 1, T, '
+                                  f'{NUM_KEYPOINTS}, 2] or [T, {NUM_KEYPOINTS}, 2] '
+                                  f'(COCO-{NUM_KEYPOINTS}), got {list(kp.shape)}')
+    sc = None
+    if score_key is not None:
+        sc = np.asarray(ann[score_key])
+        if sc.shape != kp.shape[:-1]:
+            raise PoseAnnotationError(f'{where}: {score_key} must have shape '
+                                      f'{list(kp.shape[:-1])} (like {key} without its last '
+                                      f'axis), got {list(sc.shape)}')
+    if kp.ndim == 4:
+        kp, sc = kp[0], None if sc is None else sc[0]
+    if dtype is not None:
+        kp, sc = kp.astype(dtype), None if sc is None else sc.astype(dtype)
+    return kp, sc
+
+
+def dump_pose_annotations(path: str,
+                          annotations: Sequence[dict],
+                          split: Optional[Dict[str, List[str]]] = None) -> None:
+    """Write a pose-annotation pkl atomically (a temporary name, then a rename).
+
+    Args:
+        path (str): The pkl; its folder is created if needed.
+        annotations (Sequence[dict]): The annotations (unique string ``frame_dir``).
+        split (dict[str, list[str]], optional): Named lists of ``frame_dir``; None writes a
+            file without the key. Defaults to None.
+
+    Raises:
+        PoseAnnotationError: the annotations do not follow the format (nothing is written).
+    """
+    obj = dict(annotations=list(annotations))
+    if split is not None:
+        obj = dict(split=split, annotations=obj['annotations'])
+    check_pose_annotations(obj, path)
+    dump_pickle_atomic(obj, path)

@@ -9,7 +9,7 @@ from mmengine.dataset import BaseDataset
 from mmengine.logging import MMLogger
 
 from vpd_mm.codecs import NUM_KEYPOINTS, PoseNormalizer, pose_confidence
-from .pose_annotations import load_pose_annotations
+from .pose_annotations import athlete_track, load_pose_annotations
 
 _SPLITS = ('train', 'val', 'all')
 _FRAMES = ('confident', 'all')
@@ -180,26 +180,18 @@ class VPDPoseTargetDataset(BaseDataset):
         """Validate one annotation; return the athlete's keypoints [T, 17, 2] and scores."""
         name = ann['frame_dir']
         where = f'{self.ann_file}: video {name!r}'
-        for key in ('keypoint', 'keypoint_score', 'total_frames'):
-            if key not in ann:
-                raise ValueError(f'{where}: missing {key!r}')
-        kp = np.asarray(ann['keypoint'])
-        if kp.ndim != 4 or kp.shape[0] < 1 or kp.shape[2:] != (NUM_KEYPOINTS, 2):
-            raise ValueError(f'{where}: keypoint must have shape [M, T, {NUM_KEYPOINTS}, 2] '
-                             f'(COCO-{NUM_KEYPOINTS}), got {list(kp.shape)}')
-        sc = np.asarray(ann['keypoint_score'])
-        if sc.shape != kp.shape[:3]:
-            raise ValueError(f'{where}: keypoint_score must have shape {list(kp.shape[:3])} '
-                             f'([M, T, {NUM_KEYPOINTS}], like keypoint), got {list(sc.shape)}')
+        if 'total_frames' not in ann:
+            raise ValueError(f"{where}: missing 'total_frames'")
+        kp, sc = athlete_track(ann, self.ann_file, dtype=np.float32)  # [T, 17, 2], [T, 17]
         num = int(ann['total_frames'])
-        if kp.shape[1] != num:
-            raise ValueError(f'{where}: keypoint holds {kp.shape[1]} frames but total_frames '
+        if len(kp) != num:
+            raise ValueError(f'{where}: keypoint holds {len(kp)} frames but total_frames '
                              f'is {num}')
         for key in ('athlete_box', 'crop_box'):
             if ann.get(key) is not None and np.shape(ann[key]) != (num, 4):
                 raise ValueError(f'{where}: {key} must have shape [{num}, 4], got '
                                  f'{list(np.shape(ann[key]))}')
-        return kp[0].astype(np.float32), sc[0].astype(np.float32), num
+        return kp, sc, num
 
     def _load_embedding(self, name: str, num: int, dim: Optional[int]) -> np.ndarray:
         path = osp.join(self.emb_dir, f'{name}.npy')

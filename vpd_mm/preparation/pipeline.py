@@ -45,7 +45,6 @@ import time
 import traceback
 from typing import Callable, List, Optional, Tuple
 
-import mmengine
 import numpy as np
 from mmaction.registry import TASK_UTILS
 from mmengine.config import Config
@@ -54,7 +53,9 @@ from tqdm import tqdm
 
 from vpd_mm.apis.flow import build_flow_estimator
 from vpd_mm.datasets.features import dump_action_annotations, load_action_annotations
-from vpd_mm.utils.io import atomic_path, dump_json_atomic, parse_temporary_name, sweep_temporaries
+from vpd_mm.datasets.pose_annotations import dump_pose_annotations
+from vpd_mm.utils.io import (dump_json_atomic, dump_pickle_atomic, parse_temporary_name,
+                             sweep_temporaries)
 from vpd_mm.utils.paths import check_path_component, join_under, remove_under
 from vpd_mm.utils.safe_pickle import safe_pickle_load
 from .readers.base import VideoIndex, build_action_annotations
@@ -305,8 +306,7 @@ def _prepare_one(preparer: VideoPreparer, layout: PrepareLayout, record: dict) -
         raise
     os.rename(tmp, final)
     result['video'] = name
-    with atomic_path(layout.done(name)) as tmp_pkl:
-        mmengine.dump(result, tmp_pkl, file_format='pkl')
+    dump_pickle_atomic(result, layout.done(name))
     return result  # the video is finished from here on
 
 
@@ -495,8 +495,7 @@ def merge_outputs(cfg: Config, index: Optional[VideoIndex] = None,
             for k in ('num_frames', 'athlete_frames', 'interpolated_frames', 'confident_frames')
         }
 
-    with atomic_path(layout.pose_pkl) as tmp:
-        mmengine.dump(dict(split=split, annotations=annotations), tmp, file_format='pkl')
+    dump_pose_annotations(layout.pose_pkl, annotations, split=split)
     act = build_action_annotations(dataset, index.classes, videos, actions)
     dump_action_annotations(act, layout.actions_json)
     load_action_annotations(layout.actions_json)  # the contract of the downstream tasks

@@ -1,5 +1,7 @@
 # Copyright (c) vpd_mm contributors. All rights reserved.
-"""Atomic file writes: a temporary name in the same folder, then ``os.replace``.
+"""Plain file I/O of vpd_mm: atomic writes, and the one reader of JSON files and of id lists.
+
+Atomic file writes: a temporary name in the same folder, then ``os.replace``.
 
 A temporary is named ``<path>.tmp.<pid>`` (``<path>.tmp.<pid>.<ext>`` when the writer needs an
 extension, as :func:`numpy.save` does), see :func:`temporary_path`. A writer that fails removes
@@ -7,13 +9,15 @@ its temporary; one killed outright (``kill -9``, a lost node) leaves it, and the
 job removes it with :func:`sweep_temporaries`: only names of that pattern, only in the folders
 the job writes, and only when the writing process is gone.
 """
+import gzip
 import json
 import os
 import os.path as osp
 import re
 import time
+import zlib
 from contextlib import contextmanager
-from typing import Callable, Iterable, Iterator, List, Optional, Tuple, Union
+from typing import Any, Callable, Iterable, Iterator, List, Optional, Sequence, Tuple, Union
 
 import numpy as np
 
@@ -75,6 +79,91 @@ def dump_json_atomic(obj, path: str, **kwargs) -> None:
     with atomic_path(path) as tmp:
         with open(tmp, 'w') as f:
             json.dump(obj, f, **kwargs)
+
+
+def dump_pickle_atomic(obj: Any, path: str) -> None:
+    """``mmengine.dump(obj, path, file_format='pkl')`` through a temporary file and a rename,
+    creating the folder if needed."""
+    import mmengine
+    os.makedirs(osp.dirname(osp.abspath(path)), exist_ok=True)
+    with atomic_path(path) as tmp:
+        mmengine.dump(obj, tmp, file_format='pkl')
+
+
+class FileFormatError(ValueError):
+    """A file that cannot be read or does not follow its format.
+
+    Args:
+        path (str): The file at fault, kept as ``self.path``.
+        message (str): The problem; the exception's text is ``'<path>: <message>'``.
+    """
+
+    def __init__(self, path: str, message: str) -> None:
+        self.path = path
+        super().__init__(f'{path}: {message}')
+
+
+def load_json(path: str,
+              what: str = 'JSON file',
+              error: Callable[[str, str], Exception] = FileFormatError) -> Any:
+    """Read a JSON file, gzip-compressed when its name ends in ``.gz``.
+
+    Args:
+        path (str): The file.
+        what (str): What the file should be, for the messages (e.g. ``'Diving48 vocabulary'``).
+            Defaults to ``'JSON file'``.
+        error (Callable[[str, str], Exception]): Builds the exception raised for an unreadable
+            or invalid file from ``(path, message)``, so that a format's reader raises its own
+            error class. Defaults to :class:`FileFormatError`.
+
+    Returns:
+        The decoded JSON value.
+
+    Raises:
+        FileNotFoundError: no such file (``'<what> not found: <path>'``).
+        Exception: ``error(path, message)`` for a truncated or corrupt gzip stream, an
+            unreadable file or invalid JSON; the message says which.
+    """
+    if not osp.isfile(path):
+        raise FileNotFoundError(f'{what} not found: {path}')
+    try:
+        if path.endswith('.gz'):
+            with gzip.open(path, 'rt') as f:
+                return json.load(f)
+        with open(path) as f:
+            return json.load(f)
+    except (EOFError, zlib.error, gzip.BadGzipFile) as e:
+        raise error(path, f'truncated or corrupt gzip file, not a readable JSON {what} '
+                    f'({e})') from e
+    except (json.JSONDecodeError, UnicodeDecodeError) as e:
+        raise error(path, f'not a readable JSON {what}: not valid JSON ({e})') from e
+    except OSError as e:
+        raise error(path, f'not a readable JSON {what}: cannot read ({e})') from e
+
+
+def read_id_list(id_list: Union[None, str, Sequence[str]]) -> Optional[List[str]]:
+    """Ids as a list: None, a sequence, or a text file with one id per line.
+
+    In a file (the authors' ``*.ids.txt``, ``--id-list`` files), surrounding white space is
+    stripped and blank lines are ignored.
+
+    Args:
+        id_list (str | Sequence[str], optional): A file path or the ids.
+
+    Returns:
+        list[str] | None: The ids (None for None).
+
+    Raises:
+        FileNotFoundError: ``id_list`` is a path to no file.
+    """
+    if id_list is None:
+        return None
+    if isinstance(id_list, str):
+        if not osp.isfile(id_list):
+            raise FileNotFoundError(f'id_list file not found: {id_list}')
+        with open(id_list) as f:
+            return [line.strip() for line in f if line.strip()]
+    return [str(i) for i in id_list]
 
 
 def pid_running(pid: int) -> bool:

@@ -59,6 +59,7 @@ from scipy.ndimage import gaussian_filter1d
 from scipy.special import expit, ndtr
 
 from vpd_mm.codecs import COCO_FLIP_INDICES
+from vpd_mm.structures import box_iou
 
 _CACHE_SIZE = 4
 
@@ -139,15 +140,6 @@ def load_gt(path: str) -> Dict[str, np.ndarray]:
 def _video_seed(seed: int, path: str, stream: int) -> np.random.Generator:
     stem = osp.splitext(osp.basename(path))[0]
     return np.random.default_rng([int(seed), zlib.crc32(stem.encode()), stream])
-
-
-def _iou(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """Row-wise IoU of [n, 4] boxes (0 where either is NaN)."""
-    lt = np.maximum(a[:, :2], b[:, :2])
-    rb = np.minimum(a[:, 2:], b[:, 2:])
-    inter = np.prod(np.clip(rb - lt, 0, None), axis=1)
-    union = np.prod(a[:, 2:] - a[:, :2], axis=1) + np.prod(b[:, 2:] - b[:, :2], axis=1) - inter
-    return np.nan_to_num(inter / np.maximum(union, 1e-9))
 
 
 @TASK_UTILS.register_module()
@@ -378,7 +370,7 @@ class SimulatedPoseTeacher:
             raise ValueError(f'boxes must be [n, 4] = [{len(idx)}, 4], got {boxes.shape}')
         has_box = np.isfinite(boxes).all(axis=1)
         gt_box = sim['gt_box'][idx] * np.concatenate([s, s])
-        wrong = has_box & (_iou(boxes, gt_box) < 0.3)
+        wrong = has_box & (box_iou(boxes, gt_box, aligned=True) < 0.3)
         kp = sim['keypoints'][idx] * s
         scores = sim['scores'][idx].copy()
         lo, hi = boxes[:, None, :2], boxes[:, None, 2:]

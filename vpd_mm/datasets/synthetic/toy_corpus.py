@@ -43,13 +43,13 @@ from statistics import NormalDist
 from typing import Dict, List, Tuple
 
 import cv2
-import mmengine
 import numpy as np
 from tqdm import tqdm
 
 from vpd_mm.apis.crops import athlete_crop_boxes, fill_missing_boxes
 from vpd_mm.apis.flow import DISFlowEstimator, crop_pair_flow
 from vpd_mm.codecs import COCO_FLIP_INDICES, FlowQuantizer
+from vpd_mm.datasets.pose_annotations import dump_pose_annotations
 from vpd_mm.utils.io import dump_json_atomic
 
 #: Increment when the generated data changes: a corpus of another version is not reused.
@@ -513,7 +513,5 @@ def make_toy_corpus(out_dir: str,
     if num_videos > 1 and test_fraction > 0:
         num_test = min(max(num_test, 1), num_videos - 1)
     split = dict(train=frame_dirs[:num_videos - num_test], test=frame_dirs[num_videos - num_test:])
-    tmp_ann = ann_file + '.tmp'
-    mmengine.dump(dict(split=split, annotations=annotations), tmp_ann, file_format='pkl')
-    os.replace(tmp_ann, ann_file)
+    dump_pose_annotations(ann_file, annotations, split=split)
     return result

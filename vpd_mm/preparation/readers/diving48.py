@@ -1,23 +1,26 @@
 # Copyright (c) vpd_mm contributors. All rights reserved.
 """Diving48 (V2 labels): trimmed dive clips, one action per video."""
-import json
 import os.path as osp
 from typing import List, Optional
 
 from mmaction.registry import TASK_UTILS
 
+from vpd_mm.utils.io import load_json
 from .base import BaseVideoReader, ReaderError, VideoIndex, resolve_video
 
 
+def _reader_error(path: str, message: str) -> ReaderError:
+    return ReaderError(f'{path}: {message}')
+
+
 def load_json_file(path: str, what: str):
-    """Read a JSON file; errors name the file and what it should have been."""
-    if not osp.isfile(path):
-        raise FileNotFoundError(f'{what} not found: {path}')
-    try:
-        with open(path) as f:
-            return json.load(f)
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as e:
-        raise ReaderError(f'{path}: not a readable JSON {what} ({e})') from e
+    """Read an annotation JSON file (:func:`vpd_mm.utils.io.load_json`).
+
+    Raises:
+        FileNotFoundError: no such file (the message names ``what`` and the path).
+        ReaderError: not readable JSON; the message names the file and ``what``.
+    """
+    return load_json(path, what, error=_reader_error)
 
 
 @TASK_UTILS.register_module()

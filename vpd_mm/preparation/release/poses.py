@@ -18,20 +18,19 @@ each is its own video and keeps its folder name as ``frame_dir``.
 """
 import base64
 import binascii
-import gzip
 import io
-import json
 import os
 import os.path as osp
-import zlib
 from typing import Dict, Iterable, List, NamedTuple, Optional, Tuple
 
-import mmengine
 import numpy as np
 from tqdm import tqdm
 
 from vpd_mm.apis.crops import athlete_crop_boxes, fill_missing_boxes
 from vpd_mm.codecs import NUM_KEYPOINTS
+from vpd_mm.datasets.pose_annotations import dump_pose_annotations
+from vpd_mm.structures import box_iou
+from vpd_mm.utils.io import FileFormatError, load_json
 from .report import ImportReport
 
 BOXES_FILES = ('boxes.json', 'boxes.json.gz')
@@ -42,7 +41,7 @@ TENNIS_PREFIXES = ('front__', 'back__')
 _PNG_SIGNATURE = b'\x89PNG\r\n\x1a\n'
 
 
-class ReleaseFormatError(ValueError):
+class ReleaseFormatError(FileFormatError):
     """A released file that cannot be read or does not follow its format; names the file.
 
     Args:
@@ -50,28 +49,18 @@ class ReleaseFormatError(ValueError):
         message (str): The problem.
     """
 
-    def __init__(self, path: str, message: str) -> None:
-        self.path = path
-        super().__init__(f'{path}: {message}')
-
 
 def load_json_file(path: str):
-    """Read a JSON file, gzip-compressed when its name ends in ``.gz``.
+    """Read a released JSON file, gzip-compressed when its name ends in ``.gz``
+    (:func:`vpd_mm.utils.io.load_json`).
 
     Raises:
-        ReleaseFormatError: for a truncated or corrupt gzip stream or invalid JSON.
+        ReleaseFormatError: for a missing or unreadable file, a truncated or corrupt gzip
+            stream or invalid JSON.
     """
     try:
-        if path.endswith('.gz'):
-            with gzip.open(path, 'rt') as f:
-                return json.load(f)
-        with open(path) as f:
-            return json.load(f)
-    except (EOFError, zlib.error, gzip.BadGzipFile) as e:
-        raise ReleaseFormatError(path, f'truncated or corrupt gzip file ({e})') from e
-    except (json.JSONDecodeError, UnicodeDecodeError) as e:
-        raise ReleaseFormatError(path, f'not valid JSON ({e})') from e
-    except OSError as e:
+        return load_json(path, 'release file', error=ReleaseFormatError)
+    except FileNotFoundError as e:
         raise ReleaseFormatError(path, f'cannot read ({e})') from e
 
 
@@ -271,25 +260,6 @@ def decode_mask_png(data: str, path: str, where: str) -> np.ndarray:
     return arr != 0
 
 
-def box_iou(box: np.ndarray, boxes: np.ndarray) -> np.ndarray:
-    """IoU of one box with N boxes, all ``x1, y1, x2, y2``.
-
-    Args:
-        box (np.ndarray): [4].
-        boxes (np.ndarray): [N, 4].
-
-    Returns:
-        np.ndarray: [N] IoU (0 where the union is empty).
-    """
-    lo = np.maximum(box[:2], boxes[:, :2])  # [N, 2]
-    hi = np.minimum(box[2:], boxes[:, 2:])  # [N, 2]
-    inter = np.prod(np.clip(hi - lo, 0, None), axis=1)  # [N]
-    area = np.prod(box[2:] - box[:2])
-    areas = np.prod(boxes[:, 2:] - boxes[:, :2], axis=1)  # [N]
-    union = area + areas - inter
-    return np.where(union > 0, inter / np.where(union > 0, union, 1), 0.0)
-
-
 def strip_player_prefix(name: str) -> str:
     """``front__<point>`` / ``back__<point>`` (tennis) -> ``<point>``; other names unchanged."""
     for prefix in TENNIS_PREFIXES:
@@ -349,12 +319,6 @@ def read_frame_counts(path: str) -> Dict[str, int]:
             _fail(path, f'video {k!r}: num_frames must be a positive integer, got {v!r}')
         counts[k] = int(v)
     return counts
-
-
-def read_id_list(path: str) -> List[str]:
-    """Video ids, one per line (the authors' ``*.ids.txt``); blank lines are ignored."""
-    with open(path) as f:
-        return [line.strip() for line in f if line.strip()]
 
 
 def resolve_ids(ids: Iterable[str], names: Iterable[str]) -> Tuple[List[str], List[str]]:
@@ -504,14 +468,6 @@ def list_release_videos(pose_dir: str) -> List[str]:
     return sorted(d for d in os.listdir(pose_dir) if osp.isdir(osp.join(pose_dir, d)))
 
 
-def dump_pickle_atomic(obj, path: str) -> None:
-    """``mmengine.dump(obj, path)`` as pkl through a temporary file and a rename."""
-    os.makedirs(osp.dirname(osp.abspath(path)), exist_ok=True)
-    tmp = f'{path}.tmp.{os.getpid()}'
-    mmengine.dump(obj, tmp, file_format='pkl')
-    os.replace(tmp, path)
-
-
 def import_release_poses(pose_dir: str,
                          out_file: str,
                          iou_thr: float = 0.5,
@@ -584,7 +540,7 @@ def import_release_poses(pose_dir: str,
             if unknown:
                 report.warn('', None, f'split {split!r}: {len(unknown)} ids match no imported '
                             f'video, e.g. {unknown[:5]}')
-    dump_pickle_atomic(out, out_file)
+    dump_pose_annotations(out_file, annotations, split=out.get('split'))
     report.extra.update(
         iou_thr=iou_thr,
         frames=int(sum(a['total_frames'] for a in annotations)),

@@ -6,6 +6,7 @@ from typing import Dict, List, Optional, Tuple
 import numpy as np
 from mmaction.registry import TASK_UTILS
 
+from vpd_mm.structures import box_iou
 from ._common import video_name
 
 SALIENCE_TERMS = ('length', 'size', 'motion', 'centrality')
@@ -41,15 +42,6 @@ class AthleteTrack:
     interpolated: np.ndarray
     track_ids: List[int] = field(default_factory=list)
     salience: float = float('nan')
-
-
-def _box_iou(a: np.ndarray, b: np.ndarray) -> float:
-    """IoU of two [4] x1y1x2y2 boxes."""
-    iw = max(0.0, min(a[2], b[2]) - max(a[0], b[0]))
-    ih = max(0.0, min(a[3], b[3]) - max(a[1], b[1]))
-    inter = iw * ih
-    union = (a[2] - a[0]) * (a[3] - a[1]) + (b[2] - b[0]) * (b[3] - b[1]) - inter
-    return float(inter / union) if union > 0 else 0.0
 
 
 def _box_size(box: np.ndarray) -> np.ndarray:
@@ -144,7 +136,7 @@ class AthleteSelector:
         if sa <= 0 or sb <= 0:
             return False, np.inf
         dist = float(np.linalg.norm(_centres(a) - _centres(b)) / ((sa + sb) / 2))
-        if _box_iou(a, b) >= self.join_iou:
+        if float(box_iou(a, b)) >= self.join_iou:
             return True, dist
         ok = dist <= self.join_distance and max(sa, sb) / min(sa, sb) <= self.join_size_ratio
         return ok, dist
