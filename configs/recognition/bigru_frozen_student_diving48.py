@@ -4,7 +4,7 @@
 # bigru_2dvpd_diving48.py. Set student_checkpoint to your distillation checkpoint.
 _base_ = [
     '../_base_/models/bigru.py', '../_base_/datasets/diving48_features.py',
-    '../_base_/schedules/bigru_adamw.py'
+    '../_base_/schedules/bigru_adamw_200e.py'
 ]
 data_root = 'data/diving48/'
 ann_file = data_root + 'annotations/diving48_actions.json'

@@ -1,7 +1,7 @@
 # BiGRU recognition on diving48 from normalised 2D joints of the teacher (tools/pose_features.py).
 _base_ = [
     '../_base_/models/bigru.py', '../_base_/datasets/diving48_features.py',
-    '../_base_/schedules/bigru_adamw.py'
+    '../_base_/schedules/bigru_adamw_200e.py'
 ]
 data_root = 'data/diving48/'
 feature_dir = data_root + 'features/pose2d'

@@ -2,7 +2,7 @@
 # 64).
 _base_ = [
     '../_base_/models/bigru.py', '../_base_/datasets/diving48_features.py',
-    '../_base_/schedules/bigru_adamw.py'
+    '../_base_/schedules/bigru_adamw_200e.py'
 ]
 data_root = 'data/diving48/'
 feature_dir = data_root + 'features/vivpd'

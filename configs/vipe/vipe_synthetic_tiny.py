@@ -1,5 +1,6 @@
 # A small VIPE* that a 2-core CPU trains in a minute (hidden width 256, D = 64, 1000 steps) on a
-# small synthetic corpus: for the tests, the demo and quick checks of tools/embed_poses.py.
+# small synthetic corpus: for the tests, the demo and quick checks of tools/embed_poses.py. The
+# lifting decoder is the authors' (hidden 512, 512; the model's default).
 _base_ = ['./vipe_synthetic.py']
 model = dict(hidden_channels=256)
 source = dict(type='synthetic', num_sequences=40, frames=50, seed=0)

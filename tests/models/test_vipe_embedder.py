@@ -186,3 +186,36 @@ def test_tiny_config_with_the_pair_dataset():
     metric.process(batch, [p.to_dict() for p in preds])
     result = metric.compute_metrics(metric.results)
     assert set(result) == {'hit@1', 'hit@10', 'raw2d_hit@1', 'raw2d_hit@10'}
+
+
+def test_lift_decoder_is_the_authors_by_default():
+    model = build()
+    layers = list(model.lift_decoder)
+    kinds = [type(m).__name__ for m in layers]
+    assert kinds == ['Linear', 'ReLU', 'Linear', 'ReLU', 'Linear']
+    shapes = [tuple(m.weight.shape) for m in layers if isinstance(m, torch.nn.Linear)]
+    assert shapes == [(512, D), (512, 512), (L, 512)]  # independent of the encoder width H
+    # the earlier one-hidden-layer decoder stays reachable
+    old = build(lift_hidden_channels=(1024, ))
+    assert [tuple(m.weight.shape) for m in old.lift_decoder
+            if isinstance(m, torch.nn.Linear)] == [(1024, D), (L, 1024)]
+    e = torch.randn(5, D)
+    ref = layers[4](torch.relu(layers[2](torch.relu(layers[0](e)))))
+    torch.testing.assert_close(model.lift_decoder(e), ref)
+    with pytest.raises(ValueError, match='lift_hidden_channels'):
+        build(lift_hidden_channels=())
+
+
+def test_old_decoder_checkpoint_names_the_setting(tmp_path):
+    old = build(lift_hidden_channels=(1024, ))
+    with pytest.raises(ValueError, match=r'lift_hidden_channels=\(1024,\)'):
+        build().load_state_dict(old.state_dict())
+    path = tmp_path / 'old.pth'
+    torch.save(dict(state_dict=old.state_dict()), path)
+    with pytest.raises(ValueError, match=r'hidden widths \(1024,\).*\(512, 512\)'):
+        load_checkpoint(build(), str(path), map_location='cpu')
+    # with the old setting it loads, and gives the same lifting
+    again = build(lift_hidden_channels=[1024])
+    load_checkpoint(again, str(path), map_location='cpu', strict=True)
+    e = torch.randn(3, D)
+    torch.testing.assert_close(again.lift_decoder(e), old.lift_decoder(e))

@@ -119,9 +119,17 @@ def test_release_config_loads_a_full_size_conversion(tmp_path, monkeypatch, caps
                         ['vipe_from_vpd.py', str(model_dir / 'best_epoch.encoder.pt'), out])
     runpy.run_path(osp.join(ROOT, 'tools', 'model_converters', 'vipe_from_vpd.py'),
                    run_name='__main__')
-    assert 'residual_sign=-1' in capsys.readouterr().out
+    printed = capsys.readouterr().out
+    assert 'residual_sign=-1' in printed and 'decoder' not in printed
     model = init_vipe_embedder(config, out)
     assert all(b.residual_sign == -1 for b in model.encoder.blocks)
+    assert model.lift_decoder is None  # only the encoder is converted
+    # a lifting decoder saved beside the encoder (their training does) is named, not converted
+    torch.save({'fcn.layers.0.weight': torch.zeros(512, 64)},
+               model_dir / 'best_epoch.decoder-3d.pt')
+    runpy.run_path(osp.join(ROOT, 'tools', 'model_converters', 'vipe_from_vpd.py'),
+                   run_name='__main__')
+    assert 'best_epoch.decoder-3d.pt) not converted' in capsys.readouterr().out
     # a D=32 conversion does not fit the D=64 config: a clear error, not a silent random init
     _, small_dir = make_release_model(tmp_path / 'small', hidden=1024, dim=32)
     small = str(tmp_path / 'small.pth')

@@ -108,3 +108,25 @@ def test_dtwnn_train_then_test(feature_set, tmp_path):
                     '--cfg-options', *options(feature_set))
     top1 = metrics(proc.stdout + proc.stderr)
     assert top1 >= 0.85, top1
+
+
+def test_paper_config_trains_with_the_authors_schedule(feature_set, tmp_path):
+    """bigru_2dvpd_diving48.py (WarmRestartCosineLR + WarmRestartWeightDecay) for 2 epochs."""
+    work_dir = str(tmp_path / 'paper')
+    paper = osp.join(ROOT, 'configs', 'recognition', 'bigru_2dvpd_diving48.py')
+    run_tool('tools/train.py', paper, '--work-dir', work_dir, '--cfg-options',
+             'train_cfg.max_epochs=2', 'model.cls_head.num_classes=3',
+             'model.cls_head.in_channels=26', 'default_hooks.logger.interval=1',
+             *options(feature_set))
+    logs = glob.glob(osp.join(work_dir, '*', 'vis_data', 'scalars.json'))
+    assert logs, os.listdir(work_dir)
+    rows = [json.loads(line) for line in open(logs[0]) if '"lr"' in line]
+    # fewer training samples (views) than the batch of 50: one iteration an epoch, so the first
+    # period (200 // 10 = 20 epochs) is 20 iterations and iteration t has
+    # lr = 1e-7 + (1e-3 - 1e-7) (1 + cos(pi t / 20)) / 2
+    assert len(rows) >= 2
+    for t, row in enumerate(rows[:2]):
+        eta = 0.5 * (1 + np.cos(np.pi * t / 20))
+        assert row['lr'] == pytest.approx(1e-7 + (1e-3 - 1e-7) * eta, rel=1e-4)
+    assert glob.glob(osp.join(work_dir, 'epoch_2.pth')) or glob.glob(
+        osp.join(work_dir, 'best_*.pth')), os.listdir(work_dir)

@@ -7,8 +7,17 @@ SRC is their model folder (``config.json`` + ``best_epoch.encoder.pt``) or an ``
 file. OUT.pth is an mmengine checkpoint (``state_dict`` + ``meta.model``) for
 ``configs/vipe/vipe_vpd_release.py`` (``residual_sign=-1``; D = 64) or, with ``--config-out``, for
 the written config of the checkpoint's exact dimensions (e.g. D = 32). See docs/vpd_release.md.
+
+Only the encoder is converted. The authors' training also saves a 3D-lifting decoder
+(``<name>.decoder-3d.pt``: their ``FCPoseDecoder``, hidden [512, 512], one output layer
+``fc_<dataset>`` per 3D dataset); the documented release holds no such file, and where one is
+present it is left out: its output layers predict the authors' per-dataset skeleton features
+(e.g. Human3.6M's 20 bones x 7 values), not vpd_mm's lifting target (95 values), and embedding
+poses does not need a decoder. The converted model has ``lift_dim=None``.
 """
 import argparse
+import glob
+import os.path as osp
 import sys
 
 import vpd_mm  # noqa: F401  (the stack's workarounds; registers vpd_mm's modules)
@@ -35,6 +44,13 @@ def main() -> None:
     print(f'wrote {args.out}: VIPEEmbedder in={cfg["in_channels"]} '
           f'hidden={cfg["hidden_channels"]} blocks={cfg["num_blocks"]} D={cfg["embed_dim"]} '
           'residual_sign=-1')
+    folder = args.src if osp.isdir(args.src) else osp.dirname(args.src)
+    decoders = sorted(glob.glob(osp.join(glob.escape(folder), '*.decoder-*.pt')))
+    if decoders:
+        print(f'note: {len(decoders)} lifting decoder file(s) in {folder} (e.g. '
+              f'{osp.basename(decoders[0])}) not converted: their output layers predict the '
+              'authors\' per-dataset skeleton features, not vpd_mm\'s lifting target; embedding '
+              'needs only the encoder')
     if args.config_out:
         print(f'wrote {args.config_out}')
     elif cfg['embed_dim'] != 64 or cfg['hidden_channels'] != 1024 or cfg['num_blocks'] != 2:

@@ -1,9 +1,14 @@
 _base_ = ['../default_runtime.py']
 
-# The recognition schedule of VPD: AdamW lr 1e-3, batch 50, cosine learning rate with warm
-# restarts (mmengine's CosineRestartLR; periods of 10, 20, 40 and 80 epochs are our choice),
-# validation every epoch and the best checkpoint by validation top-1 accuracy (never by test).
-train_cfg = dict(type='EpochBasedTrainLoop', max_epochs=150, val_begin=1, val_interval=1)
+# The recognition schedule of VPD, as the authors' code: AdamW lr 1e-3 (weight decay 0.01),
+# batch 50, 500 epochs, cosine annealing with warm restarts whose first period is
+# max_epochs // 10 and doubles at every restart (50, 100, 200, 400 epochs), the learning rate
+# annealed to 1e-7 and the weight decay normalised by the period: wd * eta_t * sqrt(b / (N T_i))
+# (WarmRestartCosineLR, WarmRestartWeightDecay). Validation every epoch and the best checkpoint
+# by validation top-1 accuracy (never by test). A child that changes max_epochs changes
+# first_period of both schedulers with it (the Diving48 configs: 200 epochs, periods of 20).
+max_epochs = 500
+train_cfg = dict(type='EpochBasedTrainLoop', max_epochs=max_epochs, val_begin=1, val_interval=1)
 val_cfg = dict(type='ValLoop')
 test_cfg = dict(type='TestLoop')
 
@@ -11,10 +16,16 @@ optim_wrapper = dict(
     type='OptimWrapper', optimizer=dict(type='AdamW', lr=1e-3, weight_decay=0.01))
 param_scheduler = [
     dict(
-        type='CosineRestartLR',
-        periods=[10, 20, 40, 80],
-        restart_weights=[1.0, 1.0, 1.0, 1.0],
-        eta_min=1e-5,
+        type='WarmRestartCosineLR',
+        first_period=max_epochs // 10,
+        t_mult=2,
+        eta_min=1e-7,
+        by_epoch=True,
+        convert_to_iter_based=True),
+    dict(
+        type='WarmRestartWeightDecay',
+        first_period=max_epochs // 10,
+        t_mult=2,
         by_epoch=True,
         convert_to_iter_based=True)
 ]

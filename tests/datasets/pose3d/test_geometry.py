@@ -149,12 +149,29 @@ def test_lifting_targets():
     rel = t[56:].reshape(13, 3)
     np.testing.assert_allclose(np.linalg.norm(bones, axis=-1), 1, atol=1e-6)
     np.testing.assert_allclose(np.linalg.norm(rel, axis=-1), 1, atol=1e-6)
-    assert ((angles >= 0) & (angles <= 1)).all()
+    # the authors' normalisation: arccos(cos) / pi - 0.5, in [-0.5, 0.5]
+    assert ((angles >= -0.5) & (angles <= 0.5)).all()
     np.testing.assert_allclose(bones[3], [0, 0, -1], atol=1e-6)  # LKnee -> LAnk
-    assert angles[3] == pytest.approx(0.5, abs=1e-6)  # 90 deg to the thigh
-    assert angles[12] == pytest.approx(0.0, abs=1e-6)  # the spine is along +y
+    assert angles[3] == pytest.approx(0.0, abs=1e-6)  # 90 deg to the thigh
+    assert angles[12] == pytest.approx(-0.5, abs=1e-6)  # the spine is along +y
     np.testing.assert_allclose(bones[0], [1, 0, 0], atol=1e-6)  # root -> LHip
-    assert angles[0] == pytest.approx(0.5, abs=1e-6)  # perpendicular to +y
+    assert angles[0] == pytest.approx(0.0, abs=1e-6)  # perpendicular to +y
+    # a straight limb -> -0.5, folded back -> +0.5, 60 deg -> 1/3 - 1/2
+    straight = pose.copy()
+    straight[11] = straight[9] + [0.0, -0.4, 0.0]  # shin continues the thigh
+    assert lifting_targets(straight)[42 + 3] == pytest.approx(-0.5, abs=1e-6)
+    folded = pose.copy()
+    folded[11] = folded[9] + [0.0, 0.4, 0.0]  # ankle back at the hip
+    assert lifting_targets(folded)[42 + 3] == pytest.approx(0.5, abs=1e-6)
+    bent = pose.copy()
+    bent[11] = bent[9] + 0.4 * np.array([0.0, -np.cos(np.pi / 3), np.sin(np.pi / 3)])
+    assert lifting_targets(bent)[42 + 3] == pytest.approx(1 / 3 - 0.5, abs=1e-6)
+    # a zero-length bone: zero vector and angle 0
+    degenerate = pose.copy()
+    degenerate[11] = degenerate[9]
+    td = lifting_targets(degenerate)
+    np.testing.assert_array_equal(td[9:12], 0.0)
+    assert td[42 + 3] == 0.0
     np.testing.assert_allclose(rel[0], np.array([0, 0.7, 0.1]) / np.linalg.norm([0, 0.7, 0.1]),
                                atol=1e-6)
     assert lifting_targets(np.stack([pose, pose])).shape == (2, 95)

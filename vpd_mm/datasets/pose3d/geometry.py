@@ -13,9 +13,13 @@ Conventions (see ``docs`` and the SPEC, section 2):
 * Camera coordinates are ``R @ world``; the orthographic image of a joint is
   ``(u, v) = (x_cam, -y_cam)`` so that image v grows downward and an upright person has the head
   at smaller v.
+* Real (perspective) cameras follow OpenCV: camera coordinates ``R @ world + t`` with x right,
+  y down, z forward, pixels ``K @ (x / z, y / z, 1)`` after OpenCV's lens distortion
+  (:func:`project_perspective`).
 """
-from typing import Tuple, Union
+from typing import Optional, Tuple, Union
 
+import cv2
 import numpy as np
 
 from vpd_mm.codecs import KEPT_FLIP_INDICES, KEPT_JOINTS
@@ -53,7 +57,8 @@ def _parent_bones() -> Tuple[int, ...]:
 
 #: Each bone's parent bone, -1 for the bones leaving the root.
 LIFT_PARENTS: Tuple[int, ...] = _parent_bones()
-#: Lifting target size: per bone a unit vector (3) and a normalised parent angle (1), per kept
+#: Lifting target size: per bone a unit vector (3) and a normalised parent angle (1, in
+#: [-0.5, 0.5]), per kept
 #: joint a unit root-to-joint vector (3): 14 * 4 + 13 * 3 = 95.
 LIFT_DIM = NUM_BONES * 4 + NUM_KEPT * 3
 
@@ -179,6 +184,40 @@ def project_orthographic(poses: np.ndarray, R: np.ndarray) -> np.ndarray:
     return uv.astype(np.float32)
 
 
+def project_perspective(points: np.ndarray,
+                        R: np.ndarray,
+                        t: np.ndarray,
+                        K: np.ndarray,
+                        dist: Optional[np.ndarray] = None) -> np.ndarray:
+    """Project world points through one calibrated (pinhole) camera with OpenCV.
+
+    ``x_cam = R @ X + t`` (OpenCV camera axes: x right, y down, z forward), then
+    :func:`cv2.projectPoints` with the intrinsic matrix ``K`` and the distortion coefficients
+    ``dist`` = (k1, k2, p1, p2, k3) (OpenCV's Brown model; None or zeros: pinhole).
+
+    Args:
+        points (np.ndarray): [..., 3] world points (any leading shape).
+        R (np.ndarray): [3, 3] world -> camera rotation.
+        t (np.ndarray): [3] world -> camera translation.
+        K (np.ndarray): [3, 3] intrinsic matrix (pixels).
+        dist (np.ndarray, optional): [5] distortion coefficients. Defaults to None.
+
+    Returns:
+        np.ndarray: [..., 2] float32 pixel coordinates (v grows downward).
+    """
+    pts = np.asarray(points, dtype=np.float64)
+    if pts.shape[-1] != 3:
+        raise ValueError(f'expected points [..., 3], got {list(pts.shape)}')
+    flat = np.ascontiguousarray(pts.reshape(-1, 1, 3))
+    if len(flat) == 0:
+        return np.zeros(pts.shape[:-1] + (2, ), dtype=np.float32)
+    rvec, _ = cv2.Rodrigues(np.asarray(R, dtype=np.float64))
+    dist = np.zeros(5) if dist is None else np.asarray(dist, dtype=np.float64)
+    uv, _ = cv2.projectPoints(flat, rvec, np.asarray(t, dtype=np.float64).reshape(3, 1),
+                              np.asarray(K, dtype=np.float64), dist)
+    return uv.reshape(pts.shape[:-1] + (2, )).astype(np.float32)
+
+
 def mirror_3d(poses: np.ndarray) -> np.ndarray:
     """The mirror image of poses in the x = 0 plane: negate x and swap left and right joints.
 
@@ -238,13 +277,14 @@ def lifting_targets(poses: np.ndarray) -> np.ndarray:
     Layout (``LIFT_DIM`` = 95 values):
 
     * ``[0, 42)``: per bone of ``LIFT_BONES`` the unit bone vector, [14, 3] flattened;
-    * ``[42, 56)``: per bone the normalised parent angle: the angle between the bone and its
-      parent bone divided by pi, in [0, 1]; for the three bones leaving the root (no parent
-      bone) the angle between the bone and +y, divided by pi;
+    * ``[42, 56)``: per bone the normalised parent angle, as the VPD authors': the angle
+      between the bone and its parent bone divided by pi, minus 0.5, in [-0.5, 0.5]
+      (a straight continuation -0.5, a right angle 0, a fold back 0.5); for the three bones
+      leaving the root (no parent bone) the angle between the bone and +y, likewise;
     * ``[56, 95)``: per kept joint the unit root-to-joint vector, [13, 3] flattened.
 
     Poses are expected canonical (:func:`canonicalize`). Degenerate (zero) vectors give zero
-    unit vectors and an angle of 0.5.
+    unit vectors and an angle of 0.
 
     Args:
         poses (np.ndarray): [..., 13, 3].
@@ -258,7 +298,7 @@ def lifting_targets(poses: np.ndarray) -> np.ndarray:
     up = np.broadcast_to(np.array([0.0, 1.0, 0.0]), bones.shape)
     ref = np.where((parents < 0)[:, None], up, bones[..., np.maximum(parents, 0), :])
     cos = np.clip((bones * ref).sum(-1), -1.0, 1.0)  # [..., 14]
-    angle = np.arccos(cos) / np.pi  # zero vectors: cos 0 -> 0.5
+    angle = np.arccos(cos) / np.pi - 0.5  # [..., 14] in [-0.5, 0.5]; zero vectors: 0
     rel = _unit(p[..., :NUM_KEPT, :] - p[..., ROOT:ROOT + 1, :])  # [..., 13, 3]
     lead = bones.shape[:-2]
     out = np.concatenate(

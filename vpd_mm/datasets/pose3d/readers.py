@@ -9,11 +9,12 @@ import os
 import os.path as osp
 import pickle
 import zipfile
-from typing import Dict, Sequence, Tuple
+from typing import Dict, List, Sequence, Tuple
 
 import numpy as np
 from mmengine.logging import MMLogger
 
+from vpd_mm.codecs import KEPT_JOINTS
 from vpd_mm.utils.safe_pickle import safe_npz_entry
 
 #: Human3.6M's 32-joint indices of the kept joints (nose <- 14 "neck/nose").
@@ -24,6 +25,7 @@ H36M17_TO_KEPT: Tuple[int, ...] = (9, 11, 14, 12, 15, 13, 16, 4, 1, 5, 2, 6, 3)
 SMPL_TO_KEPT: Tuple[int, ...] = (15, 16, 17, 18, 19, 20, 21, 1, 2, 4, 5, 7, 8)
 #: z-up -> y-up, a proper rotation about x by -90 deg: (x, y, z) -> (x, z, -y).
 Z_UP_TO_Y_UP = np.array([[1.0, 0.0, 0.0], [0.0, 0.0, 1.0], [0.0, -1.0, 0.0]])
+NUM_KEPT_2D = len(KEPT_JOINTS)
 
 
 def _to_y_up(joints: np.ndarray, up_axis: str) -> np.ndarray:
@@ -34,8 +36,11 @@ def _to_y_up(joints: np.ndarray, up_axis: str) -> np.ndarray:
     raise ValueError(f"up_axis must be 'y' or 'z', got {up_axis!r}")
 
 
-def _clean(name: str, joints: np.ndarray, stats: Dict[str, int]):
-    """Drop non-finite frames; return None for a sequence left with < 2 frames."""
+def _clean(name: str, joints: np.ndarray, stats: Dict[str, int], frame_ids: bool = False):
+    """Drop non-finite frames; return None for a sequence left with < 2 frames.
+
+    With ``frame_ids`` also return the kept frames' indices in the file ([T'] int64).
+    """
     finite = np.isfinite(joints).all(axis=(-1, -2))  # [T]
     stats['nan_frames'] += int((~finite).sum())
     joints = joints[finite]
@@ -43,7 +48,8 @@ def _clean(name: str, joints: np.ndarray, stats: Dict[str, int]):
         stats['short_sequences'] += 1
         return None
     stats['frames'] += len(joints)
-    return np.ascontiguousarray(joints, dtype=np.float32)
+    joints = np.ascontiguousarray(joints, dtype=np.float32)
+    return (joints, np.flatnonzero(finite)) if frame_ids else joints
 
 
 def _log(source: str, stats: Dict[str, int]) -> None:
@@ -65,7 +71,7 @@ def _h36m_to_kept(name: str, arr: np.ndarray) -> np.ndarray:
     return _to_y_up(arr[:, index], 'z')
 
 
-def load_h36m_npz(path: str) -> Dict[str, Dict[str, np.ndarray]]:
+def load_h36m_npz(path: str, frame_ids: bool = False):
     """Read VideoPose3D's ``data_3d_h36m.npz``.
 
     The file holds ``positions_3d``: a pickled dict subject -> action -> [T, 32, 3] world
@@ -73,9 +79,13 @@ def load_h36m_npz(path: str) -> Dict[str, Dict[str, np.ndarray]]:
 
     Args:
         path (str): The npz file.
+        frame_ids (bool): Also return each kept frame's index in the file (frames with a
+            non-finite joint are dropped; the indices align the poses with the videos' 2D
+            detections). Defaults to False.
 
     Returns:
-        dict[str, dict[str, np.ndarray]]: subject -> action -> [T, 13, 3] float32, y up.
+        dict[str, dict[str, np.ndarray]]: subject -> action -> [T, 13, 3] float32, y up; with
+        ``frame_ids`` a pair of it and subject -> action -> [T] int64 frame indices.
 
     Raises:
         FileNotFoundError: The file does not exist.
@@ -95,14 +105,90 @@ def load_h36m_npz(path: str) -> Dict[str, Dict[str, np.ndarray]]:
                          f'got {type(positions).__name__}')
     stats = dict(sequences=0, frames=0, nan_frames=0, short_sequences=0)
     out: Dict[str, Dict[str, np.ndarray]] = {}
+    ids: Dict[str, Dict[str, np.ndarray]] = {}
     for subject in sorted(positions):
         for action in sorted(positions[subject]):
             name = f'{path}:{subject}/{action}'
-            joints = _clean(name, _h36m_to_kept(name, positions[subject][action]), stats)
-            if joints is not None:
-                out.setdefault(subject, {})[action] = joints
+            kept = _clean(name, _h36m_to_kept(name, positions[subject][action]), stats, True)
+            if kept is not None:
+                out.setdefault(subject, {})[action] = kept[0]
+                ids.setdefault(subject, {})[action] = kept[1]
                 stats['sequences'] += 1
     _log(f'Human3.6M {path}', stats)
+    return (out, ids) if frame_ids else out
+
+
+#: Kept-joint indices of the 2D detection layouts of VideoPose3D's ``data_2d_h36m_*.npz``
+#: (``metadata['layout_name']``): its 17-joint Human3.6M order and COCO's.
+DETECTION_LAYOUTS: Dict[str, Tuple[int, ...]] = dict(h36m=H36M17_TO_KEPT, coco=KEPT_JOINTS)
+
+
+def load_h36m_detections(path: str,
+                         layout: str = 'auto') -> Dict[str, Dict[str, List[np.ndarray]]]:
+    """Read VideoPose3D's 2D detections of Human3.6M, ``data_2d_h36m_<detector>.npz``.
+
+    The file holds ``positions_2d``, a pickled dict subject -> action -> list of one array per
+    camera (VideoPose3D's camera order, ``h36m_cameras.H36M_CAMERA_IDS``) of [T, 17, 2] pixel
+    coordinates (or [T, 17, 3] with scores), and ``metadata``, a pickled dict whose
+    ``layout_name`` is ``'h36m'`` (VideoPose3D's 17 joints, e.g. the CPN detections) or
+    ``'coco'`` (e.g. the Detectron detections). Both are unpickled without running code.
+
+    Args:
+        path (str): The npz file.
+        layout (str): ``'auto'`` (from the metadata), ``'h36m'`` or ``'coco'``.
+            Defaults to 'auto'.
+
+    Returns:
+        dict: subject -> action -> list per camera of [T, 13, 3] float32 (x, y, score in
+        ``KEPT_JOINTS`` order, pixels; score NaN where the file has none). Frames with a
+        non-finite coordinate are kept (with NaN) so that frame t stays frame t.
+
+    Raises:
+        FileNotFoundError: The file does not exist.
+        ValueError: The file is unreadable, has no ``positions_2d``, an unknown layout or an
+            array of the wrong shape.
+    """
+    if not osp.isfile(path):
+        raise FileNotFoundError(f'Human3.6M 2D detection file not found: {path}')
+    try:
+        positions = safe_npz_entry(path, 'positions_2d').item()
+        if layout == 'auto':
+            try:
+                meta = safe_npz_entry(path, 'metadata').item()
+            except KeyError:
+                raise ValueError(f'{path}: no "metadata" entry to read the joint layout from: '
+                                 "give the layout ('h36m' or 'coco')") from None
+            layout = meta.get('layout_name') if isinstance(meta, dict) else None
+    except KeyError as e:
+        raise ValueError(f'{path}: no "positions_2d" entry ({e.args[0]})') from None
+    except (pickle.UnpicklingError, zipfile.BadZipFile, EOFError, ValueError) as e:
+        if isinstance(e, ValueError) and str(e).startswith(path):
+            raise
+        raise ValueError(f'{path}: not a readable 2D detection npz ({type(e).__name__}: {e})') \
+            from e
+    if layout not in DETECTION_LAYOUTS:
+        raise ValueError(f'{path}: unknown 2D joint layout {layout!r}: use one of '
+                         f'{sorted(DETECTION_LAYOUTS)}')
+    index = list(DETECTION_LAYOUTS[layout])
+    if not isinstance(positions, dict):
+        raise ValueError(f'{path}: positions_2d must hold a dict subject -> action -> list of '
+                         f'per-camera arrays, got {type(positions).__name__}')
+    out: Dict[str, Dict[str, List[np.ndarray]]] = {}
+    for subject in sorted(positions):
+        for action in sorted(positions[subject]):
+            cams = []
+            for c, arr in enumerate(positions[subject][action]):
+                arr = np.asarray(arr, dtype=np.float32)
+                if arr.ndim != 3 or arr.shape[1] != 17 or arr.shape[2] not in (2, 3):
+                    raise ValueError(f'{path}:{subject}/{action} camera {c}: expected [T, 17, 2] '
+                                     f'or [T, 17, 3], got {list(arr.shape)}')
+                kept = np.full(arr.shape[:1] + (NUM_KEPT_2D, 3), np.nan, dtype=np.float32)
+                kept[..., :arr.shape[2]] = arr[:, index]
+                cams.append(kept)
+            out.setdefault(subject, {})[action] = cams
+    MMLogger.get_current_instance().info(
+        f'Human3.6M 2D detections {path} ({layout} layout): '
+        f'{sum(len(a) for a in out.values())} sequences')
     return out
 
 

@@ -1,6 +1,6 @@
 # Copyright (c) vpd_mm contributors. All rights reserved.
 """VIPE*: a view-invariant embedding of normalised 2D poses, trained on 3D pose data."""
-from typing import Dict, Optional, Union
+from typing import Dict, Optional, Sequence, Union
 
 import torch
 from mmaction.registry import MODELS
@@ -101,6 +101,51 @@ class VIPEEncoder(nn.Module):
         return x.reshape(*lead, self.embed_dim)
 
 
+class VIPELiftDecoder(nn.Sequential):
+    """The 3D-lifting decoder: ``[Linear, ReLU] x len(hidden) -> Linear(hidden[-1], lift_dim)``.
+
+    With the default ``hidden_channels=(512, 512)`` it is the VPD authors' decoder
+    (their ``FCPoseDecoder`` with hidden dims [512, 512] and no dropout):
+    ``Linear(D, 512) -> ReLU -> Linear(512, 512) -> ReLU -> Linear(512, lift_dim)``. Their code
+    has one output layer per 3D dataset (each dataset's skeleton has its own target layout);
+    vpd_mm maps every 3D source to one target layout (``LIFT_DIM``), so one output layer.
+    Parameter names: ``{2 i}.weight`` for the i-th Linear (the ReLUs sit at odd indices).
+
+    Args:
+        embed_dim (int): Input size D.
+        hidden_channels (Sequence[int]): Widths of the hidden layers (at least one).
+        lift_dim (int): Output size.
+    """
+
+    def __init__(self, embed_dim: int, hidden_channels: Sequence[int], lift_dim: int) -> None:
+        hidden = [int(h) for h in hidden_channels]
+        if not hidden or min(hidden) < 1:
+            raise ValueError('lift_hidden_channels must be a non-empty sequence of positive '
+                             f'widths, got {hidden_channels!r}')
+        layers = []
+        widths = [int(embed_dim)] + hidden
+        for c_in, c_out in zip(widths[:-1], widths[1:]):
+            layers += [nn.Linear(c_in, c_out), nn.ReLU(inplace=True)]
+        layers.append(nn.Linear(widths[-1], int(lift_dim)))
+        super().__init__(*layers)
+        self.hidden_channels = tuple(hidden)
+
+
+def _decoder_hidden_in(state_dict: dict, prefix: str) -> Optional[Sequence[int]]:
+    """The hidden widths of the lifting decoder stored in a state dict (None if it has none)."""
+    weights = {}
+    for key, value in state_dict.items():
+        rest = key[len(prefix):] if key.startswith(prefix) else None
+        parts = rest.split('.') if rest else []
+        if len(parts) == 2 and parts[1] == 'weight' and parts[0].isdigit() \
+                and isinstance(value, torch.Tensor) and value.dim() == 2:
+            weights[int(parts[0])] = value
+    if not weights:
+        return None
+    ordered = [weights[i] for i in sorted(weights)]
+    return tuple(int(w.shape[0]) for w in ordered[:-1])
+
+
 @MODELS.register_module()
 class VIPEEmbedder(BaseModel):
     """VIPE*: view-invariant pose embedding, the teacher of VI-VPD.
@@ -114,7 +159,8 @@ class VIPEEmbedder(BaseModel):
     each term averaged over the batch. The negative term is averaged over the samples whose
     ``neg_valid`` is True (a sample without a negative contributes nothing; a batch without
     any gives ``0 * sum``, keeping the graph). The lifting term is the mean squared error of
-    an auxiliary decoder ``Linear(D, hidden) -> ReLU -> Linear(hidden, lift_dim)`` to the
+    an auxiliary decoder (:class:`VIPELiftDecoder`, by default the authors'
+    ``Linear(D, 512) -> ReLU -> Linear(512, 512) -> ReLU -> Linear(512, lift_dim)``) to the
     sample's ``lift_target`` [lift_dim] (the 3D pose's bone features); the decoder is applied
     to both views' embeddings (both project the same canonicalised 3D pose) and the two
     errors are averaged.
@@ -128,11 +174,13 @@ class VIPEEmbedder(BaseModel):
 
     Args:
         in_channels (int): Input size. Defaults to 39.
-        hidden_channels (int): Width of the encoder and of the lifting decoder.
-            Defaults to 1024.
+        hidden_channels (int): Width of the encoder. Defaults to 1024.
         embed_dim (int): Embedding size D. Defaults to 64 (the paper's).
         lift_dim (int, optional): Size of the 3D lifting target; None: no decoder and no
             lifting loss. Defaults to None.
+        lift_hidden_channels (Sequence[int]): Hidden widths of the lifting decoder. Defaults to
+            (512, 512), the authors'; ``(1024,)`` is vpd_mm's earlier one-hidden-layer decoder
+            (checkpoints trained before the change load with it).
         margin (float): Margin of the negative hinge. Defaults to 1.0.
         loss_weights (dict, optional): Weights ``pos``, ``neg``, ``lift``. Defaults to 1 each.
         num_blocks (int): Residual blocks of the encoder. Defaults to 2.
@@ -149,6 +197,7 @@ class VIPEEmbedder(BaseModel):
                  hidden_channels: int = 1024,
                  embed_dim: int = 64,
                  lift_dim: Optional[int] = None,
+                 lift_hidden_channels: Sequence[int] = (512, 512),
                  margin: float = 1.0,
                  loss_weights: Optional[Dict[str, float]] = None,
                  num_blocks: int = 2,
@@ -176,9 +225,7 @@ class VIPEEmbedder(BaseModel):
                                    residual_sign)
         self.lift_decoder = None
         if lift_dim is not None:
-            self.lift_decoder = nn.Sequential(
-                nn.Linear(embed_dim, hidden_channels), nn.ReLU(inplace=True),
-                nn.Linear(hidden_channels, lift_dim))
+            self.lift_decoder = VIPELiftDecoder(embed_dim, lift_hidden_channels, lift_dim)
         self._register_load_state_dict_pre_hook(self._check_shapes_on_load)
 
     def forward(self,
@@ -289,8 +336,21 @@ class VIPEEmbedder(BaseModel):
         return data_samples
 
     def _check_shapes_on_load(self, state_dict: dict, prefix: str, *args) -> None:
-        """Load-state-dict pre-hook: a tensor of another shape is an error, not a warning."""
+        """Load-state-dict pre-hook: a tensor of another shape is an error, not a warning.
+
+        A lifting decoder of other hidden widths than the model's is named with the
+        ``lift_hidden_channels`` that would load it (e.g. ``(1024,)`` for checkpoints of the
+        earlier one-hidden-layer decoder).
+        """
+        if self.lift_decoder is not None:
+            stored = _decoder_hidden_in(state_dict, prefix + 'lift_decoder.')
+            if stored is not None and tuple(stored) != self.lift_decoder.hidden_channels:
+                raise ValueError(
+                    'checkpoint does not fit the model: its lifting decoder has hidden widths '
+                    f'{tuple(stored)}, the model {self.lift_decoder.hidden_channels}. Set '
+                    f'model.lift_hidden_channels={tuple(stored)} in the config (checkpoints '
+                    'from before the authors\' two-layer decoder have one hidden layer).')
         check_state_dict_shapes(
             self, state_dict, prefix,
-            hint='Check model.embed_dim, model.hidden_channels, model.in_channels and '
-            'model.lift_dim in the config against the checkpoint.')
+            hint='Check model.embed_dim, model.hidden_channels, model.in_channels, '
+            'model.lift_dim and model.lift_hidden_channels in the config against the checkpoint.')
