@@ -103,7 +103,6 @@ def print_neighbours(neighbours: list) -> None:
 
 def main(argv=None) -> int:
     args = parse_args(argv)
-    sys.path.insert(0, ROOT)  # run from a checkout without installing
     import vpd_mm  # noqa: F401  (registers the modules)
     from vpd_mm.apis import VideoInferenceError, run_video_inference
 

@@ -34,7 +34,6 @@ def parse_args(argv=None) -> argparse.Namespace:
 
 def main(argv=None) -> int:
     args = parse_args(argv)
-    sys.path.insert(0, ROOT)
     import vpd_mm  # noqa: F401  (registers the models)
     from vpd_mm.apis import VideoInferenceError, fewshot_confusion
     from vpd_mm.utils.io import dump_json_atomic

@@ -43,7 +43,6 @@ import time
 import tracemalloc
 
 ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
-sys.path.insert(0, ROOT)
 
 import numpy as np  # noqa: E402
 

@@ -215,7 +215,6 @@ def write_text_atomic(text: str, path: str) -> None:
 
 def main(argv=None) -> dict:
     args = parse_args(argv)
-    sys.path.insert(0, ROOT)
     from vpd_mm.utils.machine import bf16_autocast_supported
     json_path = args.json or osp.splitext(args.out)[0] + '.json'
     os.makedirs(args.work_dir, exist_ok=True)

@@ -36,7 +36,6 @@ def parse_args(argv=None) -> argparse.Namespace:
 
 def main(argv=None) -> int:
     args = parse_args(argv)
-    sys.path.insert(0, ROOT)
     from vpd_mm.datasets.features import load_feature_sequence
     from vpd_mm.datasets.pose_annotations import load_pose_annotations
     from vpd_mm.utils.paths import join_under

@@ -38,7 +38,6 @@ def parse_args(argv=None) -> argparse.Namespace:
 
 def main(argv=None) -> int:
     args = parse_args(argv)
-    sys.path.insert(0, ROOT)
     from vpd_mm.apis import VideoInferenceError, gallery_neighbours
     from vpd_mm.datasets.features import load_action_annotations, load_feature_sequence
     from vpd_mm.utils.paths import join_under

@@ -39,7 +39,6 @@ def parse_args(argv=None) -> argparse.Namespace:
 
 def main(argv=None) -> int:
     args = parse_args(argv)
-    sys.path.insert(0, ROOT)
     import vpd_mm  # noqa: F401  (registers the stages)
     from vpd_mm.apis import VideoInferenceError, decode_frames, load_prep_config, track_video
     from vpd_mm.visualization import save_figure, select_preview_frames, track_preview
