@@ -3,7 +3,7 @@
 
     python tools/test.py CONFIG CHECKPOINT [--work-dir DIR] [--cfg-options ...]
         [--dump-features DIR [--dump-poses DIR] [--all-videos]] [--result-json PATH]
-        [--launcher pytorch]
+        [--show-dir DIR] [--show] [--interval N] [--wait-time S] [--launcher pytorch]
 
 For a VPD student the evaluator reports the regression error of the pose and motion targets on
 the held-out videos (``vpd/pose_mse``, ``vpd/motion_mse``, ``vpd/total_mse``).
@@ -11,10 +11,20 @@ the held-out videos (``vpd/pose_mse``, ``vpd/motion_mse``, ``vpd/total_mse``).
 flipped) for every frame of the test videos; ``--all-videos`` runs over every video of the
 annotation file instead of the held-out ones (features for the downstream tasks);
 ``--dump-poses DIR`` writes the student's decoded pose of those frames too ([T, 1, d], view 0).
+
+mmaction2's visualisation flags: ``--show-dir DIR`` writes a picture of every ``--interval``-th
+test sample into DIR, ``--show`` shows it (mmengine's visualizer, ``--wait-time`` seconds each).
+A config with a ``visualization`` hook in ``default_hooks`` (mmaction2's ``VisualizationHook``
+for video recognisers) gets that hook enabled, as mmaction2's tools/test.py does; a VPD student
+(``VPDDistiller``) gets a ``StudentVisualizationHook`` (vpd_mm/engine/hooks/): the crop, its
+flow, and the teacher's target pose under the student's decoded pose. The configs on features
+(recognition, localisation, DTW retrieval) have no input picture: use tools/visualizations/ and
+tools/analysis_tools/ for them.
 """
 import argparse
 import os
 import os.path as osp
+from typing import Optional
 
 from mmaction.registry import RUNNERS
 from mmengine.config import Config, DictAction
@@ -22,7 +32,11 @@ from mmengine.dist import is_main_process
 from mmengine.runner import Runner
 
 import vpd_mm  # noqa: F401  (the stack's workarounds; registers vpd_mm's modules)
+from vpd_mm.engine.hooks.student_visualization_hook import StudentVisualizationHook
 from vpd_mm.utils import set_work_dir, setup_launcher, teardown_distributed, write_result
+
+#: Models whose test samples :class:`StudentVisualizationHook` draws.
+STUDENT_MODELS = ('VPDDistiller', )
 
 
 def parse_args() -> argparse.Namespace:
@@ -45,6 +59,14 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument('--result-json', metavar='PATH',
                         help="write the metrics as a result file for tools/report.py (fields "
                         "from the config's result_info: task, dataset, features, method)")
+    parser.add_argument('--show-dir', metavar='DIR',
+                        help='write a picture of every --interval-th test sample to DIR')
+    parser.add_argument('--show', action='store_true',
+                        help='show the pictures (needs a GUI backend of matplotlib)')
+    parser.add_argument('--interval', type=int, default=1,
+                        help='draw every N-th test sample (default: 1)')
+    parser.add_argument('--wait-time', type=float, default=2.0,
+                        help='seconds each shown picture stays (default: 2)')
     parser.add_argument(
         '--cfg-options', nargs='+', action=DictAction,
         help='override settings of the config, key=value pairs')
@@ -58,6 +80,38 @@ def parse_args() -> argparse.Namespace:
 
 def _as_list(evaluator) -> list:
     return list(evaluator) if isinstance(evaluator, (list, tuple)) else [evaluator]
+
+
+def visualization_hook(cfg: Config, args: argparse.Namespace) -> Optional[dict]:
+    """Apply ``--show-dir/--show/--interval/--wait-time``.
+
+    Enables the config's ``default_hooks.visualization`` when it has one (mmaction2's
+    convention); otherwise, for a VPD student, returns the config of a
+    :class:`StudentVisualizationHook` to register.
+
+    Returns:
+        dict | None: The student hook's arguments, or None.
+
+    Raises:
+        SystemExit: The flags were given for a config without a picture to draw.
+    """
+    if not (args.show or args.show_dir):
+        return None
+    if args.interval < 1:
+        raise SystemExit(f'--interval must be >= 1, got {args.interval}')
+    options = dict(show=args.show, wait_time=args.wait_time, out_dir=args.show_dir,
+                   interval=args.interval)
+    hooks = cfg.get('default_hooks') or {}
+    if hooks.get('visualization'):
+        hooks['visualization'].update(enable=True, **options)
+        return None
+    if cfg.model.get('type') in STUDENT_MODELS:
+        return options
+    raise SystemExit(
+        f'{args.config}: --show/--show-dir draw the test samples of a VPD student '
+        f'({", ".join(STUDENT_MODELS)}) or of a config whose default_hooks has a '
+        f"'visualization' hook; this one ({cfg.model.get('type')}) tests on features: see "
+        'tools/visualizations/ and tools/analysis_tools/ for its pictures')
 
 
 def merge_args(cfg: Config, args: argparse.Namespace) -> Config:
@@ -92,7 +146,10 @@ def merge_args(cfg: Config, args: argparse.Namespace) -> Config:
 def main() -> None:
     args = parse_args()
     cfg = merge_args(Config.fromfile(args.config), args)
+    student_vis = visualization_hook(cfg, args)
     runner = Runner.from_cfg(cfg) if 'runner_type' not in cfg else RUNNERS.build(cfg)
+    if student_vis is not None:
+        runner.register_hook(StudentVisualizationHook(**student_vis))
     try:
         try:
             runner.load_or_resume()

@@ -1,7 +1,7 @@
 # Copyright (c) vpd_mm contributors. All rights reserved.
 """Training-engine pieces mmengine lacks (registered in mmaction's registries): hooks, optimizer
 wrappers and their constructors, loops, parameter schedulers."""
-from .hooks import NonFiniteGuardHook
+from .hooks import NonFiniteGuardHook, StudentVisualizationHook
 from .optim_wrappers import AutocastOptimWrapper
 from .optimizers import NoParamsOptimWrapperConstructor
 from .runner import GalleryBuildLoop
@@ -9,5 +9,5 @@ from .schedulers import WarmRestartCosineLR, WarmRestartWeightDecay
 
 __all__ = [
     'AutocastOptimWrapper', 'NonFiniteGuardHook', 'NoParamsOptimWrapperConstructor',
-    'GalleryBuildLoop', 'WarmRestartCosineLR', 'WarmRestartWeightDecay'
+    'GalleryBuildLoop', 'StudentVisualizationHook', 'WarmRestartCosineLR', 'WarmRestartWeightDecay'
 ]
