@@ -12,7 +12,7 @@ from mmengine.optim import build_optim_wrapper
 from mmengine.registry import DefaultScope
 
 import vpd_mm  # noqa: F401
-from vpd_mm.datasets.synthetic import make_toy_corpus
+from vpd_mm.synthetic import make_toy_corpus
 
 ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
 CONFIGS = sorted(glob.glob(osp.join(ROOT, 'configs', 'vpd', '*.py')))

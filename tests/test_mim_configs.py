@@ -70,7 +70,7 @@ def test_vpd_mm_base_equals_repository_config(tmp_path):
 
 def test_child_of_vpd_mm_base_trains(tmp_path):
     """tools/train.py on a config whose only base is 'vpd_mm::vpd/2dvpd_tiny_cpu.py'."""
-    from vpd_mm.datasets.synthetic import make_toy_corpus
+    from vpd_mm.synthetic import make_toy_corpus
     corpus = make_toy_corpus(
         str(tmp_path / 'toy'), num_videos=3, num_frames=8, crop_size=64, seed=2, progress=False)
     child = tmp_path / 'my_tiny.py'

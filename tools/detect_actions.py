@@ -8,7 +8,8 @@
 Prints the AP table at temporal IoU 0.3 .. 0.7 (and their mean) on the test videos and writes
 a result file (``<work_dir>/<config name>.result.json``, task ``detection``) for
 ``tools/report.py``. ``--make-toy`` first writes the generated corpus that
-``configs/detection/framebigru_tiny_cpu.py`` reads (under the config's ``data_root``).
+``configs/detection/framebigru_tiny_cpu.py`` reads (under the config's ``data_root``;
+:func:`vpd_mm.synthetic.make_uncut_features`).
 """
 import argparse
 import os.path as osp
@@ -16,7 +17,7 @@ import os.path as osp
 from mmengine.config import Config, DictAction
 
 import vpd_mm  # noqa: F401  (registers vpd_mm's modules)
-from vpd_mm.apis.temporal_detection import make_toy_detection_data, run_temporal_detection
+from vpd_mm.apis.temporal_detection import run_temporal_detection
 from vpd_mm.utils.results import write_result
 
 
@@ -59,7 +60,8 @@ def main() -> None:
     work_dir = args.work_dir or cfg.get('work_dir') or osp.join('work_dirs', name)
     cfg.work_dir = work_dir
     if args.make_toy:
-        info = make_toy_detection_data(cfg.data_root, separation=args.toy_separation)
+        from vpd_mm.synthetic import make_uncut_features
+        info = make_uncut_features(cfg.data_root, separation=args.toy_separation)
         cfg.train_dataloader.dataset.ann_file = info['ann_file']
         cfg.train_dataloader.dataset.feature_dir = info['feature_dir']
         print(f'toy corpus: {info["ann_file"]}, features in {info["feature_dir"]}')

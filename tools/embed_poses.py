@@ -12,6 +12,7 @@ import argparse
 
 import vpd_mm  # noqa: F401  (the stack's workarounds; registers vpd_mm's modules)
 from vpd_mm.apis.embed_poses import embed_pose_dataset
+from vpd_mm.utils.checkpoint import CheckpointLoadError
 
 
 def parse_args() -> argparse.Namespace:
@@ -34,16 +35,19 @@ def parse_args() -> argparse.Namespace:
 
 def main() -> None:
     args = parse_args()
-    result = embed_pose_dataset(
-        args.ann_file,
-        args.config,
-        args.checkpoint,
-        args.out_dir,
-        vertical_flip=args.vertical_flip,
-        batch_size=args.batch_size,
-        device=args.device,
-        overwrite=args.overwrite,
-        progress=not args.no_progress)
+    try:
+        result = embed_pose_dataset(
+            args.ann_file,
+            args.config,
+            args.checkpoint,
+            args.out_dir,
+            vertical_flip=args.vertical_flip,
+            batch_size=args.batch_size,
+            device=args.device,
+            overwrite=args.overwrite,
+            progress=not args.no_progress)
+    except CheckpointLoadError as e:  # a refused or damaged checkpoint: one line
+        raise SystemExit(f'error: {e}') from None
     print(f"embedded {result['num_written']} videos ({result['num_skipped']} already done) "
           f"into {result['out_dir']}: d={result['dim']} (D={result['embed_dim']}), "
           f"{result['num_frames_without_pose']} frames without a pose")

@@ -24,6 +24,7 @@ from mmengine.config import DictAction
 
 import vpd_mm  # noqa: F401  (registers vpd_mm's modules)
 from vpd_mm.apis.fewshot import parse_shots, run_fewshot_protocol, write_fewshot_results
+from vpd_mm.datasets import NumClassesError
 from vpd_mm.evaluation.fewshot_summary import format_table, summarize
 
 
@@ -53,11 +54,14 @@ def parse_args(argv=None) -> argparse.Namespace:
 
 def main(argv=None) -> list:
     args = parse_args(argv)
-    rows = run_fewshot_protocol(
-        args.configs, parse_shots(args.shots), args.subsets, work_dir=args.work_dir,
-        seed=args.seed, steps=args.steps, id_lists=args.id_lists, cfg_options=args.cfg_options,
-        jobs=args.jobs, threads=args.threads, quiet=not args.verbose,
-        log=lambda line: print(line, flush=True))
+    try:
+        rows = run_fewshot_protocol(
+            args.configs, parse_shots(args.shots), args.subsets, work_dir=args.work_dir,
+            seed=args.seed, steps=args.steps, id_lists=args.id_lists,
+            cfg_options=args.cfg_options, jobs=args.jobs, threads=args.threads,
+            quiet=not args.verbose, log=lambda line: print(line, flush=True))
+    except NumClassesError as e:  # an N-class model on a corpus of another class count
+        raise SystemExit(f'error: {e}') from None
     summary = summarize(rows)
     print('\nFew-shot top-1 accuracy (%):')
     print(format_table(summary))

@@ -22,7 +22,7 @@ import numpy as np
 
 from vpd_mm.apis.retrieval import dtw_retrieval, load_action_sequences
 from vpd_mm.datasets.features import SPLITS, load_action_annotations
-from vpd_mm.evaluation.functional import DEFAULT_STEP_PATTERN, STEP_PATTERNS
+from vpd_mm.ops import DEFAULT_STEP_PATTERN, STEP_PATTERNS
 from vpd_mm.utils.results import write_result
 
 

@@ -183,14 +183,18 @@ def retrieval(ann_file: str, feat_root: str, features: List[str], ks=(1, 10)) ->
 
 def write_recognition_configs(work: str, ann_file: str, feat_root: str,
                               features: List[str]) -> List[str]:
-    """``WORK/configs/<method>_<feature>_sports.py`` for every method and feature type."""
+    """``WORK/configs/<method>_<feature>_sports.py`` for every method and feature type, with the
+    corpus's number of classes (``--classes`` may pick fewer than the configs' 8)."""
+    from vpd_mm.datasets.features import load_action_annotations
+    num_classes = len(load_action_annotations(ann_file)['classes'])
     configs = []
     for method, base in RECOGNITION_CONFIGS.items():
         for feat in features:
             path = osp.join(work, 'configs', f'{method}_{feat}_sports.py')
             os.makedirs(osp.dirname(path), exist_ok=True)
-            head = (f'model = dict(cls_head=dict(in_channels={FEATURES[feat][1]}))\n'
-                    if method == 'bigru' else '')
+            head = (f'model = dict(cls_head=dict(in_channels={FEATURES[feat][1]}, '
+                    f'num_classes={num_classes}))\n'
+                    if method == 'bigru' else f'model = dict(num_classes={num_classes})\n')
             text = (f"_base_ = ['{osp.join(ROOT, base)}']\n"
                     f"_f = dict(ann_file='{osp.abspath(ann_file)}',\n"
                     f"          feature_dir='{osp.abspath(osp.join(feat_root, feat))}')\n" + head +
@@ -222,7 +226,7 @@ def main(argv=None) -> None:
     stage = Stages(9 if args.vivpd else 8)
 
     stage('corpus', 'synthetic sports corpus (videos + ground truth)')
-    from vpd_mm.datasets.synthetic import make_sports_corpus
+    from vpd_mm.synthetic import make_sports_corpus
     make_sports_corpus(raw, num_videos_per_class=args.videos_per_class, classes=args.classes,
                        image_size=tuple(args.size), num_frames=tuple(args.frames), seed=0)
 

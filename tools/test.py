@@ -32,8 +32,10 @@ from mmengine.dist import is_main_process
 from mmengine.runner import Runner
 
 import vpd_mm  # noqa: F401  (the stack's workarounds; registers vpd_mm's modules)
+from vpd_mm.datasets import NumClassesError, check_num_classes
 from vpd_mm.engine.hooks.student_visualization_hook import StudentVisualizationHook
 from vpd_mm.utils import set_work_dir, setup_launcher, teardown_distributed, write_result
+from vpd_mm.utils.checkpoint import CheckpointLoadError
 
 #: Models whose test samples :class:`StudentVisualizationHook` draws.
 STUDENT_MODELS = ('VPDDistiller', )
@@ -147,12 +149,18 @@ def main() -> None:
     args = parse_args()
     cfg = merge_args(Config.fromfile(args.config), args)
     student_vis = visualization_hook(cfg, args)
+    try:
+        check_num_classes(cfg, args.config)
+    except NumClassesError as e:
+        raise SystemExit(f'error: {e}') from None
     runner = Runner.from_cfg(cfg) if 'runner_type' not in cfg else RUNNERS.build(cfg)
     if student_vis is not None:
         runner.register_hook(StudentVisualizationHook(**student_vis))
     try:
         try:
-            runner.load_or_resume()
+            runner.load_or_resume()  # weights-only (vpd_mm.compat)
+        except CheckpointLoadError as e:  # refused or damaged: one line naming the file
+            raise SystemExit(f'error: {e}') from None
         except ValueError as e:  # e.g. a checkpoint trained for another target dimension
             raise SystemExit(f'{args.checkpoint}: {e}') from e
         metrics = runner.test()

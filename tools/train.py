@@ -15,8 +15,9 @@ from mmengine.logging import print_log
 from mmengine.runner import Runner
 
 import vpd_mm  # noqa: F401  (the stack's workarounds; registers vpd_mm's modules)
-from vpd_mm.datasets import share_train_id_list
-from vpd_mm.utils import set_work_dir, setup_launcher, teardown_distributed
+from vpd_mm.datasets import NumClassesError, check_num_classes, share_train_id_list
+from vpd_mm.utils import set_work_dir, setup_launcher, sweep_temporaries, teardown_distributed
+from vpd_mm.utils.checkpoint import CheckpointLoadError
 
 
 def parse_args() -> argparse.Namespace:
@@ -105,11 +106,17 @@ def merge_args(cfg: Config, args: argparse.Namespace) -> Config:
 def main() -> None:
     args = parse_args()
     cfg = merge_args(Config.fromfile(args.config), args)
-    runner = Runner.from_cfg(cfg) if 'runner_type' not in cfg else RUNNERS.build(cfg)
+    # checkpoints are written as <name>.pth.tmp.<pid>, then renamed: a killed save leaves one
+    sweep_temporaries(cfg.work_dir, bases=lambda name: name.endswith('.pth'))
     try:
-        runner.train()
-    finally:
-        teardown_distributed()
+        check_num_classes(cfg, args.config)  # before anything is built or trained
+        runner = Runner.from_cfg(cfg) if 'runner_type' not in cfg else RUNNERS.build(cfg)
+        try:
+            runner.train()
+        finally:
+            teardown_distributed()
+    except (CheckpointLoadError, NumClassesError) as e:  # one line naming the files
+        raise SystemExit(f'error: {e}') from None
 
 
 if __name__ == '__main__':

@@ -2,7 +2,9 @@
 """vpd_mm: Video Pose Distillation as an OpenMMLab plugin.
 
 Importing the package (directly or through ``custom_imports=dict(imports=['vpd_mm'])``) applies
-the pinned stack's workarounds first, then registers every vpd_mm module in mmaction's registries.
+the pinned stack's workarounds first, then registers every vpd_mm module in mmaction's registries,
+except the synthetic world (:mod:`vpd_mm.synthetic`: generated corpora, the simulated detector
+and teacher), which is imported where it is used or through a config's ``custom_imports``.
 It also maps the ``vpd_mm`` scope in mmengine's ``MODULE2PACKAGE`` so that configs can inherit
 ``_base_ = 'vpd_mm::vpd/2dvpd_diving48.py'`` (the configs installed under ``vpd_mm/.mim/configs``;
 see :mod:`vpd_mm.registry` and docs/installation.md).

@@ -7,13 +7,19 @@ imports :mod:`vpd_mm` first, so these run before anything from ``mmaction.models
 1. mmaction2 1.2.0 from PyPI ships without ``mmaction/models/localizers/drn/`` although
    ``mmaction/models/localizers/__init__.py`` imports ``from .drn.drn import DRN``. We register
    placeholder modules whose ``DRN`` raises a clear error when someone builds it.
-2. torch >= 2.6 loads checkpoints with ``weights_only=True`` and mmengine 0.10.7 does not pass
-   ``weights_only``: ``--resume`` fails on ``mmengine.logging.history_buffer.HistoryBuffer``.
-   We allow-list exactly the classes an mmengine checkpoint holds instead of switching the safe
-   loader off, and stop ``HistoryBuffer`` from pickling its statistics functions by reference
-   (``getattr(HistoryBuffer, 'mean')``: the safe loader rightly refuses ``getattr``). Those
-   functions are registered on the class at import time, so nothing is lost. Checkpoints written
-   by an unpatched mmengine still hold them and need ``weights_only=False`` to resume.
+2. torch >= 2.6 loads checkpoints with ``weights_only=True``; mmengine 0.10.7 does not pass
+   ``weights_only`` (so an older torch would load without the restriction), pickles
+   ``HistoryBuffer`` objects and numpy values into its checkpoints, and a refused file surfaces
+   as torch's multi-line traceback. :func:`weights_only_checkpoints` routes mmengine's loading of
+   local, ``http(s)://`` and ``torchvision://`` checkpoints through
+   :func:`vpd_mm.utils.checkpoint.load_checkpoint_file` (always weights-only; a refused or
+   damaged file is one :class:`~vpd_mm.utils.checkpoint.CheckpointLoadError` line naming it) and
+   makes ``Runner.save_checkpoint`` write plain contents atomically
+   (:func:`~vpd_mm.utils.checkpoint.save_checkpoint_atomic`): a vpd_mm checkpoint opens with
+   ``torch.load(path, weights_only=True)`` without vpd_mm. Checkpoints of earlier vpd_mm
+   versions hold ``HistoryBuffer`` and numpy objects: :func:`allow_checkpoint_globals`
+   allow-lists exactly those classes (and stops ``HistoryBuffer`` from pickling its statistics
+   functions by reference, which the safe loader rightly refuses), so they still resume.
 """
 import importlib.util
 import os.path as osp
@@ -93,5 +99,56 @@ def allow_checkpoint_globals() -> None:
         torch.serialization.add_safe_globals(checkpoint_safe_globals())
 
 
+def weights_only_checkpoints() -> None:
+    """Route mmengine's checkpoint loading and saving through :mod:`vpd_mm.utils.checkpoint`.
+
+    Loading: the ``''`` (local file) and ``http(s)://`` schemes of mmengine's
+    ``CheckpointLoader`` (``torchvision://``, ``open-mmlab://`` and ``mmcls://`` download
+    through the latter). Saving: the ``save_checkpoint`` that ``Runner.save_checkpoint`` calls.
+    """
+    from mmengine import runner as runner_pkg
+    from mmengine.dist import get_dist_info
+    from mmengine.runner import checkpoint as ckpt_mod
+    from mmengine.runner import runner as runner_mod
+
+    from vpd_mm.utils.checkpoint import (load_checkpoint_file, load_checkpoint_url,
+                                         save_checkpoint_atomic, to_weights_only)
+    if getattr(ckpt_mod, '__vpd_mm_weights_only__', False):
+        return
+    mmengine_save = ckpt_mod.save_checkpoint
+
+    def load_from_local(filename, map_location=None):
+        """A local checkpoint, weights-only (vpd_mm.utils.checkpoint)."""
+        return load_checkpoint_file(filename, map_location)
+
+    def load_from_http(filename, map_location=None, model_dir=None, progress=False):
+        """A downloaded checkpoint (rank 0 downloads first), weights-only."""
+        import torch
+        rank, world_size = get_dist_info()
+        if rank == 0:
+            checkpoint = load_checkpoint_url(filename, map_location, model_dir, progress)
+        if world_size > 1:
+            torch.distributed.barrier()
+            if rank > 0:
+                checkpoint = load_checkpoint_url(filename, map_location, model_dir, progress)
+        return checkpoint
+
+    def save_checkpoint(checkpoint, filename, file_client_args=None, backend_args=None):
+        """mmengine's ``save_checkpoint`` with plain contents; a local file atomically."""
+        if file_client_args is None and backend_args is None and '://' not in str(filename):
+            save_checkpoint_atomic(checkpoint, str(filename))
+        else:
+            mmengine_save(to_weights_only(checkpoint), filename, file_client_args, backend_args)
+
+    ckpt_mod.CheckpointLoader.register_scheme('', load_from_local, force=True)
+    ckpt_mod.CheckpointLoader.register_scheme(('http://', 'https://'), load_from_http,
+                                              force=True)
+    ckpt_mod.load_from_http = load_from_http
+    for module in (ckpt_mod, runner_mod, runner_pkg):
+        module.save_checkpoint = save_checkpoint
+    ckpt_mod.__vpd_mm_weights_only__ = True
+
+
 install_drn_placeholder()
 allow_checkpoint_globals()
+weights_only_checkpoints()

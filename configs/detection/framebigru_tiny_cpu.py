@@ -1,4 +1,4 @@
-# A tiny detector for the generated corpus of vpd_mm.apis.make_toy_detection_data (d=8): the
+# A tiny detector for the generated corpus of vpd_mm.synthetic.make_uncut_features (d=8): the
 # tests and a one-minute CPU demo. Generate the data first:
 #   python tools/detect_actions.py configs/detection/framebigru_tiny_cpu.py --make-toy
 _base_ = ['./_base_/framebigru.py']

@@ -1,12 +1,14 @@
 # The synthetic sports benchmark (docs/synthetic_benchmark.md) -> data/sports/: the corpus of
 # tools/data/make_sports_corpus.py, prepared with the SIMULATED person detector and pose teacher
-# (they read the corpus' ground truth; vpd_mm.datasets.synthetic.simulated_models) and mmdet's
-# real ByteTracker + the salience athlete selector; 64 px crops and DIS flow so that a 2-core
-# CPU distils a student in minutes.
+# (they read the corpus' ground truth; vpd_mm.synthetic.simulated_models, registered by the
+# custom_imports below: `import vpd_mm` leaves the synthetic world out) and mmdet's real
+# ByteTracker + the salience athlete selector; 64 px crops and DIS flow so that a 2-core CPU
+# distils a student in minutes.
 #
 #   python tools/data/make_sports_corpus.py data/raw/sports --videos-per-class 20
 #   python tools/data/prepare.py configs/preparation/synthetic_sports.py
 _base_ = ['./video_folder.py']
+custom_imports = dict(imports=['vpd_mm', 'vpd_mm.synthetic'], allow_failed_imports=False)
 
 dataset_name = 'sports'
 data_root = 'data/raw/sports/'

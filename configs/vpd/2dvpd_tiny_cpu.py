@@ -1,5 +1,5 @@
 # A small 2D-VPD student that a 2-core CPU distills in minutes: ResNet-18 at 64x64 on the toy
-# corpus that `tools/run_demo.py` generates (vpd_mm.datasets.synthetic.make_toy_corpus) into
+# corpus that `tools/run_demo.py` generates (vpd_mm.synthetic.make_toy_corpus) into
 # data/toy/. Used by the demo, the tests and tools/benchmarks/.
 _base_ = ['./2dvpd_diving48.py']
 data_root = 'data/toy/'

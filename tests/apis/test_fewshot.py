@@ -239,3 +239,19 @@ def test_reused_test_data_gives_the_same_runs(tmp_path):
     (loader, ) = fewshot._TEST_LOADERS.values()
     assert len(loader.dataset) == 6 and sum(len(b['data_samples']) for b in loader) == 6
     fewshot._TEST_LOADERS.clear()
+
+
+def test_num_classes_of_another_corpus_stops_before_any_run(tmp_path, capsys):
+    """Issue 16: an 8-class BiGRU on the 3-class corpus: one line, both numbers and files."""
+    ann, fdir = _toy_dataset(tmp_path)
+    config = osp.join(ROOT, 'configs/recognition/bigru_tiny_cpu.py')
+    argv = [config, '--shots', '2', '--subsets', '1', '--steps', '2', '--work-dir',
+            str(tmp_path / 'work'), '--cfg-options', 'model.cls_head.num_classes=8'
+            ] + _opts(ann, fdir)
+    with pytest.raises(SystemExit) as err:
+        fewshot_tool.main(argv)
+    assert str(err.value) == (
+        f'error: {config}: model.cls_head.num_classes=8 but {ann} (train_dataloader) lists 3 '
+        'classes; set model.cls_head.num_classes=3 (e.g. --cfg-options '
+        'model.cls_head.num_classes=3)')
+    assert not (tmp_path / 'work').exists()

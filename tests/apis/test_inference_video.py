@@ -10,8 +10,8 @@ import pytest
 import vpd_mm  # noqa: F401
 from vpd_mm.apis import (VideoInferenceError, decode_frames, load_prep_config, prepare_single_video,
                          track_video)
-from vpd_mm.datasets.synthetic.sports_corpus import make_sports_corpus
 from vpd_mm.preparation.stages.video import iter_video_chunks
+from vpd_mm.synthetic.sports_corpus import make_sports_corpus
 
 ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 PREP = osp.join(ROOT, 'configs/preparation/synthetic_sports.py')

@@ -8,7 +8,8 @@ import pytest
 
 import vpd_mm  # noqa: F401
 from vpd_mm.apis.retrieval import clean_sequence, dtw_retrieval, topk_candidates
-from vpd_mm.evaluation.functional import dtw_cost_matrix, retrieval_precision_at_k
+from vpd_mm.evaluation.functional import retrieval_precision_at_k
+from vpd_mm.ops import dtw_cost_matrix
 
 sys.path.insert(0, osp.join(osp.dirname(__file__), '..', '..', 'tools'))
 import retrieval as retrieval_tool  # noqa: E402

@@ -10,6 +10,7 @@ from mmengine.config import Config
 import vpd_mm  # noqa: F401
 from vpd_mm.apis import temporal_detection as td
 from vpd_mm.datasets import FrameLabelDataset, load_action_annotations
+from vpd_mm.synthetic import make_uncut_features
 
 ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 CONFIG = osp.join(ROOT, 'configs', 'detection', 'framebigru_tiny_cpu.py')
@@ -26,7 +27,7 @@ def one_thread():
 
 @pytest.fixture(scope='module')
 def toy(tmp_path_factory):
-    return td.make_toy_detection_data(
+    return make_uncut_features(
         str(tmp_path_factory.mktemp('toydet')), num_train=4, num_test=3, num_frames=80, seed=3)
 
 

@@ -2,7 +2,8 @@
 import numpy as np
 import pytest
 
-from vpd_mm.codecs import COCO_FLIP_INDICES, KEPT_JOINTS, PoseNormalizer, pose_confidence
+from vpd_mm.codecs import (COCO_FLIP_INDICES, KEPT_JOINTS, PoseNormalizer, plausible_poses,
+                           pose_confidence)
 
 
 def hand_pose():
@@ -98,3 +99,29 @@ def test_pose_confidence_averages_the_kept_joints():
     assert pose_confidence(scores, joints=None) < 0.5
     with pytest.raises(ValueError, match='17'):
         pose_confidence(np.ones(13))
+
+
+def test_absurd_but_finite_poses_are_never_confident():
+    """Issue 16: a joint at 1e30, or more than one image size outside a 100 x 200 (h x w)
+    frame, makes the frame unconfident whatever its scores; a joint somewhat outside does not.
+    """
+    scores = np.full((7, 17), 0.9)
+    kp = np.full((7, 17, 2), 50.0)
+    kp[1, 9] = (1e30, 50)  # a wrist at 1e30
+    kp[2, 15, 1] = 201  # an ankle 101 px below a 100 px high frame: more than one height out
+    kp[3, 15, 1] = 199  # 99 px below: fine
+    kp[4, 5, 0] = -201  # a shoulder more than one width (200) left of the frame
+    kp[5, 5, 0] = -200  # exactly one width: fine
+    kp[6, 3] = (1e30, 1e30)  # an ear: not part of the target, does not count
+    conf = pose_confidence(scores, kp, img_shape=(100, 200))
+    np.testing.assert_array_equal(conf == -np.inf, [0, 1, 1, 0, 1, 0, 0])
+    assert conf[0] == pytest.approx(0.9)
+    # without the image size only the absolute bound (MAX_COORD) applies
+    np.testing.assert_array_equal(pose_confidence(scores, kp) == -np.inf, [0, 1, 0, 0, 0, 0, 0])
+    # per-frame image sizes, NaN where unknown
+    shapes = np.array([[100, 200]] * 7, float)
+    shapes[2] = np.nan
+    np.testing.assert_array_equal(
+        pose_confidence(scores, kp, img_shape=shapes) == -np.inf, [0, 1, 0, 0, 1, 0, 0])
+    assert plausible_poses(kp[:, KEPT_JOINTS], (100, 200)).tolist() == [
+        True, False, False, True, False, True, True]

@@ -251,3 +251,20 @@ def test_end_to_end_build(toy_corpus):
     # the RGB crop of vid_b (video 1) frame 2, (80, 150, 100): the jitter keeps G the largest
     assert frame_rgb(1, 2) == (80, 150, 100)
     assert int(inputs[:3].float().mean(dim=(1, 2)).argmax()) == 1
+
+
+def test_absurd_poses_are_not_confident_targets(tmp_path):
+    """Issue 16: finite but absurd keypoints (1e30, or beyond one image size outside the
+    160 x 120 frame of the annotation) give no target, whatever their scores."""
+    from toy_data import write_frames
+    ann = make_annotation('vid_a', [0.9] * 6)
+    ann['keypoint'][0, 1, 9] = (1e30, 50)  # frame 1: a wrist at 1e30
+    ann['keypoint'][0, 3, 15, 0] = 2 * 160 + 1  # frame 3: an ankle one width past the edge
+    ann['keypoint'][0, 4, 15, 0] = 160 + 30  # frame 4: 30 px outside, fine
+    write_frames(str(tmp_path / 'rawframes'), 'vid_a', 0, 6)
+    ann_file = str(tmp_path / 'pose.pkl')
+    mmengine.dump(dict(split={}, annotations=[ann]), ann_file)
+    ds = build(dict(ann_file=ann_file, data_prefix=dict(img=str(tmp_path / 'rawframes'))),
+               with_motion=False)
+    assert frames_of(ds) == [('vid_a', i) for i in (0, 2, 4, 5)]
+    assert ds.stats['frames_nonfinite_pose'] == 2 and ds.stats['frames_confident'] == 4

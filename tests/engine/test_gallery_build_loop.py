@@ -39,3 +39,7 @@ def test_old_module_warns_and_gives_the_same_classes():
     assert old.NoParamsOptimWrapperConstructor is NoParamsOptimWrapperConstructor
     from vpd_mm.models.recognizers import GalleryBuildLoop as exported
     assert exported is GalleryBuildLoop
+    from vpd_mm.models import NoParamsOptimWrapperConstructor as from_models
+    assert from_models is NoParamsOptimWrapperConstructor
+    with pytest.raises(ImportError, match='NoSuchLoop'):
+        from vpd_mm.models.recognizers import NoSuchLoop  # noqa: F401

@@ -64,7 +64,8 @@ def test_metric_view_and_errors():
 def test_metric_frame_vectors_and_step_patterns():
     # view 0 alone separates the classes; 'concat' adds view 1's noise (frame vector [T, 8]),
     # so its costs equal the DTW of the concatenated sequences: checked against the functional
-    from vpd_mm.evaluation.functional import dtw_cost_matrix, retrieval_precision_at_k
+    from vpd_mm.evaluation.functional import retrieval_precision_at_k
+    from vpd_mm.ops import dtw_cost_matrix
     samples = _corpus()
     labels = np.array([int(s['gt_label']) for s in samples])
     for view, pattern in (('concat', 'symmetricP2'), ('concat', 'symmetric1'),
@@ -79,3 +80,19 @@ def test_metric_frame_vectors_and_step_patterns():
             self_index=np.arange(len(seqs)))
         got = metric.evaluate(len(samples))
         assert got == {f'retrieval/{k}': pytest.approx(v) for k, v in want.items()}
+
+
+def test_deprecated_for_the_retrieval_tool_with_the_same_numbers():
+    """The replacement named by the warning, dtw_retrieval with every sequence a query, gives
+    the metric's numbers."""
+    from vpd_mm.apis.retrieval import dtw_retrieval
+    with pytest.warns(DeprecationWarning, match='tools/retrieval.py'):
+        metric = DTWRetrievalMetric(ks=(1, 2, 8), view='concat', step_pattern='symmetric1')
+    samples = _corpus()
+    metric.process({}, samples)
+    got = metric.evaluate(len(samples))
+    want = dtw_retrieval([s['features'].numpy() for s in samples],
+                         [int(s['gt_label']) for s in samples], ks=(1, 2, 8), view='concat',
+                         step_pattern='symmetric1')
+    assert got == {f'retrieval/precision@{k}': pytest.approx(want[f'precision@{k}'])
+                   for k in (1, 2, 8)}

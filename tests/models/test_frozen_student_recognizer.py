@@ -9,8 +9,8 @@ from mmengine.registry import DefaultScope
 
 import vpd_mm  # noqa: F401
 from vpd_mm.apis.pose_features import write_video_actions
-from vpd_mm.datasets.synthetic import make_toy_corpus
 from vpd_mm.datasets.transforms import sequence_collate
+from vpd_mm.synthetic import make_toy_corpus
 
 CONFIG = 'configs/recognition/bigru_frozen_student_diving48.py'
 

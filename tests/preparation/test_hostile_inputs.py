@@ -5,7 +5,10 @@
   ``"vid_name": "/abs/dir"`` or ``"../../dir"`` made ``tools/data/prepare.py`` delete those
   folders) are refused before anything is written or deleted;
 * ``--overwrite`` removes only what the pipeline wrote in ``--work-dir``;
-* temporaries of atomic writes left by a killed run are swept by the next run.
+* temporaries of atomic writes left by a killed run are swept by the next run;
+* a label or frame number that is not an integer is one line naming the file, the entry and
+  the value; annotations that list no video, and a run whose every video is skipped, stop with
+  a non-zero exit status instead of an empty dataset.
 
 The detector and teacher are the deterministic stand-ins of ``test_prepare_pipeline.py``.
 """
@@ -16,9 +19,9 @@ import subprocess
 import sys
 
 import pytest
-from test_prepare_pipeline import ROOT, make_cfg, make_videos
+from test_prepare_pipeline import ROOT, cli_main, make_cfg, make_videos
 
-from vpd_mm.preparation import PrepareLayout, prepare_dataset
+from vpd_mm.preparation import NothingPreparedError, PrepareLayout, prepare_dataset
 from vpd_mm.preparation.readers.base import ReaderError
 from vpd_mm.utils.paths import UnsafePathError
 
@@ -221,3 +224,64 @@ def test_killed_runs_temporaries_are_swept(raw_one, tmp_path):
         assert not osp.exists(path), path
     for path in [recent, live] + foreign:
         assert osp.exists(path), path
+
+
+# ------------------------------------------------------------------ broken and empty annotations
+@pytest.mark.parametrize('key,value', [('label', 'seven'), ('start_frame', 2.5),
+                                       ('end_frame', None)])
+def test_non_integer_field_names_file_entry_and_value(tmp_path, key, value):
+    raw, out = str(tmp_path / 'raw'), str(tmp_path / 'out')
+    reader = _diving48_root(raw, ['clip_a', 'clip_b'])
+    path = osp.join(raw, 'Diving48_V2_train.json')
+    with open(path) as f:
+        entries = json.load(f)
+    entries[1][key] = value
+    with open(path, 'w') as f:
+        json.dump(entries, f)
+    with pytest.raises(ReaderError) as e:
+        prepare_dataset(make_cfg(raw, out, reader=reader), progress=False)
+    assert str(e.value) == f'{path}: entry #1 (clip_b): {key} must be an integer, got {value!r}'
+    assert not osp.exists(out)
+
+
+def test_annotations_without_videos_exit_2(tmp_path):
+    raw, out = str(tmp_path / 'raw'), str(tmp_path / 'out')
+    reader = _diving48_root(raw, [])  # both annotation lists empty
+    files = [osp.join(raw, f'Diving48_V2_{s}.json') for s in ('train', 'test')]
+    with pytest.raises(ReaderError) as e:
+        prepare_dataset(make_cfg(raw, out, reader=reader), progress=False)
+    assert str(e.value) == (f'{files[0]}, {files[1]}: no video to prepare (the annotations of '
+                            "dataset 'tiny' list none)")
+    assert not osp.exists(out)
+    cfg_file = str(tmp_path / 'cfg.py')
+    make_cfg(raw, out, reader=reader).dump(cfg_file)
+    assert cli_main([cfg_file, '--no-progress']) == 2
+    # a video folder without videos (no annotation file): the folder is named
+    os.makedirs(osp.join(raw, 'videos'))
+    empty = dict(type='VideoFolderReader', data_root=raw, dataset='tiny')
+    with pytest.raises(ReaderError, match=f"^{osp.join(raw, 'videos')}: no video to prepare"):
+        prepare_dataset(make_cfg(raw, out, reader=empty), progress=False)
+
+
+def test_every_video_skipped_exits_3_without_a_dataset(tmp_path):
+    raw = make_videos(str(tmp_path / 'raw'), names=('c_empty', 'd_short'))
+    out = str(tmp_path / 'out')
+    cfg = make_cfg(raw, out)
+    cfg_file = str(tmp_path / 'cfg.py')
+    cfg.dump(cfg_file)
+    # tools/data/prepare.py with the stand-in stages (as test_the_tool_exits_non_zero...)
+    proc = subprocess.run([sys.executable, osp.join(ROOT, 'tests', 'preparation',
+                                                    'test_prepare_pipeline.py'), cfg_file,
+                           '--no-progress'],
+                          cwd=ROOT, capture_output=True, text=True)
+    log = proc.stdout + proc.stderr
+    assert proc.returncode == 3, log[-2000:]
+    layout = PrepareLayout(out, 'tiny')
+    assert ('NothingPreparedError: tiny: none of the 2 videos was prepared, nothing to merge (2 '
+            'skipped by reason no person: 1, track too short: 1, 0 unfinished; e.g. ') in log
+    assert f'the skip records are in {layout.skipped_dir}' in log and 'Traceback' not in log
+    for path in (layout.pose_pkl, layout.actions_json, layout.report_json):
+        assert not osp.exists(path), path
+    assert sorted(os.listdir(layout.skipped_dir)) == ['c_empty.json', 'd_short.json']
+    with pytest.raises(NothingPreparedError, match='none of the 2 videos was prepared'):
+        prepare_dataset(cfg, progress=False)  # a rerun: the same, nothing redone

@@ -9,7 +9,8 @@ import torch
 from mmengine.config import Config
 from mmengine.runner import Runner
 
-from vpd_mm.apis.localization_export import export_localization, write_toy_localization_corpus
+from vpd_mm.apis.localization_export import export_localization
+from vpd_mm.synthetic import make_uncut_features
 
 CONFIG = osp.join(osp.dirname(__file__), '..', '..', 'configs', 'localization',
                   'bmn_tiny_cpu.py')
@@ -18,10 +19,10 @@ CONFIG = osp.join(osp.dirname(__file__), '..', '..', 'configs', 'localization',
 @pytest.fixture(scope='module')
 def export(tmp_path_factory):
     root = tmp_path_factory.mktemp('bmn_toy')
-    ann_file, feat_dir = write_toy_localization_corpus(str(root / 'src'), num_videos=12,
-                                                       num_test=3)
-    report = export_localization(ann_file, feat_dir, str(root / 'export'), temporal_dim=16,
-                                 views='concat')
+    toy = make_uncut_features(str(root / 'src'), num_train=9, num_test=3, num_frames=40, dim=4,
+                              ann_file='actions.json')
+    report = export_localization(toy['ann_file'], toy['feature_dir'], str(root / 'export'),
+                                 temporal_dim=16, views='concat')
     return root, report
 
 

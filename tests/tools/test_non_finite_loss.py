@@ -17,7 +17,7 @@ CONFIG = osp.join(ROOT, 'configs', 'vpd', '2dvpd_tiny_cpu.py')
 
 
 def test_nan_loss_stops_training_without_a_nan_checkpoint(tmp_path):
-    from vpd_mm.datasets.synthetic import make_toy_corpus
+    from vpd_mm.synthetic import make_toy_corpus
     corpus = make_toy_corpus(str(tmp_path / 'toy'), num_videos=4, num_frames=8, crop_size=64,
                              seed=1, progress=False)
     opts = []

@@ -130,3 +130,32 @@ def test_paper_config_trains_with_the_authors_schedule(feature_set, tmp_path):
         assert row['lr'] == pytest.approx(1e-7 + (1e-3 - 1e-7) * eta, rel=1e-4)
     assert glob.glob(osp.join(work_dir, 'epoch_2.pth')) or glob.glob(
         osp.join(work_dir, 'best_*.pth')), os.listdir(work_dir)
+    # issue 16: the checkpoints (optimizer, warm-restart schedulers, best score) hold only what
+    # a weights-only load accepts in a process that never imported vpd_mm or mmengine
+    code = ('import sys, torch\nfor p in sys.argv[1:]:\n    torch.load(p, weights_only=True)\n'
+            "assert not [m for m in sys.modules if m.startswith(('vpd_mm', 'mmengine'))]")
+    ckpts = sorted(glob.glob(osp.join(work_dir, '*.pth')))
+    proc = subprocess.run([sys.executable, '-c', code, *ckpts], capture_output=True, text=True)
+    assert len(ckpts) >= 2 and proc.returncode == 0, proc.stderr[-2000:]
+
+
+@pytest.mark.parametrize('tool,config,key', [('train', BIGRU, 'model.cls_head.num_classes'),
+                                             ('test', BIGRU, 'model.cls_head.num_classes'),
+                                             ('train', DTWNN, 'model.num_classes')])
+def test_num_classes_of_another_corpus_stops_before_training(feature_set, tmp_path, tool, config,
+                                                             key):
+    """Issue 16: a 5-class head on the 3-class file stops with both numbers and both files."""
+    work_dir = str(tmp_path / 'work')
+    if tool == 'train':
+        args = ['tools/train.py', config, '--work-dir', work_dir]
+    else:
+        ckpt = tmp_path / 'any.pth'
+        ckpt.write_bytes(b'never read')
+        args = ['tools/test.py', config, str(ckpt), '--work-dir', work_dir]
+    proc = run_tool(*args, '--cfg-options', f'{key}=5', *options(feature_set), check=False)
+    assert proc.returncode == 1, proc.stderr[-3000:]
+    last = proc.stderr.strip().splitlines()[-1]
+    assert last == (f'error: {config}: {key}=5 but {feature_set[0]} (train_dataloader) lists 3 '
+                    f'classes; set {key}=3 (e.g. --cfg-options {key}=3)'), last
+    assert 'Traceback' not in proc.stderr
+    assert not glob.glob(osp.join(work_dir, '*.pth'))

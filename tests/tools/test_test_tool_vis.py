@@ -119,7 +119,7 @@ def test_flags_follow_mmaction2():
 
 def test_show_dir_end_to_end(tmp_path):
     """tools/test.py --show-dir on a tiny corpus with a random student."""
-    from vpd_mm.datasets.synthetic import make_toy_corpus
+    from vpd_mm.synthetic import make_toy_corpus
     corpus = make_toy_corpus(
         str(tmp_path / 'toy'), num_videos=3, num_frames=8, crop_size=64, seed=3, progress=False)
     cfg = Config.fromfile(CONFIG)

@@ -5,6 +5,7 @@ import os
 import os.path as osp
 import subprocess
 import sys
+import time
 
 import numpy as np
 import pytest
@@ -36,7 +37,7 @@ def scalars(work_dir):
 
 @pytest.fixture(scope='module')
 def corpus(tmp_path_factory):
-    from vpd_mm.datasets.synthetic import make_toy_corpus
+    from vpd_mm.synthetic import make_toy_corpus
     root = tmp_path_factory.mktemp('toy')
     return make_toy_corpus(
         str(root), num_videos=6, num_frames=16, crop_size=64, seed=1, progress=False)
@@ -84,6 +85,13 @@ def test_train_loss_decreases(corpus, tmp_path):
 
 def test_resume_continues_from_saved_iteration(corpus, trained, tmp_path):
     assert osp.exists(osp.join(trained, 'iter_10.pth'))
+    # what a save killed by kill -9 leaves (a dead process's temporary, older than a minute)
+    done = subprocess.run([sys.executable, '-c', 'import os; print(os.getpid())'],
+                          capture_output=True, text=True)
+    stale = osp.join(trained, f'iter_12.pth.tmp.{int(done.stdout)}')
+    with open(stale, 'wb') as f:
+        f.write(b'partial')
+    os.utime(stale, (time.time() - 3600, ) * 2)
     # (--amp: float16 on a GPU; on a CPU bfloat16 autocast, from the float32 checkpoint)
     proc = run_tool('tools/train.py', CONFIG, '--work-dir', trained, '--resume', '--amp',
                     '--cfg-options', 'train_cfg.max_iters=14', 'train_cfg.val_interval=100',
@@ -96,6 +104,7 @@ def test_resume_continues_from_saved_iteration(corpus, trained, tmp_path):
     resumed = steps[steps.index(10) + 1:]
     assert 12 in resumed and 14 in resumed and min(resumed) > 10 and steps.count(2) == 1
     assert osp.exists(osp.join(trained, 'iter_14.pth'))
+    assert not osp.exists(stale)  # swept by the rerun
 
 
 def test_test_prints_metric_and_writes_features(corpus, trained, tmp_path):
@@ -139,6 +148,51 @@ def test_test_rejects_checkpoint_of_other_dimension(corpus, trained, tmp_path):
 def test_missing_checkpoint_is_named(tmp_path):
     proc = run_tool('tools/test.py', CONFIG, str(tmp_path / 'nope.pth'), check=False)
     assert proc.returncode != 0 and 'nope.pth' in proc.stderr
+
+
+def test_checkpoint_opens_weights_only_without_vpd_mm(trained):
+    """Issue 16: what tools/train.py writes is tensors and plain data only."""
+    code = ('import sys, torch; c = torch.load(sys.argv[1], weights_only=True); '
+            "assert not [m for m in sys.modules if m.startswith(('vpd_mm', 'mmengine'))]; "
+            "hub = c['message_hub']['log_scalars']; "
+            "print(c['meta']['iter'], len(c['state_dict']) > 0, "
+            "sorted(next(iter(hub.values()))))")
+    proc = subprocess.run([sys.executable, '-c', code, osp.join(trained, 'iter_10.pth')],
+                          capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    assert proc.stdout.split() == ['10', 'True', "['__history_buffer__']"]
+    assert not glob.glob(osp.join(trained, '*.tmp.*'))  # written atomically
+
+
+class _Evil:
+
+    def __init__(self, marker):
+        self.marker = marker
+
+    def __reduce__(self):
+        return (os.system, (f'touch {self.marker}', ))
+
+
+@pytest.mark.parametrize('tool', ['test', 'resume'])
+def test_refused_checkpoint_is_one_line(corpus, tmp_path, tool):
+    """A checkpoint that pickles code: one line naming the file, no advice to load it
+    unrestricted, nothing run."""
+    import torch
+    marker = tmp_path / 'pwned'
+    evil = str(tmp_path / 'evil.pth')
+    torch.save(dict(state_dict={}, meta=dict(x=_Evil(str(marker)))), evil)
+    if tool == 'test':
+        args = ['tools/test.py', CONFIG, evil, '--work-dir', str(tmp_path / 'w')]
+    else:
+        args = ['tools/train.py', CONFIG, '--work-dir', str(tmp_path / 'w'), '--resume', evil]
+    proc = run_tool(*args, '--cfg-options', *data_options(corpus), check=False)
+    assert proc.returncode == 1, proc.stderr[-3000:]
+    last = proc.stderr.strip().splitlines()[-1]
+    assert last.startswith(f'error: {evil}: holds objects a weights-only load refuses ('), last
+    assert 'system' in last
+    assert 'weights_only=False' not in proc.stdout + proc.stderr
+    assert 'Traceback' not in proc.stderr
+    assert not marker.exists()
 
 
 def free_port():

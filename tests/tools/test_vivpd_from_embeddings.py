@@ -11,7 +11,7 @@ from mmengine.registry import DefaultScope
 
 import vpd_mm  # noqa: F401
 from vpd_mm.apis import embed_pose_dataset
-from vpd_mm.datasets.synthetic import make_toy_corpus
+from vpd_mm.synthetic import make_toy_corpus
 
 ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 

@@ -14,8 +14,8 @@ from mmengine.config import Config
 
 import vpd_mm  # noqa: F401
 from vpd_mm.apis import extract_student_outputs, init_student, sliding_windows
-from vpd_mm.datasets.synthetic.sports_corpus import make_sports_corpus
-from vpd_mm.evaluation.functional import dtw_cost
+from vpd_mm.ops import dtw_cost
+from vpd_mm.synthetic.sports_corpus import make_sports_corpus
 from vpd_mm.visualization import STATE_NAMES
 from vpd_mm.visualization.overlays import STATE_COLORS
 
@@ -122,6 +122,15 @@ def test_outputs_features_neighbours_video(run, capsys):
     assert leftovers == []
 
 
+class _Evil:
+
+    def __init__(self, marker):
+        self.marker = marker
+
+    def __reduce__(self):
+        return (os.system, (f'touch {self.marker}', ))
+
+
 def test_bad_input_is_named(run, tmp_path, capsys):
     demo, common = run['demo'], run['common']
     out = str(tmp_path / 'bad')
@@ -137,7 +146,14 @@ def test_bad_input_is_named(run, tmp_path, capsys):
     bad_ckpt.write_bytes(b'junk')
     i = args.index('--student')
     assert demo.main([run['videos'][0]] + args[:i + 1] + [str(bad_ckpt)] + args[i + 2:]) == 1
-    assert f'{bad_ckpt}: not a weights-only checkpoint' in capsys.readouterr().err
+    assert f'{bad_ckpt}: not a readable checkpoint (' in capsys.readouterr().err
+    # a checkpoint that pickles code (issue 16): refused in one line, no weights_only=False
+    evil = tmp_path / 'evil.pth'
+    torch.save(dict(state_dict={}, meta=_Evil(str(tmp_path / 'pwned'))), evil)
+    assert demo.main([run['videos'][0]] + args[:i + 1] + [str(evil)] + args[i + 2:]) == 1
+    err = capsys.readouterr().err
+    assert f'{evil}: holds objects a weights-only load refuses (' in err
+    assert 'weights_only=False' not in err and not (tmp_path / 'pwned').exists()
     assert demo.main([run['videos'][0]] + args + ['--prep-cfg-options', 'conf_thr=0.999']) == 1
     assert 'no confident pose' in capsys.readouterr().err
     assert not osp.exists(osp.join(out, 'features'))  # nothing written for a failed video

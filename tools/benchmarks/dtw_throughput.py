@@ -49,11 +49,9 @@ import numpy as np  # noqa: E402
 import vpd_mm  # noqa: E402,F401
 import numba  # noqa: E402
 import torch  # noqa: E402
-from vpd_mm.evaluation.functional import dtw_kernels  # noqa: E402
-from vpd_mm.evaluation.functional.dtw import (TILE_ELEMS, DTWCandidates,  # noqa: E402
-                                              dtw_cost_matrix)
-from vpd_mm.evaluation.functional.dtw_torch import (default_device,  # noqa: E402
-                                                    dtw_cost_matrix_torch)
+from vpd_mm.ops import dtw_kernels  # noqa: E402
+from vpd_mm.ops.dtw import TILE_ELEMS, DTWCandidates, dtw_cost_matrix  # noqa: E402
+from vpd_mm.ops.dtw_torch import default_device, dtw_cost_matrix_torch  # noqa: E402
 from vpd_mm.utils.io import dump_json_atomic  # noqa: E402
 from vpd_mm.utils.machine import machine_description  # noqa: E402
 

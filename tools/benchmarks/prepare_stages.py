@@ -8,7 +8,7 @@
         [--pose-checkpoint P] [--device cpu] [--flow-presets ultrafast fast medium]
         [--crop-size 128] [--repeats 3] [--out result.json]
 
-The video is the toy corpus's stick figure (``vpd_mm.datasets.synthetic``) written to a
+The video is the toy corpus's stick figure (``vpd_mm.synthetic``) written to a
 temporary mp4. Stages, each timed on the whole video: ``decode`` (decord, chunks of 64),
 ``detect`` (an mmdet detector, random weights unless a checkpoint is given), ``track``
 (ByteTrack on those detections) + ``athlete`` (salience selection), ``pose`` (an mmpose top-down
@@ -33,7 +33,7 @@ import torch  # noqa: E402
 
 import vpd_mm  # noqa: E402,F401
 from vpd_mm.apis import DISFlowEstimator, cut_crop  # noqa: E402
-from vpd_mm.datasets.synthetic.toy_corpus import render_video, simulate_video  # noqa: E402
+from vpd_mm.synthetic.toy_corpus import render_video, simulate_video  # noqa: E402
 from vpd_mm.utils.io import dump_json_atomic  # noqa: E402
 from vpd_mm.utils.machine import machine_description  # noqa: E402
 

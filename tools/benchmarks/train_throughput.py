@@ -42,7 +42,7 @@ from mmengine.registry import init_default_scope  # noqa: E402
 from mmengine.runner import Runner  # noqa: E402
 
 from mmaction.registry import MODELS  # noqa: E402
-from vpd_mm.datasets.synthetic import make_toy_corpus  # noqa: E402
+from vpd_mm.synthetic import make_toy_corpus  # noqa: E402
 from vpd_mm.utils.io import dump_json_atomic  # noqa: E402
 from vpd_mm.utils.machine import machine_description  # noqa: E402
 

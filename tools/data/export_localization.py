@@ -9,7 +9,8 @@
 
 Several FEATURE_DIRs are concatenated along the feature axis (Concat-VPD). ``--config`` takes
 ``temporal_dim`` and ``feat_dim`` from a BMN config's ``model`` and fails on a mismatch.
-``--toy ROOT`` first writes the toy corpus (``ROOT/actions.json``, ``ROOT/features``) that
+``--toy ROOT`` first writes the toy corpus (``ROOT/actions.json``, ``ROOT/features``;
+:func:`vpd_mm.synthetic.make_uncut_features`, 16 videos, d = 4) that
 ``configs/localization/bmn_tiny_cpu.py`` uses. Formats and handling rules:
 ``docs/localization.md``.
 """
@@ -17,8 +18,7 @@ import argparse
 import json
 import sys
 
-from vpd_mm.apis.localization_export import (LocalizationExportError, export_localization,
-                                             write_toy_localization_corpus)
+from vpd_mm.apis.localization_export import LocalizationExportError, export_localization
 
 
 def parse_args(argv=None) -> argparse.Namespace:
@@ -65,7 +65,8 @@ def main(argv=None) -> int:
                          f'(model.{name} = {model[name]})')
         temporal_dim, feat_dim = model['temporal_dim'], model['feat_dim']
     if args.toy:
-        write_toy_localization_corpus(args.toy)
+        from vpd_mm.synthetic import make_uncut_features
+        make_uncut_features(args.toy, num_train=12, num_test=4, dim=4, ann_file='actions.json')
     try:
         report = export_localization(
             args.ann_file, feature_dirs, out_dir, temporal_dim=temporal_dim or 100,

@@ -12,8 +12,8 @@ import argparse
 import time
 
 import vpd_mm  # noqa: F401  (the stack's workarounds)
-from vpd_mm.datasets.synthetic.sports_corpus import make_sports_corpus
-from vpd_mm.datasets.synthetic.sports_motions import DEFAULT_CLASSES, SPORTS_CLASSES
+from vpd_mm.synthetic.sports_corpus import make_sports_corpus
+from vpd_mm.synthetic.sports_motions import DEFAULT_CLASSES, SPORTS_CLASSES
 
 
 def parse_args(argv=None):

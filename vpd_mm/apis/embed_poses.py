@@ -15,6 +15,7 @@ from tqdm import tqdm
 from vpd_mm.codecs import PoseNormalizer, VIPEInputEncoder
 from vpd_mm.datasets.pose_annotations import athlete_track, load_pose_annotations
 from vpd_mm.models import vipe  # noqa: F401  (registers VIPEEmbedder)
+from vpd_mm.utils.checkpoint import CheckpointLoadError
 from vpd_mm.utils.io import dump_json_atomic, save_npy_atomic, sweep_temporaries
 from .pose_features import feature_paths
 
@@ -38,6 +39,8 @@ def init_vipe_embedder(config: Union[str, Config, dict],
     Raises:
         ValueError: if the model has no ``embed`` method, or the checkpoint's tensors do not
             fit the config (naming the checkpoint, the key and both shapes).
+        CheckpointLoadError: the checkpoint holds objects a weights-only load refuses, or is
+            not readable (one line naming it).
     """
     if isinstance(config, str):
         config = Config.fromfile(config)
@@ -49,7 +52,9 @@ def init_vipe_embedder(config: Union[str, Config, dict],
                          "(model.type='VIPEEmbedder')")
     if checkpoint is not None:
         try:
-            load_checkpoint(model, checkpoint, map_location='cpu')
+            load_checkpoint(model, checkpoint, map_location='cpu')  # weights-only (vpd_mm.compat)
+        except CheckpointLoadError:
+            raise  # already one line naming the file
         except ValueError as err:
             raise ValueError(f'{checkpoint}: {err}') from err
     return model.to(device).eval()

@@ -52,7 +52,7 @@ from typing import Callable, Dict, Iterable, List, Optional, Sequence, Tuple, Un
 import numpy as np
 from mmengine.config import Config
 
-from vpd_mm.datasets.feature_sequence_dataset import read_id_list
+from vpd_mm.datasets.feature_sequence_dataset import check_num_classes, read_id_list
 from vpd_mm.datasets.features import load_action_annotations
 from vpd_mm.evaluation.fewshot_summary import ALL_SHOTS, Shots, shots_key
 from vpd_mm.utils.io import dump_json_atomic
@@ -434,6 +434,7 @@ def run_fewshot_protocol(config_paths: Sequence[str],
         cfg = Config.fromfile(config_path)
         if cfg_options:
             cfg.merge_from_dict(cfg_options)
+        check_num_classes(cfg, config_path)  # stop before any run, both numbers named
         name = osp.splitext(osp.basename(config_path))[0]
         names = _names(cfg, config_path)
         num_test = check_test_split(cfg.test_dataloader.dataset.ann_file)

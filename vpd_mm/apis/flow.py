@@ -19,6 +19,7 @@ import numpy as np
 import torch
 from mmaction.registry import TASK_UTILS
 
+from vpd_mm.utils.checkpoint import CheckpointLoadError, load_checkpoint_file
 from .crops import cut_crop
 
 DIS_PRESETS: Dict[str, int] = {
@@ -140,9 +141,9 @@ class RAFTFlowEstimator(BaseFlowEstimator):
         self.model = (raft_small if small else raft_large)(weights=None, progress=False)
         if weights is not None:
             try:
-                state = torch.load(weights, map_location='cpu', weights_only=True)
-            except (OSError, RuntimeError) as e:
-                raise ValueError(f'{weights}: cannot read RAFT weights ({e})') from e
+                state = load_checkpoint_file(weights, what='RAFT weights')
+            except CheckpointLoadError as e:  # refused or damaged: one line naming the file
+                raise ValueError(f'RAFT weights {e}') from None
             if isinstance(state, dict) and 'state_dict' in state:
                 state = state['state_dict']
             try:

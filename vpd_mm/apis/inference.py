@@ -14,7 +14,7 @@
    for a 2D-VPD student, ``OUT/poses/<name>.npy`` [T, 1, 26] (its decoded pose);
 3. :func:`gallery_neighbours`: the nearest labelled actions of a gallery (a feature folder and
    its action annotations) by DTW alignment cost
-   (:func:`vpd_mm.evaluation.functional.dtw_cost_matrix`) -> ``OUT/<name>_neighbours.json``;
+   (:func:`vpd_mm.ops.dtw_cost_matrix`) -> ``OUT/<name>_neighbours.json``;
 4. :func:`vpd_mm.visualization.render_annotated_video` -> ``OUT/<name>_vis.mp4``.
 
 Every file is written under a temporary name and renamed; the frame folder is filled as

@@ -38,7 +38,7 @@ def gallery_neighbours(features: np.ndarray,
     its video's ``<feature_dir>/<video>.npy`` (:func:`vpd_mm.apis.load_action_sequences`).
     As in :class:`~vpd_mm.models.DTWNearestNeighbour`, each flip view is a sequence of its own
     and the cost of a query and an action is the smallest normalised DTW cost over their view
-    pairs (:func:`vpd_mm.evaluation.functional.dtw_cost_matrix`, its default step pattern
+    pairs (:func:`vpd_mm.ops.dtw_cost_matrix`, its default step pattern
     unless ``step_pattern``); pairs the step pattern cannot align cost ``inf`` and rank last.
 
     Args:
@@ -65,7 +65,7 @@ def gallery_neighbours(features: np.ndarray,
     """
     from vpd_mm.apis.retrieval import clean_sequence, load_action_sequences
     from vpd_mm.datasets.features import load_action_annotations
-    from vpd_mm.evaluation.functional import dtw_cost_matrix
+    from vpd_mm.ops import dtw_cost_matrix
 
     features = np.asarray(features, dtype=np.float32)
     if features.ndim == 2:

@@ -19,6 +19,7 @@ from mmengine.config import Config
 from tqdm import tqdm
 
 from vpd_mm.codecs import PoseNormalizer
+from vpd_mm.utils.checkpoint import CheckpointLoadError, load_checkpoint_file, load_checkpoint_url
 from vpd_mm.utils.io import dump_json_atomic, save_npy_atomic
 from vpd_mm.utils.paths import join_under
 from .inference_video import VideoInferenceError
@@ -32,11 +33,11 @@ ConfigLike = Union[str, Config]
 def load_checkpoint_weights(model: torch.nn.Module, checkpoint: str, strict: bool = True) -> dict:
     """Load a checkpoint's weights into ``model`` without running code from the file.
 
-    The file (a path, or an ``http(s)://`` URL downloaded into torch's hub cache) is read with
-    ``torch.load(..., weights_only=True)``: tensors, containers and the few classes an mmengine
-    checkpoint holds (allow-listed by :mod:`vpd_mm.compat`); anything else is refused. An
-    mmengine checkpoint's ``state_dict`` (or a bare state dict) is loaded, a ``module.`` prefix
-    (DataParallel) removed.
+    The file (a path, or an ``http(s)://`` URL downloaded into torch's hub cache) is read
+    weights-only (:func:`vpd_mm.utils.checkpoint.load_checkpoint_file`): tensors, containers and
+    the few classes an mmengine checkpoint holds (allow-listed by :mod:`vpd_mm.compat`); anything
+    else is refused. An mmengine checkpoint's ``state_dict`` (or a bare state dict) is loaded, a
+    ``module.`` prefix (DataParallel) removed.
 
     Args:
         model (torch.nn.Module): The model.
@@ -52,17 +53,11 @@ def load_checkpoint_weights(model: torch.nn.Module, checkpoint: str, strict: boo
     """
     try:
         if checkpoint.startswith(_URL_PREFIXES):
-            ckpt = torch.hub.load_state_dict_from_url(checkpoint, map_location='cpu',
-                                                      weights_only=True)
+            ckpt = load_checkpoint_url(checkpoint)
         else:
-            if not osp.isfile(checkpoint):
-                raise VideoInferenceError(f'checkpoint {checkpoint} does not exist')
-            ckpt = torch.load(checkpoint, map_location='cpu', weights_only=True)
-    except VideoInferenceError:
-        raise
-    except Exception as e:  # the unpickler fails in many ways on a foreign or damaged file
-        raise VideoInferenceError(f'{checkpoint}: not a weights-only checkpoint '
-                                  f'({type(e).__name__}: {e})') from e
+            ckpt = load_checkpoint_file(checkpoint)
+    except (FileNotFoundError, CheckpointLoadError) as e:  # one line naming the file
+        raise VideoInferenceError(str(e)) from None
     if not isinstance(ckpt, dict):
         raise VideoInferenceError(f'{checkpoint}: expected a state dict, got {type(ckpt)}')
     state = ckpt.get('state_dict', ckpt)

@@ -30,6 +30,7 @@ name (ActivityNet's ``v_`` prefix), so the prefix keeps names distinct.
 """
 import os
 import os.path as osp
+import warnings
 from collections import OrderedDict
 from typing import Dict, List, Optional, Sequence, Tuple, Union
 
@@ -387,59 +388,24 @@ def write_toy_localization_corpus(root: str,
                                   num_videos: int = 16,
                                   num_test: int = 4,
                                   dim: int = 4,
-                                  min_frames: int = 14,
-                                  max_frames: int = 40,
+                                  num_frames: int = 40,
                                   nan_fraction: float = 0.05,
                                   seed: int = 0) -> Tuple[str, str]:
-    """Write a small corpus of uncut videos with action segments, for smoke runs and tests.
+    """Deprecated: :func:`vpd_mm.synthetic.make_uncut_features` with ``ann_file='actions.json'``.
 
-    Each video ``toy_XXXX`` has ``[T, 2, dim]`` features (flip view 1 = view 0 with the first
-    coordinate negated): Gaussian noise, plus an offset of +2 on every dimension inside its
-    one or two actions; a ``nan_fraction`` of the rows are NaN (missing frames). Action
-    annotations follow ``docs/data_layout.md`` (``fps`` 25, class ``'move'``).
-
-    Args:
-        root (str): Output folder: ``root/features/<video>.npy`` and ``root/actions.json``.
-        num_videos (int): Number of videos; the last ``num_test`` are the test split.
+    Kept for one release (warns with a ``DeprecationWarning``); writes the same layout as
+    before (``root/actions.json``, ``root/features/<video>.npy`` ``[T, 2, dim]``) from that
+    generator, so the drawn videos differ from earlier releases'.
 
     Returns:
         tuple[str, str]: The annotation file and the feature folder.
     """
-    from vpd_mm.datasets.features import dump_action_annotations
-    from vpd_mm.utils.io import save_npy_atomic
-    rng = np.random.RandomState(seed)
-    feat_dir = osp.join(root, 'features')
-    os.makedirs(feat_dir, exist_ok=True)
-    videos, actions = {}, []
-    for i in range(num_videos):
-        name = f'toy_{i:04d}'
-        num = int(rng.randint(min_frames, max_frames + 1))
-        feats = rng.normal(0, 0.3, (num, dim)).astype(np.float32)
-        bounds = []
-        num_act = 1 if num < 24 else int(rng.randint(1, 3))
-        part = num // num_act
-        for j in range(num_act):
-            length = int(rng.randint(max(2, part // 3), max(3, part * 2 // 3) + 1))
-            start = j * part + int(rng.randint(0, part - length + 1))
-            bounds.append((start, start + length))
-        for k, (start, end) in enumerate(bounds):
-            feats[start:end] += 2.0
-            actions.append(dict(id=f'{name}_{k}', video=name, start_frame=start, end_frame=end,
-                                label=0, split='test' if i >= num_videos - num_test else 'train'))
-        flipped = feats.copy()
-        flipped[:, 0] *= -1
-        both = np.stack([feats, flipped], axis=1)
-        both[rng.rand(num) < nan_fraction] = np.nan
-        save_npy_atomic(feature_path_for(feat_dir, name), both)
-        videos[name] = dict(fps=25.0, num_frames=num,
-                            split='test' if i >= num_videos - num_test else 'train')
-    ann_file = osp.join(root, 'actions.json')
-    dump_action_annotations(dict(dataset='toy', classes=['move'], videos=videos,
-                                 actions=actions), ann_file)
-    return ann_file, feat_dir
-
-
-def feature_path_for(feature_dir: str, video: str) -> str:
-    """``<feature_dir>/<video>.npy`` (``vpd_mm.datasets.features.feature_path``)."""
-    from vpd_mm.datasets.features import feature_path
-    return feature_path(feature_dir, video)
+    warnings.warn(
+        'vpd_mm.apis.localization_export.write_toy_localization_corpus is deprecated and will '
+        "be removed in the next release: use vpd_mm.synthetic.make_uncut_features(root, "
+        "ann_file='actions.json', ...)", DeprecationWarning, stacklevel=2)
+    from vpd_mm.synthetic import make_uncut_features
+    out = make_uncut_features(root, num_train=num_videos - num_test, num_test=num_test,
+                              num_frames=num_frames, dim=dim, missing_rate=nan_fraction,
+                              ann_file='actions.json', seed=seed)
+    return out['ann_file'], out['feature_dir']

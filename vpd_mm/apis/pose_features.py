@@ -123,7 +123,7 @@ def write_video_actions(ann_file: str,
 
     Each video becomes the action ``<frame_dir>`` spanning all its frames, with the pkl's
     ``label`` and split ``test`` if the video is in the pkl's ``split['test']`` list, else
-    ``train``. Useful for the toy corpus (``vpd_mm.datasets.synthetic.make_toy_corpus``).
+    ``train``. Useful for the toy corpus (``vpd_mm.synthetic.make_toy_corpus``).
 
     Returns:
         dict: The written annotations.

@@ -14,10 +14,9 @@ from typing import Dict, List, Optional, Sequence, Tuple, Union
 import numpy as np
 
 from vpd_mm.datasets.features import load_action_annotations, load_feature_sequence
-from vpd_mm.evaluation.functional.dtw import (DEFAULT_STEP_PATTERN, DTWCandidates,
-                                              check_step_pattern, dtw_cost_matrix)
-from vpd_mm.evaluation.functional.dtw_torch import dtw_cost_matrix_torch
 from vpd_mm.evaluation.functional.retrieval import retrieval_precision_at_k
+from vpd_mm.ops import (DEFAULT_STEP_PATTERN, DTWCandidates, check_step_pattern, dtw_cost_matrix,
+                        dtw_cost_matrix_torch)
 
 ViewSpec = Union[int, str]
 VIEW_CHOICES = ('concat', 'mean', 'min')  # besides a view index
@@ -155,10 +154,10 @@ def dtw_retrieval(seqs: Sequence[np.ndarray],
         ids (Sequence[str], optional): Names for error messages.
         progress (bool): Print a line per block. Defaults to False.
         step_pattern (str): 'symmetricP2' (the authors'), 'symmetric1' or 'symmetric2'
-            (:mod:`vpd_mm.evaluation.functional.dtw`). Defaults to 'symmetricP2'.
-        backend (str): 'numba' (:func:`~vpd_mm.evaluation.functional.dtw_cost_matrix`, the
-            CPU kernels) or 'torch' (:func:`~vpd_mm.evaluation.functional.dtw_torch.
-            dtw_cost_matrix_torch`, batched over pairs: for large corpora on a GPU). Same
+            (:mod:`vpd_mm.ops.dtw`). Defaults to 'symmetricP2'.
+        backend (str): 'numba' (:func:`~vpd_mm.ops.dtw_cost_matrix`, the CPU kernels) or
+            'torch' (:func:`~vpd_mm.ops.dtw_cost_matrix_torch`, batched over pairs: for large
+            corpora on a GPU). Same
             costs within float32 rounding. Defaults to 'numba'.
         device (str, optional): The torch backend's device. Defaults to None (CUDA when
             available, else the CPU).

@@ -26,6 +26,7 @@ import copy
 import os
 import os.path as osp
 import time
+import warnings
 from typing import Dict, List, Optional, Sequence
 
 import numpy as np
@@ -35,8 +36,7 @@ from mmengine.config import Config
 from mmengine.logging import print_log
 from mmengine.runner import Runner
 
-from vpd_mm.datasets.features import load_action_annotations
-from vpd_mm.datasets.frame_label_dataset import load_clean_features
+from vpd_mm.datasets import load_action_annotations, load_clean_features
 from vpd_mm.evaluation.functional.proposals import (DEFAULT_IOU_THRESHOLDS, detection_ap,
                                                     length_limits, scores_to_proposals)
 from vpd_mm.utils.io import dump_json_atomic, save_npy_atomic
@@ -288,42 +288,14 @@ def make_toy_detection_data(root: str,
                             separation: float = 3.0,
                             missing_rate: float = 0.02,
                             seed: int = 0) -> dict:
-    """Write a small uncut-video corpus for the detector's tests and demo.
+    """Deprecated: :func:`vpd_mm.synthetic.make_uncut_features` (same arguments, same files).
 
-    Each video has 1-3 non-overlapping actions of 10-24 frames; features [T, 2, d] are unit
-    Gaussian noise plus ``separation`` times a fixed unit direction inside actions (view 1:
-    the direction's mirror image, a stand-in for a flip), with ``missing_rate`` all-NaN rows.
-
-    Returns:
-        dict: ``ann_file``, ``feature_dir``, ``train_videos``, ``test_videos``.
+    Kept for one release; warns with a ``DeprecationWarning``.
     """
-    rng = np.random.default_rng(seed)
-    feature_dir = osp.join(root, 'features')
-    os.makedirs(feature_dir, exist_ok=True)
-    os.makedirs(osp.join(root, 'annotations'), exist_ok=True)
-    direction = rng.standard_normal(dim)
-    direction /= np.linalg.norm(direction)
-    views = np.stack([direction, direction[::-1]])  # [2, d]
-    videos, actions = {}, []
-    for i in range(num_train + num_test):
-        video = f'video_{i:03d}'
-        split = 'train' if i < num_train else 'test'
-        feats = rng.standard_normal((num_frames, 2, dim)).astype(np.float32)
-        start = int(rng.integers(3, 15))
-        for j in range(int(rng.integers(1, 4))):
-            length = int(rng.integers(10, 25))
-            if start + length > num_frames - 2:
-                break
-            feats[start:start + length] += separation * views[None].astype(np.float32)
-            actions.append(dict(id=f'{video}_{j}', video=video, start_frame=start,
-                                end_frame=start + length, label=0, split=split))
-            start += length + int(rng.integers(8, 30))
-        feats[rng.random(num_frames) < missing_rate] = np.nan
-        save_npy_atomic(osp.join(feature_dir, f'{video}.npy'), feats)
-        videos[video] = dict(fps=25.0, num_frames=num_frames, split=split)
-    ann_file = osp.join(root, 'annotations', 'toy_actions.json')
-    dump_json_atomic(dict(dataset='toy', classes=['action'], videos=videos, actions=actions),
-                     ann_file, indent=1)
-    return dict(ann_file=ann_file, feature_dir=feature_dir,
-                train_videos=sorted(v for v in videos if videos[v]['split'] == 'train'),
-                test_videos=sorted(v for v in videos if videos[v]['split'] == 'test'))
+    warnings.warn(
+        'vpd_mm.apis.make_toy_detection_data is deprecated and will be removed in the next '
+        'release: use vpd_mm.synthetic.make_uncut_features', DeprecationWarning, stacklevel=2)
+    from vpd_mm.synthetic import make_uncut_features
+    return make_uncut_features(root, num_train=num_train, num_test=num_test,
+                               num_frames=num_frames, dim=dim, separation=separation,
+                               missing_rate=missing_rate, seed=seed)

@@ -1,6 +1,6 @@
 # Copyright (c) vpd_mm contributors. All rights reserved.
 """The 2D-VPD teacher target: normalised COCO-17 poses (d = 26), and their horizontal flip."""
-from typing import Optional, Sequence, Tuple
+from typing import Optional, Sequence, Tuple, Union
 
 import numpy as np
 
@@ -105,21 +105,59 @@ class PoseNormalizer:
         return np.stack([target, self.flip_target(target)], axis=-2)
 
 
+#: A joint further than this many pixels from the origin is absurd, image size known or not.
+MAX_COORD = 1e5
+
+
+def plausible_poses(keypoints: np.ndarray,
+                    img_shape: Optional[Union[Sequence[float], np.ndarray]] = None) -> np.ndarray:
+    """Whether each pose lies near its image: every joint finite, within :data:`MAX_COORD`
+    pixels of the origin and, with the image size, at most one image size outside the frame.
+
+    The rule: with an image of ``h`` x ``w`` pixels, a joint must have ``-w <= x <= 2w`` and
+    ``-h <= y <= 2h``. A teacher may place a joint of a partly visible athlete somewhat outside
+    the frame; one further away than the frame is large (or at 1e30) is a broken pose, whatever
+    its scores.
+
+    Args:
+        keypoints (np.ndarray): [..., J, 2] pixel coordinates (x, y).
+        img_shape (array-like, optional): ``(h, w)``, or [..., 2] per pose (broadcast against
+            ``keypoints.shape[:-2]``; NaN where unknown). None applies :data:`MAX_COORD` only.
+
+    Returns:
+        np.ndarray: [...] bool.
+    """
+    kp = np.asarray(keypoints, dtype=np.float64)
+    with np.errstate(invalid='ignore'):
+        ok = (np.isfinite(kp) & (np.abs(kp) <= MAX_COORD)).all(axis=(-1, -2))
+        if img_shape is not None:
+            hw = np.asarray(img_shape, dtype=np.float64)  # [..., 2] (h, w)
+            size = hw[..., None, ::-1]  # [..., 1, 2] (w, h)
+            inside = ((kp >= -size) & (kp <= 2 * size)) | ~np.isfinite(size)
+            ok = ok & inside.all(axis=(-1, -2))
+    return ok
+
+
 def pose_confidence(scores: np.ndarray,
                     keypoints: np.ndarray = None,
-                    joints: Optional[Sequence[int]] = KEPT_JOINTS) -> np.ndarray:
+                    joints: Optional[Sequence[int]] = KEPT_JOINTS,
+                    img_shape: Optional[Union[Sequence[float], np.ndarray]] = None) -> np.ndarray:
     """Per-frame teacher confidence: the mean score of the joints of the 2D-VPD target.
 
     As in the paper's 2D-VPD teacher, the mean runs over the 13 kept joints (nose and joints
     5..16): the eyes' and ears' scores collapse on inverted or averted athletes whose body the
-    teacher gets right, and they are not part of the target. Frames with a non-finite score or
-    keypoint among those joints get confidence -inf (never confident).
+    teacher gets right, and they are not part of the target. Frames with a non-finite score, or
+    whose pose among those joints is not plausible (:func:`plausible_poses`: a non-finite
+    joint, one beyond :data:`MAX_COORD` pixels such as 1e30, or, given the image size, one more
+    than an image width or height outside the frame), get confidence -inf (never confident).
 
     Args:
         scores (np.ndarray): [..., 17] joint scores.
-        keypoints (np.ndarray, optional): [..., 17, 2], checked for NaN/Inf.
+        keypoints (np.ndarray, optional): [..., 17, 2], checked as above.
         joints (Sequence[int], optional): The joints averaged; None takes all 17.
             Defaults to :data:`KEPT_JOINTS`.
+        img_shape (array-like, optional): ``(h, w)`` of the image, or [..., 2] per frame (NaN
+            where unknown); see :func:`plausible_poses`. Defaults to None.
 
     Returns:
         np.ndarray: [...] float64 confidences.
@@ -132,5 +170,5 @@ def pose_confidence(scores: np.ndarray,
     finite = np.isfinite(scores).all(axis=-1)
     if keypoints is not None:
         kp = np.asarray(keypoints, dtype=np.float64)[..., sel, :]
-        finite &= np.isfinite(kp).all(axis=(-1, -2))
+        finite &= plausible_poses(kp, img_shape)
     return np.where(finite, np.nan_to_num(scores).mean(axis=-1), -np.inf)

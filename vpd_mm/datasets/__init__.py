@@ -1,10 +1,10 @@
 # Copyright (c) vpd_mm contributors. All rights reserved.
 """Datasets and transforms; importing this module registers them in mmaction's registries."""
 from . import pose3d  # noqa: F401  (3D poses and VIPE* training pairs)
-from . import synthetic  # noqa: F401  (generated corpora, simulated detector and teacher)
 from .action_frames_dataset import VPDActionFramesDataset
-from .feature_sequence_dataset import (VPDFeatureSequenceDataset, carve_val, read_id_list,
-                                       resample_indices, share_train_id_list)
+from .feature_sequence_dataset import (NumClassesError, VPDFeatureSequenceDataset, carve_val,
+                                       check_num_classes, read_id_list, resample_indices,
+                                       share_train_id_list)
 from .features import (AnnotationError, dump_action_annotations, load_action_annotations,
                        load_feature_sequence, select_actions)
 from .frame_label_dataset import FrameLabelDataset, frame_labels, load_clean_features
@@ -20,5 +20,5 @@ __all__ = [
     'VPDRandomFlip', 'VPDRandomResizedCrop', 'VPDResize', 'VPDColorJitter', 'VPDBackgroundNoise',
     'PackVPDInputs', 'VPDFeatureSequenceDataset', 'VPDActionFramesDataset', 'carve_val',
     'read_id_list', 'resample_indices', 'share_train_id_list', 'PoseBalancedSampler',
-    'torso_angles'
+    'torso_angles', 'check_num_classes', 'NumClassesError'
 ]

@@ -81,6 +81,81 @@ def share_train_id_list(cfg) -> bool:
     return True
 
 
+#: Datasets whose ``ann_file`` is an action annotation file (classes and labels).
+ACTION_DATASETS = ('VPDFeatureSequenceDataset', 'VPDActionFramesDataset')
+
+
+class NumClassesError(ValueError):
+    """A model whose ``num_classes`` differs from the classes of its annotation file."""
+
+
+def model_num_classes(model_cfg) -> Tuple[Optional[int], str]:
+    """The number of classes a model config predicts and the key that sets it.
+
+    Returns:
+        tuple: ``(num_classes, key)``: ``model.cls_head.num_classes`` (heads of mmaction's
+        recognisers: BiGRU, ST-GCN, the frozen student) or ``model.num_classes`` (DTW 1-NN);
+        ``(None, '')`` when the model sets neither.
+    """
+    head = model_cfg.get('cls_head') or {}
+    if isinstance(head, dict) and head.get('num_classes') is not None:
+        return int(head['num_classes']), 'model.cls_head.num_classes'
+    if model_cfg.get('num_classes') is not None:
+        return int(model_cfg['num_classes']), 'model.num_classes'
+    return None, ''
+
+
+def check_num_classes(cfg, config: Optional[str] = None) -> Optional[int]:
+    """Stop before a run whose model predicts another number of classes than its data has.
+
+    For each dataloader (train, val, test) of an action dataset (:data:`ACTION_DATASETS`) whose
+    annotation file exists, the file's ``classes`` must number exactly the model's
+    ``num_classes`` (:func:`model_num_classes`); a file without a class list must have every
+    label below it. ``tools/train.py``, ``tools/test.py`` and the few-shot runner
+    (:func:`vpd_mm.apis.fewshot.run_fewshot_protocol`) call this after the config is complete,
+    so an 8-class head on a 6-class corpus stops with both numbers instead of training two
+    classes that never occur.
+
+    Args:
+        cfg (Config): The complete config (command-line overrides merged).
+        config (str, optional): The config file, for the message. Defaults to
+            ``cfg.filename``.
+
+    Returns:
+        int | None: The checked number of classes (None when the model sets none or no action
+        dataset was found).
+
+    Raises:
+        NumClassesError: naming the config, its ``num_classes``, the annotation file and its
+            number of classes (one line).
+    """
+    num, key = model_num_classes(cfg.get('model') or {})
+    if num is None:
+        return None
+    config = config or getattr(cfg, 'filename', None) or 'the config'
+    checked, seen = None, set()
+    for loader in ('train_dataloader', 'val_dataloader', 'test_dataloader'):
+        ds = (cfg.get(loader) or {}).get('dataset') or {}
+        ann_file = ds.get('ann_file')
+        if ds.get('type') not in ACTION_DATASETS or not isinstance(ann_file, str) \
+                or ann_file in seen or not osp.isfile(ann_file):
+            continue  # a missing file is the dataset's to report
+        seen.add(ann_file)
+        ann = load_action_annotations(ann_file)
+        classes = ann.get('classes') or []
+        if classes and len(classes) != num:
+            raise NumClassesError(
+                f'{config}: {key}={num} but {ann_file} ({loader}) lists {len(classes)} '
+                f'classes; set {key}={len(classes)} (e.g. --cfg-options {key}={len(classes)})')
+        top = max((int(a['label']) for a in ann['actions']), default=-1)
+        if not classes and top >= num:
+            raise NumClassesError(
+                f'{config}: {key}={num} but {ann_file} ({loader}) has label {top}; set {key} '
+                f'to its number of classes (at least {top + 1})')
+        checked = num
+    return checked
+
+
 @DATASETS.register_module()
 class VPDFeatureSequenceDataset(BaseDataset):
     """Labelled actions of an action annotation file as per-frame feature sequences.

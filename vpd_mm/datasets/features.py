@@ -27,7 +27,7 @@ from typing import Dict, List, Optional
 
 import numpy as np
 
-from vpd_mm.utils.io import dump_json_atomic
+from vpd_mm.utils.io import dump_json_atomic, int_field
 from vpd_mm.utils.paths import join_under
 
 SPLITS = ('train', 'val', 'test')
@@ -91,18 +91,29 @@ def load_action_annotations(path: str) -> dict:
         _fail(path, 'expected a dict with "classes", "videos" and "actions"')
     classes = ann.setdefault('classes', [])
     videos: Dict[str, dict] = ann.setdefault('videos', {})
+    if not isinstance(ann['actions'], list) or not isinstance(videos, dict):
+        _fail(path, '"actions" must be a list and "videos" a dict')
+
+    def error(msg: str) -> AnnotationError:
+        return AnnotationError(f'{path}: {msg}')
+
     ids = set()
     for i, act in enumerate(ann['actions']):
+        if not isinstance(act, dict):
+            _fail(path, f'action #{i} is not a dict: {act!r:.80}')
         for key in ('id', 'video', 'start_frame', 'end_frame', 'label'):
             if key not in act:
                 _fail(path, f'action #{i} ({act.get("id", "?")}) has no "{key}"')
         if act['id'] in ids:
             _fail(path, f'action id {act["id"]!r} appears twice')
         ids.add(act['id'])
-        start, end = int(act['start_frame']), int(act['end_frame'])
+        where = f'action #{i} ({act["id"]!r})'
+        # the integers are stored back: every reader of the result sees ints
+        for key in ('start_frame', 'end_frame', 'label'):
+            act[key] = int_field(act[key], key, where, error)
+        start, end, label = act['start_frame'], act['end_frame'], act['label']
         if start < 0 or end <= start:
             _fail(path, f'action {act["id"]!r}: bad frame range [{start}, {end})')
-        label = int(act['label'])
         if label < -1 or (classes and label >= len(classes)):
             _fail(path, f'action {act["id"]!r}: label {label} outside the {len(classes)} classes')
         split = act.setdefault('split', videos.get(act['video'], {}).get('split', 'train'))
@@ -111,7 +122,10 @@ def load_action_annotations(path: str) -> dict:
         info = videos.setdefault(act['video'], {})
         info.setdefault('split', split)
         num_frames = info.get('num_frames')
-        if num_frames is not None and end > int(num_frames):
+        if num_frames is not None:
+            num_frames = info['num_frames'] = int_field(num_frames, 'num_frames',
+                                                        f'video {act["video"]!r}', error)
+        if num_frames is not None and end > num_frames:
             _fail(path, f'action {act["id"]!r} ends at frame {end} but video {act["video"]!r} '
                   f'has {num_frames} frames')
     return ann

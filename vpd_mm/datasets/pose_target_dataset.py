@@ -46,6 +46,14 @@ def split_videos(names: Sequence[str],
     return [n for n in names if n not in val], [n for n in names if n in val]
 
 
+def _img_shape(ann: dict) -> np.ndarray:
+    """An annotation's ``img_shape`` (h, w) as float64 [2], NaN when it has none."""
+    shape = ann.get('img_shape')
+    if shape is None or np.size(shape) < 2:
+        return np.full(2, np.nan)
+    return np.asarray(shape, dtype=np.float64).reshape(-1)[:2]
+
+
 @DATASETS.register_module()
 class VPDPoseTargetDataset(BaseDataset):
     """Frames of athlete crops with the teacher's pose target, for distillation.
@@ -56,11 +64,13 @@ class VPDPoseTargetDataset(BaseDataset):
     [M, T, 17] (only the first person, the athlete, is used), optionally ``athlete_box`` and
     ``crop_box`` [T, 4] and ``img_shape``.
 
-    A frame is *confident* when ``pose_confidence(scores, keypoints) >= conf_thr`` (non-finite
-    keypoints or scores never are) and, for ``target_type='embedding'``, its embedding row is
-    finite. The target of frame ``t`` is ``pose_target`` [2, d] (view 0 as is, view 1 of the
-    horizontally flipped pose) and ``prev_pose_target`` (frame ``t - 1``, zeros for ``t = 0``);
-    non-finite target values (frames without a pose) are stored as 0, ``target_valid`` tells
+    A frame is *confident* when ``pose_confidence(scores, keypoints, img_shape) >= conf_thr``
+    (non-finite keypoints or scores never are, nor absurd poses: a joint at 1e30 or more than an
+    image size outside the frame, counted with ``frames_nonfinite_pose``) and, for
+    ``target_type='embedding'``, its embedding row is finite. The target of frame ``t`` is
+    ``pose_target`` [2, d] (view 0 as is, view 1 of the horizontally flipped pose) and
+    ``prev_pose_target`` (frame ``t - 1``, zeros for ``t = 0``); target values of frames without
+    a (plausible) pose or with a non-finite target are stored as 0, ``target_valid`` tells
     whether to trust them.
 
     The videos are split into train and val as whole videos (:func:`split_videos`) before any
@@ -245,10 +255,13 @@ class VPDPoseTargetDataset(BaseDataset):
         kp = np.concatenate([c[1] for c in checked]).reshape(-1, NUM_KEYPOINTS, 2)
         sc = np.concatenate([c[2] for c in checked]).reshape(-1, NUM_KEYPOINTS)
         offsets = np.concatenate([[0], np.cumsum(lengths)])
-        conf = pose_confidence(sc, kp)  # [N], -inf where not finite
+        shapes = np.concatenate(
+            [np.broadcast_to(_img_shape(c[0]), (c[3], 2)) for c in checked])  # [N, 2] (h, w)
+        # [N], -inf where not finite or a joint lies far outside its image (pose_confidence)
+        conf = pose_confidence(sc, kp, img_shape=shapes)
         finite_pose = np.isfinite(conf)
         if self.target_type == 'pose2d':
-            with np.errstate(invalid='ignore'):
+            with np.errstate(invalid='ignore', over='ignore'):
                 targets = PoseNormalizer().encode_views(kp)  # [N, 2, 26]
             finite_target = finite_pose
         else:
@@ -283,7 +296,7 @@ class VPDPoseTargetDataset(BaseDataset):
                 raise ValueError(
                     f'{self.ann_file}: no confident frame in split {self.split!r}: '
                     f'{stats["frames_seen"]} frames of {stats["videos_seen"]} videos seen, '
-                    f'{stats["frames_nonfinite_pose"]} with non-finite keypoints/scores, '
+                    f'{stats["frames_nonfinite_pose"]} with non-finite or absurd keypoints/scores, '
                     f'{stats["frames_nonfinite_target"]} with a non-finite target, '
                     f'{stats["frames_low_conf"]} below conf_thr={self.conf_thr}')
             if not keep.any():
@@ -301,6 +314,8 @@ class VPDPoseTargetDataset(BaseDataset):
         lengths = lengths[kept_video]
         offsets = np.concatenate([[0], np.cumsum(lengths)])
         checked = [c for c, k in zip(checked, kept_video) if k]
+        # no pose (or an absurd one) or no finite target: stored as 0, never trusted
+        targets = np.where((finite_pose & finite_target)[:, None, None], targets, 0.0)
         targets = np.nan_to_num(targets[frame_sel], nan=0.0, posinf=0.0, neginf=0.0)
 
         def box(key: str) -> np.ndarray:  # [N, 4], NaN where the annotation has none

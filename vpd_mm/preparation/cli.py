@@ -15,7 +15,7 @@ from mmengine.config import Config, DictAction
 from mmengine.logging import MMLogger, print_log
 
 from vpd_mm.utils.paths import UnsafePathError
-from .pipeline import merge_outputs, prepare_dataset
+from .pipeline import NothingPreparedError, merge_outputs, prepare_dataset
 from .readers.base import ReaderError
 
 #: The keys of a preparation config that hold a stage (a TASK_UTILS config).
@@ -94,8 +94,10 @@ def main(argv: Optional[List[str]] = None) -> int:
 
     Returns:
         int: Exit status: 0 done, 1 some video failed unexpectedly (retried by the next run),
-        2 unusable annotations (nothing prepared, written or deleted; the one-line error names
-        the file and the entry).
+        2 unusable annotations, or annotations that list no video (nothing prepared, written or
+        deleted; the one-line error names the file and the entry), 3 nothing to merge: every
+        video was skipped (the one-line error gives the reasons and where the skip records
+        are).
     """
     args = parse_args(argv)
     cfg = load_config(args)
@@ -121,4 +123,7 @@ def main(argv: Optional[List[str]] = None) -> int:
     except (ReaderError, UnsafePathError) as e:  # bad annotations: nothing was prepared
         print_log(f'{type(e).__name__}: {e}', logger='current', level=logging.ERROR)
         return 2
+    except NothingPreparedError as e:  # every video skipped: no empty dataset is written
+        print_log(f'{type(e).__name__}: {e}', logger='current', level=logging.ERROR)
+        return 3
     return 1 if report['errors'] else 0

@@ -31,6 +31,12 @@ when its shard starts to redo it (that shard is their only writer); the others (
 shard reports, merged files) by the next run once their process is gone and they are a minute
 old (:func:`vpd_mm.utils.io.sweep_temporaries`; the minute spares shards on other machines).
 
+**Nothing to prepare.** Annotations that list no video stop the run with a
+:class:`~vpd_mm.preparation.readers.base.ReaderError` naming the files (:func:`read_index`), and a
+merge that finds no prepared video (every video skipped) raises :class:`NothingPreparedError`
+with the reasons instead of writing an empty dataset; ``tools/data/prepare.py`` exits non-zero
+with that one line.
+
 **Hostile names.** Video names come from annotation files; every path of a video goes through
 :func:`vpd_mm.utils.paths.join_under`, and the readers refuse unsafe names before anything is
 written, so no name makes the pipeline write or delete outside ``out_dir`` / ``work_dir``.
@@ -58,7 +64,7 @@ from vpd_mm.utils.io import (dump_json_atomic, dump_pickle_atomic, parse_tempora
                              sweep_temporaries)
 from vpd_mm.utils.paths import check_path_component, join_under, remove_under
 from vpd_mm.utils.safe_pickle import safe_pickle_load
-from .readers.base import VideoIndex, build_action_annotations
+from .readers.base import ReaderError, VideoIndex, build_action_annotations
 from .video_preparer import SKIP_REASONS, SkipVideo, StageTimer, VideoPreparer
 
 #: Config keys whose values change the outputs (recorded in ``work/settings.json``).
@@ -83,6 +89,29 @@ _DEFAULTS = dict(
     flow_bound=20.0,
     jpeg_quality=90,
     flow=dict(type='DISFlowEstimator', preset='medium'))
+
+
+class NothingPreparedError(RuntimeError):
+    """A merge that finds no prepared video: every video was skipped (the message says why)."""
+
+
+def read_index(cfg: Config) -> VideoIndex:
+    """Build the config's reader and read its videos.
+
+    Raises:
+        ReaderError: The annotations list no video (the message names the reader's files, or
+            its video folder when it reads no annotation file).
+    """
+    reader = TASK_UTILS.build(cfg.reader)
+    index: VideoIndex = reader.read()
+    if not index.videos:
+        files = reader.annotation_files() if hasattr(reader, 'annotation_files') else []
+        if files:
+            raise ReaderError(f'{", ".join(files)}: no video to prepare (the annotations of '
+                              f'dataset {index.dataset!r} list none)')
+        where = getattr(reader, 'video_dir', None) or getattr(reader, 'data_root', cfg.reader)
+        raise ReaderError(f'{where}: no video to prepare (dataset {index.dataset!r})')
+    return index
 
 
 class PrepareLayout:
@@ -336,7 +365,7 @@ def prepare_dataset(cfg: Config,
         dict: The shard report (also written to ``work/reports/``), with ``merged`` (the
         merge's summary or None).
     """
-    index: VideoIndex = TASK_UTILS.build(cfg.reader).read()
+    index = read_index(cfg)
     dataset = cfg.get('dataset_name', None) or index.dataset
     layout = PrepareLayout(cfg.out_dir, dataset, cfg.get('work_dir', None))
     for rec in index.videos:  # every path of every video, before anything is written
@@ -453,7 +482,7 @@ def merge_outputs(cfg: Config, index: Optional[VideoIndex] = None,
         dict: The report's ``summary``.
     """
     if index is None:
-        index = TASK_UTILS.build(cfg.reader).read()
+        index = read_index(cfg)
     dataset = cfg.get('dataset_name', None) or index.dataset
     layout = PrepareLayout(cfg.out_dir, dataset, cfg.get('work_dir', None))
     layout.makedirs()
@@ -472,6 +501,17 @@ def merge_outputs(cfg: Config, index: Optional[VideoIndex] = None,
         raise RuntimeError(f'{dataset}: {len(missing)} of {len(index.videos)} videos are not '
                            f'finished (e.g. {missing[:5]}); run the remaining shards first, or '
                            'merge with --allow-missing')
+    if not done:
+        reasons: dict = {}
+        for rec in skipped:
+            reasons[rec.get('reason')] = reasons.get(rec.get('reason'), 0) + 1
+        why = ', '.join(f'{k}: {v}' for k, v in reasons.items())
+        first = f'; e.g. {skipped[0].get("message")}' if skipped else ''
+        raise NothingPreparedError(
+            f'{dataset}: none of the {len(index.videos)} videos was prepared, nothing to merge '
+            f'({len(skipped)} skipped{" by reason " + why if why else ""}, {len(missing)} '
+            f'unfinished{first}); the skip records are in {layout.skipped_dir}: fix the inputs, '
+            'then rerun with --retry-skipped')
 
     annotations, split, videos, actions, dropped, per_video = [], {}, {}, {}, [], {}
     for rec in tqdm(done, desc=f'merge {dataset}', unit='video', leave=False):

@@ -302,7 +302,8 @@ class VideoPreparer:
             raise SkipVideo('unreadable', f'{path}: the second decoding pass gave {t} frames, '
                             f'the first {num}')
 
-        conf = pose_confidence(scores, keypoints)  # [T], -inf without a pose
+        # [T], -inf without a pose or with a joint far outside the frame
+        conf = pose_confidence(scores, keypoints, img_shape=(h, w))
         num_conf = int((conf >= self.conf_thr).sum())
         if num_conf == 0:
             raise SkipVideo(

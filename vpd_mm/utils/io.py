@@ -141,6 +141,40 @@ def load_json(path: str,
         raise error(path, f'not a readable JSON {what}: cannot read ({e})') from e
 
 
+_INT_TEXT = re.compile(r'^\s*[-+]?\d+\s*$')
+
+
+def int_field(value: Any, what: str, where: str,
+              error: Callable[[str], Exception] = ValueError) -> int:
+    """An integer field of an annotation entry (a label, a frame number), checked.
+
+    Accepted: an integer (Python or numpy, not a bool), a float with an integral value (``7.0``)
+    and a decimal string (``'7'``, as CSV and text files give them). Anything else (``'seven'``,
+    ``7.5``, ``None``, a list) is refused instead of being truncated or failing with a bare
+    ``invalid literal for int()``.
+
+    Args:
+        value: The field's value.
+        what (str): The field (e.g. ``'label'``), for the message.
+        where (str): The file and entry (e.g. ``'train.json: entry #3 (clip_7)'``).
+        error (callable): Builds the exception from the message. Defaults to ValueError.
+
+    Returns:
+        int: The value.
+
+    Raises:
+        Exception: ``error('<where>: <what> must be an integer, got <value>')``.
+    """
+    if isinstance(value, (int, np.integer)) and not isinstance(value, (bool, np.bool_)):
+        return int(value)
+    if isinstance(value, (float, np.floating)) and np.isfinite(value) and \
+            float(value).is_integer():
+        return int(value)
+    if isinstance(value, str) and _INT_TEXT.match(value):
+        return int(value)
+    raise error(f'{where}: {what} must be an integer, got {value!r}')
+
+
 def read_id_list(id_list: Union[None, str, Sequence[str]]) -> Optional[List[str]]:
     """Ids as a list: None, a sequence, or a text file with one id per line.
 

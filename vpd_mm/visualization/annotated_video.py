@@ -66,7 +66,7 @@ def teacher_views(annotation: dict, conf_thr: float = 0.5) -> dict:
     """
     kp = np.asarray(annotation['keypoint'], dtype=np.float32)[0]  # [T, 17, 2]
     sc = np.asarray(annotation['keypoint_score'], dtype=np.float32)[0]  # [T, 17]
-    conf = pose_confidence(sc, kp)  # [T]
+    conf = pose_confidence(sc, kp, img_shape=annotation.get('img_shape'))  # [T]
     norm = np.full((len(kp), PoseNormalizer.dim), np.nan, np.float32)
     has = np.isfinite(kp).all(axis=(1, 2))
     if has.any():

@@ -18,7 +18,7 @@ ROOT = osp.dirname(osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))))
 
 @pytest.fixture(scope='module')
 def corpus(tmp_path_factory):
-    from vpd_mm.datasets.synthetic import make_toy_corpus
+    from vpd_mm.synthetic import make_toy_corpus
     return make_toy_corpus(str(tmp_path_factory.mktemp('toy')), num_videos=2, num_frames=6,
                            crop_size=64, seed=3, progress=False)
 

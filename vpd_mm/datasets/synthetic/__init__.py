@@ -1,13 +1,26 @@
 # Copyright (c) vpd_mm contributors. All rights reserved.
-"""Generated corpora: the toy corpus of the demo and tests, the synthetic sports corpus and its
-simulated detector and teacher."""
-from .simulated_models import SimulatedPersonDetector, SimulatedPoseTeacher
-from .sports_corpus import make_sports_corpus, simulate_sports_video
-from .sports_motions import DEFAULT_CLASSES, SPORTS_CLASSES
-from .toy_corpus import TOY_CLASSES, make_toy_corpus, render_video, simulate_video
+"""Deprecated: the synthetic world moved to :mod:`vpd_mm.synthetic`.
 
-__all__ = [
-    'TOY_CLASSES', 'make_toy_corpus', 'simulate_video', 'render_video', 'make_sports_corpus',
-    'simulate_sports_video', 'SPORTS_CLASSES', 'DEFAULT_CLASSES', 'SimulatedPersonDetector',
-    'SimulatedPoseTeacher'
-]
+This path (and its submodules ``simulated_models``, ``sports_corpus``, ``sports_motions``,
+``sports_render``, ``toy_corpus``) keeps working for one release, with a ``DeprecationWarning``.
+Note that ``import vpd_mm`` no longer imports it: configs that build the simulated detector or
+teacher name ``vpd_mm.synthetic`` in ``custom_imports``.
+"""
+import sys
+import warnings
+
+import vpd_mm.synthetic as _synthetic
+from vpd_mm.synthetic import *  # noqa: F401,F403
+from vpd_mm.synthetic import (simulated_models, sports_corpus, sports_motions, sports_render,
+                              toy_corpus)
+
+__all__ = list(_synthetic.__all__)
+
+warnings.warn(
+    'vpd_mm.datasets.synthetic is deprecated and will be removed in the next release: import '
+    'vpd_mm.synthetic instead (and add it to custom_imports in configs that build '
+    'SimulatedPersonDetector or SimulatedPoseTeacher)', DeprecationWarning, stacklevel=2)
+
+# the old submodule paths resolve to the new modules (no second registration of their classes)
+for _module in (simulated_models, sports_corpus, sports_motions, sports_render, toy_corpus):
+    sys.modules[f'{__name__}.{_module.__name__.rsplit(".", 1)[1]}'] = _module

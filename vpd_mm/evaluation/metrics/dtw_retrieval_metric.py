@@ -1,5 +1,13 @@
 # Copyright (c) vpd_mm contributors. All rights reserved.
-"""Retrieval of feature sequences by DTW alignment cost (SPEC section 4)."""
+"""Retrieval of feature sequences by DTW alignment cost (SPEC section 4): deprecated.
+
+Retrieval is evaluated by ``tools/retrieval.py`` (:func:`vpd_mm.apis.dtw_retrieval`): the
+documented protocol (queries of one split against every labelled action), in blocks of
+queries with bounded memory, on the CPU or a GPU. This metric computed a second, different
+protocol (every collected sample against all others, one all-pairs matrix) that no config used;
+it warns from this release and goes in the next one.
+"""
+import warnings
 from typing import Any, Optional, Sequence, Union
 
 import numpy as np
@@ -7,7 +15,7 @@ import torch
 from mmaction.registry import METRICS
 from mmengine.evaluator import BaseMetric
 
-from ..functional.dtw import DEFAULT_STEP_PATTERN, check_step_pattern, dtw_cost_matrix
+from vpd_mm.ops import DEFAULT_STEP_PATTERN, check_step_pattern, dtw_cost_matrix
 from ..functional.retrieval import retrieval_precision_at_k
 
 
@@ -19,12 +27,16 @@ def _to_numpy(x) -> np.ndarray:
 
 @METRICS.register_module()
 class DTWRetrievalMetric(BaseMetric):
-    """Every sequence ranks all the others by DTW alignment cost; precision@k.
+    """Deprecated (use ``tools/retrieval.py``): every sequence ranks all the others by DTW
+    alignment cost; precision@k.
+
+    The same numbers as ``dtw_retrieval(seqs, labels, ks=ks, view=view,
+    step_pattern=step_pattern)`` with every sequence a query (see the module docstring).
 
     Each data sample brings ``features`` ([T, V, d] per-frame features of V flip views, or
     [T, d] for a single view) and ``gt_label``. ``compute_metrics`` takes the frame vectors
     chosen by ``view`` of every sample, computes the normalised DTW costs of all pairs with
-    :func:`~vpd_mm.evaluation.functional.dtw_cost_matrix` (Euclidean frame cost, step pattern
+    :func:`~vpd_mm.ops.dtw_cost_matrix` (Euclidean frame cost, step pattern
     ``step_pattern``) and returns the mean precision@k over queries, relevant = same label,
     the query itself excluded (:func:`~vpd_mm.evaluation.functional.retrieval_precision_at_k`;
     when fewer than k others exist the precision is over those). Ties keep the dataset order;
@@ -51,6 +63,11 @@ class DTWRetrievalMetric(BaseMetric):
                  num_threads: Optional[int] = None,
                  collect_device: str = 'cpu',
                  prefix: Optional[str] = None) -> None:
+        warnings.warn(
+            'DTWRetrievalMetric is deprecated and will be removed in the next release: evaluate '
+            'retrieval with tools/retrieval.py (vpd_mm.apis.dtw_retrieval)',
+            DeprecationWarning,
+            stacklevel=2)
         super().__init__(collect_device=collect_device, prefix=prefix)
         if isinstance(ks, int):
             ks = (ks, )

@@ -9,8 +9,7 @@ from mmaction.registry import MODELS
 from mmaction.utils import OptConfigType, OptSampleList, SampleList
 from torch import Tensor
 
-from vpd_mm.evaluation.functional import (DEFAULT_STEP_PATTERN, DTWCandidates, check_step_pattern,
-                                          dtw_cost_matrix)
+from vpd_mm.ops import DEFAULT_STEP_PATTERN, DTWCandidates, check_step_pattern, dtw_cost_matrix
 from .sequence_recognizer import SequenceRecognizerBase, majority_class, sequence_lengths
 
 _GALLERY = ('gallery_feats', 'gallery_offsets', 'gallery_labels')
@@ -25,7 +24,7 @@ class DTWNearestNeighbour(SequenceRecognizerBase):
     """1-nearest-neighbour classification of feature sequences by DTW alignment cost.
 
     The cost of a query and a training action is the normalised DTW alignment cost with
-    Euclidean frame cost (:func:`vpd_mm.evaluation.functional.dtw_cost_matrix`), by default
+    Euclidean frame cost (:func:`vpd_mm.ops.dtw_cost_matrix`), by default
     with the authors' step pattern ``'symmetricP2'`` (slope-constrained; a pair whose lengths
     differ too much cannot be aligned and costs ``inf``). Flip views (inputs [N, V, T, d]):
 

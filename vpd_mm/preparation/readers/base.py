@@ -273,6 +273,17 @@ class BaseVideoReader:
     def _video_files(self) -> Dict[str, str]:
         return index_video_files(self.video_dir, recursive=self.recursive)
 
+    def annotation_files(self) -> List[str]:
+        """The annotation files the reader reads (its ``ann_file``, ``ann_files``,
+        ``label_file``, ``label_files`` and ``val_file``), for messages."""
+        files = []
+        for attr in ('ann_file', 'ann_files', 'label_file', 'label_files', 'val_file'):
+            value = getattr(self, attr, None)
+            for v in (value.values() if isinstance(value, dict) else [value]):
+                if isinstance(v, str) and v:
+                    files.append(self._path(v))
+        return files
+
     def read(self) -> VideoIndex:
         """Read the annotations; see the module docstring for the records."""
         raise NotImplementedError

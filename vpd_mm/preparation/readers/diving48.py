@@ -5,7 +5,7 @@ from typing import List, Optional
 
 from mmaction.registry import TASK_UTILS
 
-from vpd_mm.utils.io import load_json
+from vpd_mm.utils.io import int_field, load_json
 from .base import BaseVideoReader, ReaderError, VideoIndex, resolve_video
 
 
@@ -80,13 +80,16 @@ class Diving48Reader(BaseVideoReader):
                            if not isinstance(e, dict) or k not in e]
                 if missing:
                     raise ReaderError(f'{path}: entry #{i} has no {missing}')
-                name, label = str(e['vid_name']), int(e['label'])
+                name = str(e['vid_name'])
+                where = f'{path}: entry #{i} ({name})'
+                label = int_field(e['label'], 'label', where, ReaderError)
+                start = int_field(e['start_frame'], 'start_frame', where, ReaderError)
+                end = int_field(e['end_frame'], 'end_frame', where, ReaderError)
                 if not 0 <= label < len(classes):
-                    raise ReaderError(f'{path}: entry #{i} ({name}): label {label} outside the '
-                                      f'{len(classes)} classes of {self.vocab_file}')
-                if int(e['end_frame']) <= int(e['start_frame']):
-                    raise ReaderError(f'{path}: entry #{i} ({name}): empty frame range '
-                                      f'[{e["start_frame"]}, {e["end_frame"]})')
+                    raise ReaderError(f'{where}: label {label} outside the {len(classes)} '
+                                      f'classes of {self.vocab_file}')
+                if end <= start:
+                    raise ReaderError(f'{where}: empty frame range [{start}, {end})')
                 if name in seen:
                     raise ReaderError(f'{path}: clip {name!r} also listed in {seen[name]}')
                 seen[name] = path
@@ -102,8 +105,8 @@ class Diving48Reader(BaseVideoReader):
                                 id=name,
                                 label=label,
                                 split=split,
-                                start=int(e['start_frame']),
-                                end=int(e['end_frame']),
+                                start=start,
+                                end=end,
                                 unit='frame')
                         ]))
         return VideoIndex(self.dataset, classes, sorted(videos, key=lambda v: v['video']))

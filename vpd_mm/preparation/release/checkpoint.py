@@ -27,6 +27,8 @@ from typing import Dict, Optional, Tuple
 import torch
 
 from vpd_mm.codecs import VIPEInputEncoder
+from vpd_mm.utils.checkpoint import (CheckpointLoadError, load_checkpoint_file,
+                                     save_checkpoint_atomic)
 
 _BN_PARAMS = ('weight', 'bias', 'running_mean', 'running_var')
 _BLOCK_LINEARS = (0, 4)
@@ -174,9 +176,9 @@ def load_vpd_vipe_encoder(src: str,
         except (OSError, json.JSONDecodeError) as e:
             raise CheckpointLayoutError(f'{cfg_path}: not a readable JSON file ({e})') from e
     try:
-        state_dict = torch.load(path, map_location='cpu', weights_only=True)
-    except Exception as e:  # noqa: BLE001 - name the file whatever torch raises
-        raise CheckpointLayoutError(f'{path}: not a readable torch state dict ({e})') from e
+        state_dict = load_checkpoint_file(path, what='VIPE* encoder weights')
+    except CheckpointLoadError as e:  # one line naming the file, weights-only
+        raise CheckpointLayoutError(str(e)) from None
     if isinstance(state_dict, dict) and isinstance(state_dict.get('state_dict'), dict):
         state_dict = state_dict['state_dict']
     return state_dict, path, config
@@ -241,10 +243,7 @@ def convert_vipe_checkpoint(src: str,
             source=osp.abspath(path),
             source_config=config,
             converted_by='tools/model_converters/vipe_from_vpd.py'))
-    os.makedirs(osp.dirname(osp.abspath(out_file)), exist_ok=True)
-    tmp = f'{out_file}.tmp.{os.getpid()}'
-    torch.save(ckpt, tmp)
-    os.replace(tmp, out_file)
+    save_checkpoint_atomic(ckpt, out_file)  # plain contents: opens weights-only anywhere
     if config_out is not None:
         os.makedirs(osp.dirname(osp.abspath(config_out)), exist_ok=True)
         text = ('# The VPD authors\' released VIPE* encoder, converted by '

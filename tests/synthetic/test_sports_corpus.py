@@ -10,9 +10,8 @@ import numpy as np
 import pytest
 
 from vpd_mm.datasets import load_action_annotations
-from vpd_mm.datasets.synthetic.sports_corpus import (GT_KEYS, make_sports_corpus,
-                                                     simulate_sports_video)
-from vpd_mm.datasets.synthetic.sports_render import project
+from vpd_mm.synthetic.sports_corpus import GT_KEYS, make_sports_corpus, simulate_sports_video
+from vpd_mm.synthetic.sports_render import project
 
 KW = dict(classes=['1som_tuck', '2som_pike'], image_size=(96, 72), num_frames=(56, 60),
           test_fraction=0.5, progress=False)

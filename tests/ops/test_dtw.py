@@ -2,9 +2,8 @@
 import numpy as np
 import pytest
 
-import vpd_mm  # noqa: F401
-from vpd_mm.evaluation.functional.dtw import (DEFAULT_STEP_PATTERN, STEP_PATTERNS, DTWCandidates,
-                                              dtw_cost, dtw_cost_matrix)
+from vpd_mm.ops.dtw import (DEFAULT_STEP_PATTERN, STEP_PATTERNS, DTWCandidates, dtw_cost,
+                            dtw_cost_matrix)
 
 A = np.array([[0.], [1.], [2.]])
 B = np.array([[0.], [0.], [1.], [3.]])

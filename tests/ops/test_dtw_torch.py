@@ -3,9 +3,7 @@ import numpy as np
 import pytest
 import torch
 
-import vpd_mm  # noqa: F401
-from vpd_mm.evaluation.functional import (STEP_PATTERNS, dtw_cost, dtw_cost_matrix,
-                                          dtw_cost_matrix_torch)
+from vpd_mm.ops import STEP_PATTERNS, dtw_cost, dtw_cost_matrix, dtw_cost_matrix_torch
 
 DEVICES = ['cpu'] + (['cuda'] if torch.cuda.is_available() else [])
 

@@ -6,10 +6,10 @@ import numpy as np
 import pytest
 from mmaction.registry import TASK_UTILS
 
-import vpd_mm.datasets.synthetic  # noqa: F401  (registers the simulated models)
+import vpd_mm.synthetic  # noqa: F401  (registers the simulated models)
 from vpd_mm.codecs import COCO_FLIP_INDICES
-from vpd_mm.datasets.synthetic.simulated_models import load_gt
-from vpd_mm.datasets.synthetic.sports_corpus import make_sports_corpus
+from vpd_mm.synthetic.simulated_models import load_gt
+from vpd_mm.synthetic.sports_corpus import make_sports_corpus
 
 W, H = 96, 72
 NO_NOISE = dict(jitter=0.0, motion_jitter=0.0, inverted_jitter=0.0, collapse=0.0, drop_rate=0.0)

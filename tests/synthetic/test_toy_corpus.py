@@ -11,7 +11,7 @@ import pytest
 
 from vpd_mm.apis import athlete_crop_boxes
 from vpd_mm.codecs import pose_confidence
-from vpd_mm.datasets.synthetic import TOY_CLASSES, make_toy_corpus, simulate_video
+from vpd_mm.synthetic import TOY_CLASSES, make_toy_corpus, simulate_video
 
 TINY = dict(
     num_videos=3,
