@@ -104,3 +104,35 @@ def test_read_emb_pkl_rejects_bad_entries(tmp_path):
     dump(p, [(0, np.zeros((2, 2, 2)), {})])
     with pytest.raises(ReleaseFormatError, match=r'\(d,\) or \(V, d\)'):
         read_emb_pkl(p)
+
+
+def test_dense_features_fill_gaps_as_the_authors_with_the_right_weights(tmp_path):
+    """--dense-features: gaps interpolated (1 - i/g) x_a + (i/g) x_b, zeros outside the entries."""
+    from vpd_mm.preparation.release import emb_entries_to_array, fill_gaps_dense
+    entries = [(1, np.array([[0.0, 4.0]], np.float32), {}),
+               (4, np.array([[3.0, 1.0]], np.float32), {}),
+               (4, np.array([[3.0, 1.0]], np.float32), {})]  # two entries of frame 4: mean
+    sparse, _ = emb_entries_to_array(entries, num_frames=6)
+    assert np.isnan(sparse[[0, 2, 3, 5]]).all()
+    dense, _ = emb_entries_to_array(entries, num_frames=6, dense=True)
+    assert dense.shape == (6, 1, 2) and np.isfinite(dense).all()
+    expected = np.array([[0, 0], [0, 4], [1, 3], [2, 2], [3, 1], [0, 0]], np.float32)
+    np.testing.assert_allclose(dense[:, 0], expected, atol=1e-6)
+    # frame 2 lies 1/3 of the way from frame 1 to 4: closer to frame 1's value (not reversed)
+    assert abs(dense[2, 0, 0] - 0.0) < abs(dense[2, 0, 0] - 3.0)
+    # a view without any entry stays NaN; the input is not modified
+    two_views = np.full((3, 2, 1), np.nan, np.float32)
+    two_views[1, 0] = 5.0
+    filled = fill_gaps_dense(two_views)
+    np.testing.assert_array_equal(filled[:, 0, 0], [0.0, 5.0, 0.0])
+    assert np.isnan(filled[:, 1]).all() and np.isnan(two_views[0, 0, 0])
+    # through the importer
+    emb_dir = tmp_path / 'emb'
+    emb_dir.mkdir()
+    with open(emb_dir / 'v1.emb.pkl', 'wb') as f:
+        pickle.dump(entries, f)
+    report = import_release_features(str(emb_dir), str(tmp_path / 'out'), num_frames={'v1': 6},
+                                     progress=False, dense=True)
+    assert report.imported == ['v1']
+    np.testing.assert_allclose(load_feature_sequence(str(tmp_path / 'out'), 'v1')[:, 0], expected,
+                               atol=1e-6)

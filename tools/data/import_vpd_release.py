@@ -3,7 +3,8 @@
 
     python tools/data/import_vpd_release.py OUT_ROOT [--dataset NAME] [--poses POSE_DIR]
         [--split NAME=IDS.txt ...] [--num-frames COUNTS.json] [--video-dir VIDEOS]
-        [--iou-thr 0.5] [--no-masks] [--features NAME=EMB_DIR ...] [--vipe-model MODEL_DIR]
+        [--iou-thr 0.5] [--no-masks] [--features NAME=EMB_DIR ...] [--dense-features]
+        [--vipe-model MODEL_DIR]
         [--no-progress]
 
 Writes (OUT_ROOT = data/<dataset>, NAME defaults to its basename):
@@ -52,6 +53,9 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument('--no-masks', action='store_true', help='do not validate mask.json.gz')
     parser.add_argument('--features', action='append', default=[], metavar='NAME=DIR',
                         help='folder of <video>.emb.pkl -> OUT_ROOT/features/NAME')
+    parser.add_argument('--dense-features', action='store_true',
+                        help='fill frames without features as the authors do for figure '
+                        'skating, tennis and detection (gaps interpolated, zeros outside)')
     parser.add_argument('--vipe-model', default=None,
                         help='their VIPE* model folder or .encoder.pt')
     parser.add_argument('--no-progress', action='store_true', help='no progress bars')
@@ -83,7 +87,7 @@ def main() -> None:
     for feat_name, emb_dir in features.items():
         report = import_release_features(
             emb_dir, osp.join(args.out_root, 'features', feat_name), num_frames=lengths,
-            progress=not args.no_progress)
+            progress=not args.no_progress, dense=args.dense_features)
         print(report.summary())
         print(f'report: {report.extra["report_file"]}')
         failed |= not report.imported

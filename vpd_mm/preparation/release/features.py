@@ -10,8 +10,11 @@ with NaN rows for frames without features, and ``features.json``.
 Conversion: entries of the same frame (and view) are averaged, as the authors' loader does;
 ``(d,)`` arrays give V = 1 (no flip view is invented), except when the entries' metas carry
 ``is_flip`` flags (embeddings written with ``--allow_many_per_frame``), which give V = 2 (view 1:
-the flipped pose). Frames without an entry stay NaN (the authors' loader interpolates them;
-we leave that to the consumer).
+the flipped pose). Frames without an entry stay NaN (left out of the sequence by the feature
+dataset), or with ``dense=True`` (``--dense-features``) are filled as the authors' figure-skating,
+tennis and detection loader does: gaps between two frames with entries linearly interpolated,
+frames before the first and after the last entry zero (:func:`fill_gaps_dense`; with the correct
+weights, where the authors' loader has them reversed).
 """
 import os
 import os.path as osp
@@ -77,18 +80,48 @@ def read_emb_pkl(path: str) -> List[Tuple[int, np.ndarray, dict]]:
     return out
 
 
+def fill_gaps_dense(feats: np.ndarray) -> np.ndarray:
+    """The authors' dense per-frame features: NaN frames filled per view.
+
+    A frame between two frames with features gets the linear interpolation of the two (frame
+    ``a + i`` of a gap from ``a`` to ``b``: ``(1 - i / (b - a)) x_a + i / (b - a) x_b``); frames
+    before the first and after the last frame with features get zeros; a view without any
+    features stays NaN.
+
+    Args:
+        feats (np.ndarray): float32 ``[T, V, d]``, NaN rows where no feature.
+
+    Returns:
+        np.ndarray: float32 ``[T, V, d]``.
+    """
+    out = np.array(feats, dtype=np.float32, copy=True)
+    frames = np.arange(len(out))
+    for v in range(out.shape[1]):
+        have = np.flatnonzero(np.isfinite(out[:, v]).all(axis=-1))
+        if not len(have):
+            continue
+        inside = (frames >= have[0]) & (frames <= have[-1])
+        for j in range(out.shape[2]):
+            out[inside, v, j] = np.interp(frames[inside], have, out[have, v, j])
+        out[~inside, v] = 0.0
+    return out
+
+
 def emb_entries_to_array(entries: List[Tuple[int, np.ndarray, dict]],
-                         num_frames: Optional[int] = None) -> Tuple[np.ndarray, int]:
+                         num_frames: Optional[int] = None,
+                         dense: bool = False) -> Tuple[np.ndarray, int]:
     """Dense ``[T, V, d]`` features from the entries of one file (module docstring).
 
     Args:
         entries (list): Output of :func:`read_emb_pkl`, not empty.
         num_frames (int, optional): T; None: the largest frame_num + 1. Entries at or beyond
             T are dropped.
+        dense (bool): Fill the frames without an entry (:func:`fill_gaps_dense`). Defaults to
+            False.
 
     Returns:
-        tuple[np.ndarray, int]: float32 ``[T, V, d]`` (NaN rows where no entry) and the
-        number of entries dropped beyond T.
+        tuple[np.ndarray, int]: float32 ``[T, V, d]`` (NaN rows where no entry, unless
+        ``dense``) and the number of entries dropped beyond T.
     """
     arr0 = entries[0][1]
     by_flip = arr0.ndim == 1 and any(bool(m.get('is_flip', False)) for _, _, m in entries)
@@ -111,7 +144,7 @@ def emb_entries_to_array(entries: List[Tuple[int, np.ndarray, dict]],
             counts[frame, v] += 1
     with np.errstate(invalid='ignore', divide='ignore'):
         out = (sums / counts[..., None]).astype(np.float32)  # NaN where counts == 0
-    return out, dropped
+    return (fill_gaps_dense(out) if dense else out), dropped
 
 
 def list_emb_files(emb_dir: str, suffix: str = EMB_SUFFIX) -> Dict[str, str]:
@@ -129,7 +162,8 @@ def import_release_features(emb_dir: str,
                             num_frames: Optional[Dict[str, int]] = None,
                             suffix: str = EMB_SUFFIX,
                             report_file: Optional[str] = None,
-                            progress: bool = True) -> ImportReport:
+                            progress: bool = True,
+                            dense: bool = False) -> ImportReport:
     """Convert a folder of ``<video>.emb.pkl`` into ``<out_dir>/<video>.npy`` + ``features.json``.
 
     Unreadable or malformed files, and files whose V or d differ from the first good file, are
@@ -144,6 +178,8 @@ def import_release_features(emb_dir: str,
         suffix (str): File suffix. Defaults to ``'.emb.pkl'``.
         report_file (str, optional): JSON report; defaults to ``<out_dir>/import_report.json``.
         progress (bool): Show a progress bar. Defaults to True.
+        dense (bool): Fill frames without an entry as the authors do for figure skating,
+            tennis and detection (:func:`fill_gaps_dense`). Defaults to False.
 
     Returns:
         ImportReport: What was imported and skipped.
@@ -165,7 +201,7 @@ def import_release_features(emb_dir: str,
             entries = read_emb_pkl(path)
             if not entries:
                 raise ReleaseFormatError(path, 'holds no frame')
-            feats, dropped = emb_entries_to_array(entries, num_frames.get(video))
+            feats, dropped = emb_entries_to_array(entries, num_frames.get(video), dense=dense)
             if layout is not None and feats.shape[1:] != layout:
                 raise ReleaseFormatError(
                     path, f'features [V, d] = {list(feats.shape[1:])} differ from the other '
