@@ -12,7 +12,6 @@ from mmengine.hooks import Hook
 from mmengine.visualization import Visualizer
 
 from vpd_mm.utils.paths import check_path_component
-from vpd_mm.visualization import pose_panel, quantized_flow_to_rgb, save_image
 
 
 def _numpy(x) -> np.ndarray:
@@ -65,6 +64,9 @@ class StudentVisualizationHook(Hook):
         Returns:
             np.ndarray: [panel, k * panel, 3] uint8 BGR.
         """
+        # imported when a picture is drawn, not when vpd_mm registers the hook: the drawing
+        # code would add about 0.7 s to every `import vpd_mm`
+        from vpd_mm.visualization import pose_panel, quantized_flow_to_rgb
         img = _numpy(inputs)
         size = (self.panel, self.panel)
         tiles = [cv2.resize(np.ascontiguousarray(img[2::-1].transpose(1, 2, 0)), size,
@@ -91,6 +93,7 @@ class StudentVisualizationHook(Hook):
                         data_batch: dict,
                         outputs: Sequence) -> None:
         """Draw the batch's samples whose running index is a multiple of ``interval``."""
+        from vpd_mm.visualization import save_image
         batch_size = len(outputs)
         start = batch_size * batch_idx
         first = math.ceil(start / self.interval) * self.interval

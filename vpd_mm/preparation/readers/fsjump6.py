@@ -8,7 +8,7 @@ from mmaction.registry import TASK_UTILS
 
 from .base import BaseVideoReader, ReaderError, VideoIndex, resolve_video
 from .frame_rate import SourceFrameRates
-from .id_lists import read_labels_and_val
+from .id_lists import check_label_names, read_labels_and_val
 
 #: The six jumps, in the order of the authors' ``recognize.py`` (label i = class i).
 FSJUMP6_CLASSES: Tuple[str, ...] = ('axel', 'lutz', 'flip', 'loop', 'salchow', 'toe_loop')
@@ -109,11 +109,7 @@ class FSJump6Reader(BaseVideoReader):
                  **kwargs) -> None:
         super().__init__(data_root, video_dir=video_dir, **kwargs)
         self.ann_file, self.val_file = ann_file, val_file
-        self.classes = list(classes)
-        self.ignore_labels = set(ignore_labels)
-        if len(set(self.classes)) != len(self.classes) or self.ignore_labels & set(self.classes):
-            raise ValueError(f'classes must be distinct and not ignored, got {self.classes} '
-                             f'(ignored {sorted(self.ignore_labels)})')
+        self.classes, self.ignore_labels = check_label_names(classes, ignore_labels)
         self.test_years = {int(y) for y in test_years}
         self.window = (float(window[0]), float(window[1]))
         self.fps, self.default_fps = fps, default_fps

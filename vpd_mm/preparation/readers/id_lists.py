@@ -9,7 +9,7 @@ action annotations.
 """
 import os.path as osp
 from collections import OrderedDict
-from typing import Collection, Dict, List, Optional, Tuple
+from typing import Collection, Dict, List, Optional, Sequence, Set, Tuple
 
 from .base import ReaderError, VideoIndex
 
@@ -43,6 +43,24 @@ def read_labelled_ids(path: str) -> List[Tuple[int, str, str]]:
         seen[parts[0]] = n
         out.append((n, parts[0], parts[1]))
     return out
+
+
+def check_label_names(classes: Sequence[str],
+                      ignore_labels: Collection[str]) -> Tuple[List[str], Set[str]]:
+    """The class names of an ``all.txt`` reader and the labels it leaves out, checked.
+
+    Returns:
+        tuple[list[str], set[str]]: ``classes`` as a list (label i = class i) and
+        ``ignore_labels`` as a set.
+
+    Raises:
+        ValueError: a class named twice, or a class that is also ignored.
+    """
+    classes, ignored = list(classes), set(ignore_labels)
+    if len(set(classes)) != len(classes) or ignored & set(classes):
+        raise ValueError(f'classes must be distinct and not ignored, got {classes} '
+                         f'(ignored {sorted(ignored)})')
+    return classes, ignored
 
 
 def read_labels_and_val(path: str, val_path: Optional[str]

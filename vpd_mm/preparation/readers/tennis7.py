@@ -9,7 +9,7 @@ from mmaction.registry import TASK_UTILS
 
 from .base import BaseVideoReader, ReaderError, VideoIndex, resolve_video
 from .frame_rate import SourceFrameRates
-from .id_lists import read_labels_and_val
+from .id_lists import check_label_names, read_labels_and_val
 
 #: The seven swings, in the order of the authors' ``recognize.py`` (label i = class i).
 TENNIS7_CLASSES: Tuple[str, ...] = ('forehand_topspin', 'forehand_slice', 'backhand_topspin',
@@ -129,11 +129,7 @@ class Tennis7Reader(BaseVideoReader):
                  **kwargs) -> None:
         super().__init__(data_root, video_dir=video_dir, **kwargs)
         self.ann_file, self.val_file = ann_file, val_file
-        self.classes = list(classes)
-        self.ignore_labels = set(ignore_labels)
-        if len(set(self.classes)) != len(self.classes) or self.ignore_labels & set(self.classes):
-            raise ValueError(f'classes must be distinct and not ignored, got {self.classes} '
-                             f'(ignored {sorted(self.ignore_labels)})')
+        self.classes, self.ignore_labels = check_label_names(classes, ignore_labels)
         self.test_matches = set(test_matches)
         self.window = (float(window[0]), float(window[1]))
         self.players = list(players)
