@@ -28,21 +28,13 @@ RANK = {name: i for i, layer in enumerate(LAYERS) for name in layer}
 #: Deprecated aliases of moved modules (they go in the next release): they import their new
 #: location, wherever it is.
 SHIMS = {
+    'apis/crops.py',
+    'apis/flow.py',
     'datasets/synthetic/__init__.py',
     'evaluation/functional/dtw.py',
     'evaluation/functional/dtw_kernels.py',
     'evaluation/functional/dtw_torch.py',
     'models/recognizers/gallery_loop.py',
-}
-
-#: Upward imports that issue 15 (item 1) removes: crop geometry moves to vpd_mm/structures and
-#: optical flow to preparation/stages. Delete an entry when its import is gone.
-PENDING = {
-    ('preparation/masks.py', 'apis'),
-    ('preparation/pipeline.py', 'apis'),
-    ('preparation/release/poses.py', 'apis'),
-    ('preparation/video_preparer.py', 'apis'),
-    ('visualization/contact_sheet.py', 'apis'),
 }
 
 SUBPACKAGES = sorted(RANK)
@@ -111,7 +103,7 @@ def test_imports_only_go_down():
     upward = sorted({(rel, target)
                      for rel, source, target in edges
                      if source != target and RANK[target] >= RANK[source]
-                     and rel not in SHIMS} - PENDING)
+                     and rel not in SHIMS})
     assert upward == [], ('imports that run up (or across) the layers of '
                           f'tests/test_import_layers.py: {upward}')
 
@@ -145,8 +137,7 @@ def test_each_subpackage_imports_alone(name):
     assert proc.returncode == 0, proc.stderr[-3000:]
     loaded = set(proc.stdout.split())
     assert name in loaded
-    pending = {target for rel, target in PENDING if RANK[rel.split('/')[0]] <= RANK[name]}
-    allowed = {s for s in RANK if RANK[s] < RANK[name]} | {name, 'utils'} | pending
+    allowed = {s for s in RANK if RANK[s] < RANK[name]} | {name, 'utils'}
     assert loaded <= allowed, f'vpd_mm.{name} loads {sorted(loaded - allowed)}'
 
 
@@ -179,3 +170,40 @@ def test_old_synthetic_path_warns_and_is_the_same_module():
     lines = proc.stdout.strip().split('\n')
     assert lines[0].startswith('warned:') and 'vpd_mm.synthetic' in lines[0]
     assert lines[-1] == 'True True'
+
+
+def test_old_crops_and_flow_paths_warn_once_and_are_the_new_objects():
+    """``vpd_mm.apis.crops`` and ``vpd_mm.apis.flow`` (moved to ``vpd_mm.structures`` and
+    ``vpd_mm.preparation.stages``) warn once when imported and hand out the moved objects;
+    ``vpd_mm.apis`` re-exports them without a warning."""
+    proc = _run('import importlib, warnings\n'
+                'import vpd_mm\n'
+                'def moved(w):\n'
+                '    return [str(x.message) for x in w if issubclass(x.category, '
+                'DeprecationWarning) and "apis." in str(x.message)]\n'
+                'with warnings.catch_warnings(record=True) as w:\n'
+                '    warnings.simplefilter("always")\n'
+                '    import vpd_mm.apis as apis\n'
+                'print(len(moved(w)))\n'
+                'for name in ("crops", "flow"):\n'
+                '    with warnings.catch_warnings(record=True) as w:\n'
+                '        warnings.simplefilter("always")\n'
+                '        old = importlib.import_module("vpd_mm.apis." + name)\n'
+                '        importlib.import_module("vpd_mm.apis." + name)\n'
+                '    print(name, len(moved(w)), moved(w)[0])\n'
+                'import vpd_mm.apis.crops as oc, vpd_mm.apis.flow as of\n'
+                'import vpd_mm.structures as s, vpd_mm.preparation.stages.flow as f\n'
+                'print(oc.cut_crop is s.cut_crop is apis.cut_crop, '
+                'oc.fill_missing_boxes is s.fill_missing_boxes, '
+                'of.RAFTFlowEstimator is f.RAFTFlowEstimator is apis.RAFTFlowEstimator, '
+                'of.crop_sequence_flow is f.crop_sequence_flow, '
+                'of.build_flow_estimator(None).preset, '
+                'of.build_flow_estimator(dict(type="DISFlowEstimator", preset="fast")).preset)\n')
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    lines = proc.stdout.strip().split('\n')
+    assert lines[0] == '0'  # vpd_mm.apis itself imports the new places
+    assert lines[1].startswith('crops 1 vpd_mm.apis.crops is deprecated')
+    assert 'vpd_mm.structures' in lines[1]
+    assert lines[2].startswith('flow 1 vpd_mm.apis.flow is deprecated')
+    assert 'vpd_mm.preparation.stages.flow' in lines[2]
+    assert lines[3] == 'True True True True medium fast'

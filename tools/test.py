@@ -34,6 +34,7 @@ from mmengine.runner import Runner
 import vpd_mm  # noqa: F401  (the stack's workarounds; registers vpd_mm's modules)
 from vpd_mm.datasets import NumClassesError, check_num_classes
 from vpd_mm.engine.hooks.student_visualization_hook import StudentVisualizationHook
+from vpd_mm.evaluation.test_setup import configure_test
 from vpd_mm.utils import set_work_dir, setup_launcher, teardown_distributed, write_result
 from vpd_mm.utils.checkpoint import CheckpointLoadError
 
@@ -80,10 +81,6 @@ def parse_args() -> argparse.Namespace:
     return args
 
 
-def _as_list(evaluator) -> list:
-    return list(evaluator) if isinstance(evaluator, (list, tuple)) else [evaluator]
-
-
 def visualization_hook(cfg: Config, args: argparse.Namespace) -> Optional[dict]:
     """Apply ``--show-dir/--show/--interval/--wait-time``.
 
@@ -122,24 +119,9 @@ def merge_args(cfg: Config, args: argparse.Namespace) -> Config:
         raise FileNotFoundError(f'checkpoint {args.checkpoint} does not exist')
     setup_launcher(cfg, args.launcher)
     set_work_dir(cfg, args.work_dir, args.config)
-    cfg.load_from = args.checkpoint
-    cfg.resume = False
-    if args.all_videos:
-        cfg.test_dataloader.dataset.split = 'all'
-        cfg.test_dataloader.dataset.source_split = None
-    evaluators = _as_list(cfg.test_evaluator)
-    if args.dump_features:
-        cfg.test_dataloader.dataset.frames = 'all'
-        evaluators.append(dict(type='DumpVPDFeatures', out_dir=args.dump_features))
-        if args.dump_poses:
-            evaluators.append(
-                dict(type='DumpVPDFeatures', out_dir=args.dump_poses, key='pred_pose',
-                     prefix='poses'))
-    if args.dump:
-        evaluators.append(dict(type='DumpResults', out_file_path=args.dump))
-    cfg.test_evaluator = evaluators
-    if args.amp:
-        cfg.test_cfg = dict(cfg.get('test_cfg') or dict(type='TestLoop'), fp16=True)
+    configure_test(cfg, args.checkpoint, all_videos=args.all_videos,
+                   dump_features=args.dump_features, dump_poses=args.dump_poses, dump=args.dump,
+                   amp=args.amp)
     if args.cfg_options is not None:
         cfg.merge_from_dict(args.cfg_options)
     return cfg

@@ -22,18 +22,15 @@ train_dataloader = dict(
     batch_size=4,
     num_workers=0,
     persistent_workers=False,
-    dataset=dict(ann_file=data_root + 'anno_train.json',
-                 data_prefix=dict(video=data_root + 'features')))
+    dataset=dict(data_root=data_root))
 val_dataloader = dict(
     num_workers=0,
     persistent_workers=False,
-    dataset=dict(ann_file=data_root + 'anno_val.json',
-                 data_prefix=dict(video=data_root + 'features')))
+    dataset=dict(data_root=data_root))
 test_dataloader = dict(
     num_workers=0,
     persistent_workers=False,
-    dataset=dict(ann_file=data_root + 'anno_test.json',
-                 data_prefix=dict(video=data_root + 'features')))
+    dataset=dict(data_root=data_root))
 val_evaluator = [
     dict(type='ANetMetric', metric_type='AR@AN',
          dump_config=dict(out=work_dir + '/val_proposals.json', output_format='json')),

@@ -5,22 +5,14 @@
 #       data/fs/annotations/fs_actions.json \
 #       data/fs/features/vipe data/fs/localization/vipe \
 #       --views concat --feat-dim 256
-_base_ = ['./_base_/bmn_vpd.py']
-dataset, features = 'fs', 'vipe'
-feat_dim = 256
-data_root = f'data/{dataset}/localization/{features}/'
-work_dir = './work_dirs/bmn_vipe_fs'
+_base_ = ['./_base_/bmn_vipe.py']
+dataset = 'fs'
+data_root = f'data/{dataset}/localization/{_base_.features}/'
+work_dir = f'./work_dirs/bmn_{_base_.features}_{dataset}'
 
-model = dict(feat_dim=feat_dim)
-train_dataloader = dict(
-    dataset=dict(ann_file=data_root + 'anno_train.json',
-                 data_prefix=dict(video=data_root + 'features')))
-val_dataloader = dict(
-    dataset=dict(ann_file=data_root + 'anno_val.json',
-                 data_prefix=dict(video=data_root + 'features')))
-test_dataloader = dict(
-    dataset=dict(ann_file=data_root + 'anno_test.json',
-                 data_prefix=dict(video=data_root + 'features')))
+train_dataloader = dict(dataset=dict(data_root=data_root))
+val_dataloader = dict(dataset=dict(data_root=data_root))
+test_dataloader = dict(dataset=dict(data_root=data_root))
 val_evaluator = [
     dict(type='ANetMetric', metric_type='AR@AN',
          dump_config=dict(out=work_dir + '/val_proposals.json', output_format='json')),
@@ -29,6 +21,6 @@ val_evaluator = [
 test_evaluator = [
     dict(type='ANetMetric', metric_type='AR@AN',
          dump_config=dict(out=work_dir + '/test_proposals.json', output_format='json')),
-    dict(type='ProposalAPMetric', dataset=dataset, features=features, method='bmn',
-         result_file=f'work_dirs/results/localization_{dataset}_{features}_bmn.result.json')
+    dict(type='ProposalAPMetric', dataset=dataset, features=_base_.features, method='bmn',
+         result_file=f'work_dirs/results/localization_{dataset}_{_base_.features}_bmn.result.json')
 ]

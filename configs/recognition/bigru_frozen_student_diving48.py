@@ -2,35 +2,29 @@
 # feature files): every frame of an action is embedded as is and flipped by the student of a
 # distillation checkpoint (configs/vpd/2dvpd_diving48.py), then classified as in
 # bigru_2dvpd_diving48.py. Set student_checkpoint to your distillation checkpoint.
+# The student and its normalisation come from the distillation config's own bases
+# (_base_/models/vpd_resnet34.py, _base_/datasets/diving48_frames.py), so the two cannot drift.
 _base_ = [
-    '../_base_/models/bigru.py', '../_base_/datasets/diving48_features.py',
-    '../_base_/schedules/bigru_adamw_200e.py'
+    '../_base_/models/vpd_resnet34.py', '../_base_/datasets/diving48_frames.py',
+    '../_base_/datasets/diving48_features.py', '../_base_/schedules/bigru_adamw_200e.py'
 ]
 data_root = 'data/diving48/'
 ann_file = data_root + 'annotations/diving48_actions.json'
 student_checkpoint = 'work_dirs/2dvpd_diving48/best_vpd_total_mse.pth'
-crop_size = 128
-rgb_mean = [86.955, 118.065, 131.58]
-rgb_std = [41.565, 43.605, 49.215]
-student_preprocessor = dict(type='VPDDataPreprocessor', mean=rgb_mean, std=rgb_std)
+student_preprocessor = dict(
+    _base_.model.data_preprocessor, mean=_base_.rgb_mean, std=_base_.rgb_std)
 
 model = dict(
     _delete_=True,
     type='FrozenStudentRecognizer',
-    student=dict(
-        type='VPDDistiller',
-        backbone=dict(
-            type='VPDStudentResNet', depth=34, in_channels=5, out_channels=26, pretrained=None),
-        head=dict(type='VPDDistillHead', in_channels=26, hidden_channels=128, with_motion=True),
-        data_preprocessor=student_preprocessor,
-        test_cfg=dict(flip=True)),
+    student=dict(_base_.model, data_preprocessor=student_preprocessor),
     student_checkpoint=student_checkpoint,
     data_preprocessor=student_preprocessor,
     chunk_size=256,
     cls_head=dict(
         type='BiGRUHead',
         num_classes=48,
-        in_channels=26,
+        in_channels=_base_.model.backbone.out_channels,  # the student's feature dimension d
         loss_cls=dict(type='CrossEntropyLoss', loss_weight=1.0),
         average_clips='prob',
         topk=(1, 5)))
@@ -40,7 +34,7 @@ pipeline = [
         type='LoadVPDFrameSequence',
         frame_pipeline=[
             dict(type='LoadVPDFrame', with_flow=True),
-            dict(type='VPDResize', size=crop_size)
+            dict(type='VPDResize', size={{_base_.crop_size}})
         ]),
     dict(type='PackFeatureSequence')
 ]

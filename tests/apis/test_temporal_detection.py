@@ -1,5 +1,7 @@
-"""Few-shot temporal detection end to end (2 folds, generated uncut videos), the per-frame
-label dataset, and the rule that the threshold comes from the training folds only."""
+"""Few-shot temporal detection end to end (2 folds, generated uncut videos), the rule that the
+threshold comes from the training folds only, and the configs of configs/temporal_detection (the
+dataset: tests/datasets/test_frame_label_dataset.py; the model:
+tests/models/test_frame_sequence_labeler.py)."""
 import os.path as osp
 
 import numpy as np
@@ -9,11 +11,10 @@ from mmengine.config import Config
 
 import vpd_mm  # noqa: F401
 from vpd_mm.apis import temporal_detection as td
-from vpd_mm.datasets import FrameLabelDataset, load_action_annotations
 from vpd_mm.synthetic import make_uncut_features
 
 ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
-CONFIG = osp.join(ROOT, 'configs', 'detection', 'framebigru_tiny_cpu.py')
+CONFIG = osp.join(ROOT, 'configs', 'temporal_detection', 'bigru_tiny_cpu.py')
 
 
 @pytest.fixture(autouse=True, scope='module')
@@ -29,40 +30,6 @@ def one_thread():
 def toy(tmp_path_factory):
     return make_uncut_features(
         str(tmp_path_factory.mktemp('toydet')), num_train=4, num_test=3, num_frames=80, seed=3)
-
-
-def test_frame_label_dataset(toy, tmp_path):
-    ann = load_action_annotations(toy['ann_file'])
-    video = toy['train_videos'][0]
-    ds = FrameLabelDataset(toy['ann_file'], toy['feature_dir'], videos=[video], window=30)
-    assert len(ds) == 2  # one sample per flip view
-    raw = np.load(osp.join(toy['feature_dir'], f'{video}.npy'))
-    missing = np.isnan(raw).all((1, 2))
-    expected = np.zeros(len(raw), dtype=np.int64)
-    for a in ann['actions']:
-        if a['video'] == video:
-            expected[a['start_frame']:a['end_frame']] = 1  # end exclusive
-    expected[missing] = -1
-    for idx in (0, 1):
-        s = ds[idx]
-        start, length = s['data_samples'].start, s['data_samples'].num_frames
-        assert length == 30 and s['inputs'].shape == (30, 8)
-        assert s['data_samples'].gt_frame_labels.tolist() == expected[start:start + 30].tolist()
-        view = s['data_samples'].view
-        np.testing.assert_array_equal(
-            s['inputs'].numpy(), np.nan_to_num(raw[start:start + 30, view], nan=0.))
-    whole = FrameLabelDataset(toy['ann_file'], toy['feature_dir'], videos=[video],
-                              test_mode=True)[1]
-    assert whole['data_samples'].gt_frame_labels.tolist() == expected.tolist()
-    assert missing.any() and torch.all(whole['inputs'][missing] == 0)
-
-    # a frame with only some NaN values is an error naming the video and the frame
-    bad = raw.copy()
-    bad[7, 0, 3] = np.nan
-    bad[7, 1] = 0.
-    np.save(tmp_path / f'{video}.npy', bad)
-    with pytest.raises(ValueError, match=f"{video}.*frame 7"):
-        FrameLabelDataset(toy['ann_file'], str(tmp_path), videos=[video])
 
 
 def test_end_to_end_two_folds(toy, tmp_path, monkeypatch):
@@ -111,7 +78,7 @@ def test_end_to_end_two_folds(toy, tmp_path, monkeypatch):
     assert res['metrics']['AP@0.5'] > 0.8, res['metrics']
     assert set(res['metrics']) == {'AP@0.3', 'AP@0.4', 'AP@0.5', 'AP@0.6', 'AP@0.7', 'mAP'}
     assert res['threshold'] in [round(0.05 * i, 2) for i in range(1, 20)]
-    assert osp.isfile(tmp_path / 'detection_summary.json')
+    assert osp.isfile(tmp_path / 'temporal_detection_summary.json')
     scores = np.load(tmp_path / 'scores' / f'{toy["test_videos"][0]}.npy')
     assert scores.shape == (80, ) and ((scores >= 0) & (scores <= 1)).all()
 
@@ -136,11 +103,49 @@ def test_fold_assignment_and_video_draw():
 def test_dataset_configs(features, dim, dataset):
     from mmaction.registry import MODELS
     cfg = Config.fromfile(
-        osp.join(ROOT, 'configs', 'detection', f'framebigru_{features}_{dataset}.py'))
-    assert cfg.detection.dataset == dataset and cfg.detection.features == features
+        osp.join(ROOT, 'configs', 'temporal_detection', f'bigru_{features}_{dataset}.py'))
+    det = cfg.temporal_detection
+    assert det.dataset == dataset and det.features == features and 'detection' not in cfg
     ds = cfg.train_dataloader.dataset
     assert ds.ann_file == f'data/{dataset}/annotations/{dataset}_actions.json'
     assert ds.feature_dir == f'data/{dataset}/features/{features}'
     model = MODELS.build(cfg.model)
-    assert model.gru.input_size == dim and model.gru.hidden_size == 128
+    assert type(model).__name__ == 'FrameSequenceLabeler'
+    assert model.head.gru.input_size == dim and model.head.gru.hidden_size == 128
     assert td.detection_settings(cfg, folds=3)['folds'] == 3
+
+
+def test_deprecated_config_names_still_work(toy, tmp_path):
+    """A config of the old layout (model type 'FrameBiGRULocalizer' with flat arguments, a
+    'detection' section) is read: its settings apply, its in_channels is checked, and a fold
+    model builds and trains with mmengine's Runner."""
+    cfg = Config.fromfile(CONFIG)
+    old = cfg.model.pop('head')
+    old.pop('type')
+    cfg.model = dict(type='FrameBiGRULocalizer', **old)
+    cfg.detection = dict(cfg.pop('temporal_detection'), folds=4, merge_gap=7)
+    with pytest.warns(DeprecationWarning, match="'detection' is deprecated"):
+        det = td.detection_settings(cfg, folds=3)
+    assert det['folds'] == 3 and det['merge_gap'] == 7 and det['dataset'] == 'toy'
+    feats = np.zeros((5, 2, 8), dtype=np.float32)
+    td._check_dim(cfg, feats, 'v', 'dir')
+    with pytest.raises(ValueError, match=r'dir/v.npy: feature size 6 .* model.in_channels=8'):
+        td._check_dim(cfg, feats[..., :6], 'v', 'dir')
+    new = Config.fromfile(CONFIG)
+    with pytest.raises(ValueError, match=r'dir/v.npy: feature size 6 .* model.head.in_channels=8'):
+        td._check_dim(new, feats[..., :6], 'v', 'dir')
+    with pytest.raises(KeyError, match=r"unknown temporal_detection settings: \['fold'\]"):
+        td.detection_settings(new, fold=2)
+
+    cfg.train_dataloader.dataset.ann_file = toy['ann_file']
+    cfg.train_dataloader.dataset.feature_dir = toy['feature_dir']
+    cfg.train_cfg.max_iters = 3
+    cfg.param_scheduler = []
+    cfg.default_hooks.checkpoint.interval = 3
+    cfg.default_hooks.logger.interval = 1
+    model = td.train_fold_model(cfg, toy['train_videos'][:2], str(tmp_path / 'fold'), seed=0)
+    assert type(model).__name__ == 'FrameBiGRULocalizer' and not model.training
+    assert osp.isfile(tmp_path / 'fold' / 'iter_3.pth')
+    feats = np.load(osp.join(toy['feature_dir'], f'{toy["test_videos"][0]}.npy'))
+    scores = td.score_video([model], np.nan_to_num(feats, nan=0.))
+    assert scores.shape == (80, ) and ((scores > 0) & (scores < 1)).all()

@@ -20,7 +20,6 @@ from test_prepare_pipeline import (BoxLayoutTestTeacher, BrightBoxTestDetector, 
                                    write_video)
 
 import vpd_mm  # noqa: F401
-from vpd_mm.apis.flow import build_flow_estimator
 from vpd_mm.preparation.masks import mask_to_crop
 from vpd_mm.preparation.stages.segmentation import MMDetAthleteSegmenter
 from vpd_mm.preparation.video_preparer import VideoPreparer
@@ -146,7 +145,7 @@ def test_preparer_writes_mask_crops(tmp_path):
         athlete=TASK_UTILS.build(dict(type='AthleteSelector', min_track_len=5,
                                       max_interp_gap=3)),
         teacher=BoxLayoutTestTeacher(),
-        flow=build_flow_estimator(dict(type='DISFlowEstimator', preset='medium')),
+        flow=TASK_UTILS.build(dict(type='DISFlowEstimator', preset='medium')),
         segmenter=TASK_UTILS.build(dict(type='BrightRegionTestSegmenter')),
         crop_size=32,
         chunk_size=8)

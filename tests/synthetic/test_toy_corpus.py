@@ -9,8 +9,8 @@ import mmengine
 import numpy as np
 import pytest
 
-from vpd_mm.apis import athlete_crop_boxes
 from vpd_mm.codecs import pose_confidence
+from vpd_mm.structures import athlete_crop_boxes
 from vpd_mm.synthetic import TOY_CLASSES, make_toy_corpus, simulate_video
 
 TINY = dict(

@@ -15,7 +15,7 @@ from vpd_mm.synthetic import make_uncut_features
 def reference_detection_data(num_videos, num_train, num_frames, dim, separation, missing_rate,
                              seed):
     """The generator of ``apis/temporal_detection.py`` before the move (the numbers of
-    configs/detection/README.md were measured on it), without the file writing."""
+    configs/temporal_detection/README.md were measured on it), without the file writing."""
     rng = np.random.default_rng(seed)
     direction = rng.standard_normal(dim)
     direction /= np.linalg.norm(direction)

@@ -106,8 +106,10 @@ def test_paper_configs_match_the_export(features, dataset):
     assert cfg.model.feat_dim == 2 * FEATURE_DIMS[features]  # --views concat
     assert cfg.model.feat_dim % 4 == 0  # BMN's grouped convolutions
     assert cfg.model.feature_extraction_interval == 1
+    # the file names relative to the export folder, which mmengine's BaseDataset joins on
     root = f'data/{dataset}/localization/{features}/'
-    assert cfg.test_dataloader.dataset.ann_file == root + 'anno_test.json'
-    assert cfg.train_dataloader.dataset.data_prefix.video == root + 'features'
+    assert cfg.test_dataloader.dataset.data_root == root
+    assert cfg.test_dataloader.dataset.ann_file == 'anno_test.json'
+    assert cfg.train_dataloader.dataset.data_prefix.video == 'features'
     assert [e.type for e in cfg.test_evaluator] == ['ANetMetric', 'ProposalAPMetric']
     assert cfg.test_evaluator[1].result_file.endswith(f'{dataset}_{features}_bmn.result.json')

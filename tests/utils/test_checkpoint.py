@@ -129,7 +129,7 @@ def test_plain_checkpoint_loads_without_vpd_mm(tmp_path):
 
 
 def test_raft_weights_errors_name_the_file(tmp_path):
-    from vpd_mm.apis.flow import RAFTFlowEstimator
+    from vpd_mm.preparation.stages.flow import RAFTFlowEstimator
     path, marker = _evil_checkpoint(tmp_path, 'raft.pth')
     with pytest.raises(ValueError) as err:
         RAFTFlowEstimator(weights=path)

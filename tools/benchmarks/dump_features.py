@@ -1,4 +1,3 @@
-# isort: skip_file
 # Copyright (c) vpd_mm contributors. All rights reserved.
 """Feature dumping speed: ``tools/test.py --dump-features --all-videos`` vs the model alone.
 
@@ -25,25 +24,24 @@ date and the machine go to ``--out``.
 import argparse
 import datetime
 import glob
-import importlib.util
 import os
 import os.path as osp
 import sys
 import tempfile
 import time
 
+import torch
+from mmengine.config import Config
+from mmengine.runner import Runner
+from mmengine.runner.amp import autocast
+
+import vpd_mm  # noqa: F401
+from vpd_mm.evaluation.test_setup import configure_test
+from vpd_mm.utils.io import dump_json_atomic
+from vpd_mm.utils.launch import set_work_dir
+from vpd_mm.utils.machine import machine_description
+
 ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
-
-import torch  # noqa: E402
-
-import vpd_mm  # noqa: E402,F401
-from mmengine.config import Config  # noqa: E402
-from mmengine.runner import Runner  # noqa: E402
-from mmengine.runner.amp import autocast  # noqa: E402
-
-from vpd_mm.utils.io import dump_json_atomic  # noqa: E402
-from vpd_mm.utils.machine import machine_description  # noqa: E402
-
 DEMO_CKPT_DIR = osp.join(ROOT, 'work_dirs', 'synthetic_benchmark', '2dvpd')
 
 
@@ -63,39 +61,25 @@ def parse_args() -> argparse.Namespace:
     return parser.parse_args()
 
 
-def load_test_tool():
-    """tools/test.py as a module (its ``parse_args`` and ``merge_args``)."""
-    spec = importlib.util.spec_from_file_location('vpd_tools_test', osp.join(ROOT, 'tools',
-                                                                             'test.py'))
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
 def default_checkpoint() -> str:
     found = sorted(glob.glob(osp.join(DEMO_CKPT_DIR, 'iter_*.pth')), key=osp.getmtime)
     return found[-1] if found else ''
 
 
-def build_runner(tool, args: argparse.Namespace, checkpoint: str, out_dir: str,
+def build_runner(args: argparse.Namespace, checkpoint: str, out_dir: str,
                  workers: int) -> Runner:
-    """The runner of ``tools/test.py CONFIG CKPT --dump-features OUT --all-videos``."""
-    options = [f'test_dataloader.num_workers={workers}',
-               f'test_dataloader.persistent_workers={workers > 0}']
+    """The runner of ``tools/test.py CONFIG CKPT --dump-features OUT --all-videos [--amp]``
+    (the tool's config changes: ``vpd_mm.evaluation.test_setup.configure_test``), with
+    ``workers`` loader workers and the first ``--frames`` frames."""
+    cfg = Config.fromfile(args.config)
+    set_work_dir(cfg, osp.join(out_dir, 'log'), args.config)
+    configure_test(cfg, checkpoint or None, all_videos=True,
+                   dump_features=osp.join(out_dir, 'features'), amp=args.amp)
+    options = {'test_dataloader.num_workers': workers,
+               'test_dataloader.persistent_workers': workers > 0}
     if args.frames:
-        options.append(f'test_dataloader.dataset.indices={args.frames}')
-    argv = [args.config, checkpoint or args.config, '--work-dir', osp.join(out_dir, 'log'),
-            '--dump-features', osp.join(out_dir, 'features'), '--all-videos']
-    argv += (['--amp'] if args.amp else []) + ['--cfg-options'] + options
-    saved = sys.argv
-    try:
-        sys.argv = ['tools/test.py'] + argv
-        targs = tool.parse_args()
-    finally:
-        sys.argv = saved
-    cfg = tool.merge_args(Config.fromfile(args.config), targs)
-    if not checkpoint:  # random weights (merge_args was given the config as a file)
-        cfg.load_from = None
+        options['test_dataloader.dataset.indices'] = args.frames
+    cfg.merge_from_dict(options)
     runner = Runner.from_cfg(cfg)
     runner.load_or_resume()
     return runner
@@ -124,12 +108,11 @@ def main() -> None:
         sys.exit(2)
     os.chdir(ROOT)
     checkpoint = args.checkpoint if args.checkpoint is not None else default_checkpoint()
-    tool = load_test_tool()
     figures, build_s, num_frames = {}, {}, None
     with tempfile.TemporaryDirectory() as tmp:
         for i, workers in enumerate(args.workers):
             start = time.perf_counter()
-            runner = build_runner(tool, args, checkpoint, osp.join(tmp, f'w{workers}'), workers)
+            runner = build_runner(args, checkpoint, osp.join(tmp, f'w{workers}'), workers)
             build_s[workers] = time.perf_counter() - start
             if i == 0:
                 figures['model-only'] = model_only(runner, args.amp, args.iters)

@@ -32,7 +32,8 @@ import numpy as np  # noqa: E402
 import torch  # noqa: E402
 
 import vpd_mm  # noqa: E402,F401
-from vpd_mm.apis import DISFlowEstimator, cut_crop  # noqa: E402
+from vpd_mm.preparation.stages.flow import DISFlowEstimator  # noqa: E402
+from vpd_mm.structures.crops import cut_crop  # noqa: E402
 from vpd_mm.synthetic.toy_corpus import render_video, simulate_video  # noqa: E402
 from vpd_mm.utils.io import dump_json_atomic  # noqa: E402
 from vpd_mm.utils.machine import machine_description  # noqa: E402

@@ -1,14 +1,20 @@
 # Copyright (c) vpd_mm contributors. All rights reserved.
-"""Reusable steps of the workflows: crops, flow and teacher features (data preparation),
-few-shot runs, retrieval, temporal detection, the export to MMAction2's localizers, and
-inference on one video (``demo/vpd_demo.py``)."""
+"""Reusable steps of the workflows: teacher features, few-shot runs, retrieval, temporal
+detection, the export to MMAction2's localizers, and inference on one video
+(``demo/vpd_demo.py``).
+
+Crop geometry (now :mod:`vpd_mm.structures.crops`) and optical flow (now
+:mod:`vpd_mm.preparation.stages.flow`) are re-exported here for one release.
+"""
+# moved out of apis/ (issue 15)
+from vpd_mm.preparation.stages.flow import (DIS_PRESETS, BaseFlowEstimator, DISFlowEstimator,
+                                            RAFTFlowEstimator, crop_pair_flow, crop_sequence_flow,
+                                            dis_flow)
+from vpd_mm.structures.crops import (athlete_crop_box, athlete_crop_boxes, crop_affine, cut_crop,
+                                     fill_missing_boxes, image_to_crop_coords)
 from .actions_to_pose_pkl import actions_to_pose_pkl, fill_missing_joints
-from .crops import (athlete_crop_box, athlete_crop_boxes, crop_affine, cut_crop, fill_missing_boxes,
-                    image_to_crop_coords)
 from .embed_poses import embed_pose_dataset, embed_pose_views, init_vipe_embedder
 from .fewshot import run_fewshot_subset, sample_fewshot_subsets
-from .flow import (DIS_PRESETS, BaseFlowEstimator, DISFlowEstimator, RAFTFlowEstimator,
-                   build_flow_estimator, crop_pair_flow, crop_sequence_flow, dis_flow)
 from .inference import run_video_inference
 from .inference_fewshot import fewshot_confusion, predict_test_set
 from .inference_gallery import gallery_neighbours, sliding_windows
@@ -26,7 +32,7 @@ __all__ = [
     'crop_affine', 'cut_crop', 'fill_missing_boxes', 'image_to_crop_coords', 'embed_pose_dataset',
     'embed_pose_views', 'init_vipe_embedder', 'run_fewshot_subset', 'sample_fewshot_subsets',
     'DIS_PRESETS', 'BaseFlowEstimator', 'DISFlowEstimator', 'RAFTFlowEstimator',
-    'build_flow_estimator', 'crop_pair_flow', 'crop_sequence_flow', 'dis_flow',
+    'crop_pair_flow', 'crop_sequence_flow', 'dis_flow',
     'LocalizationExportError', 'export_localization', 'resample_sequence', 'pose_feature_views',
     'write_pose_features', 'write_video_actions', 'dtw_retrieval', 'load_action_sequences',
     'make_toy_detection_data', 'run_temporal_detection', 'VideoInferenceError', 'decode_frames',

@@ -18,6 +18,7 @@ from mmengine.config import Config
 from tqdm import tqdm
 
 from vpd_mm.datasets.pose_annotations import dump_pose_annotations
+from vpd_mm.preparation.cli import set_stage_device
 from vpd_mm.utils.paths import check_path_component, join_under, remove_under
 
 ConfigLike = Union[str, Config]
@@ -34,8 +35,8 @@ def load_prep_config(config: ConfigLike,
 
     Args:
         config (str | Config): The config file or object (copied).
-        device (str, optional): Device of the detector, the teacher (and RAFT flow) where
-            their configs have a ``device`` key. Defaults to None (the config's).
+        device (str, optional): Device of every stage that takes one (detector, teacher,
+            segmenter, RAFT flow, ...). Defaults to None (the config's).
         cfg_options (dict, optional): Overrides (``Config.merge_from_dict``).
 
     Returns:
@@ -44,14 +45,8 @@ def load_prep_config(config: ConfigLike,
     cfg = Config.fromfile(config) if isinstance(config, str) else copy.deepcopy(config)
     if cfg_options:
         cfg.merge_from_dict(cfg_options)
-    if device:
-        # only stages that take a device (the simulated detector and teacher do not)
-        for key in ('detector', 'teacher', 'segmenter'):
-            if cfg.get(key) and 'device' in cfg[key]:
-                cfg[key]['device'] = device
-        flow = cfg.get('flow') or {}
-        if 'device' in flow or flow.get('type') == 'RAFTFlowEstimator':
-            cfg.flow['device'] = device
+    if device:  # only stages that take a device (the simulated detector and teacher do not)
+        set_stage_device(cfg, device)
     return cfg
 
 

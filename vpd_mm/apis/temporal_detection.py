@@ -19,8 +19,9 @@ Protocol (``run_temporal_detection``):
    only then are the test annotations read, for AP at each IoU (mmaction2's
    ``average_precision_at_temporal_iou``).
 
-The ``detection`` section of a config (``configs/detection/_base_/framebigru.py``) holds the
-settings; arguments of ``run_temporal_detection`` override it.
+The ``temporal_detection`` section of a config (``configs/temporal_detection/_base_/bigru.py``)
+holds the settings (a config's ``detection`` section, the name before, is still read, with a
+``DeprecationWarning``); arguments of ``run_temporal_detection`` override it.
 """
 import copy
 import os
@@ -41,6 +42,9 @@ from vpd_mm.evaluation.functional.proposals import (DEFAULT_IOU_THRESHOLDS, dete
                                                     length_limits, scores_to_proposals)
 from vpd_mm.utils.io import dump_json_atomic, save_npy_atomic
 
+#: The result files' ``task`` (``vpd_mm.utils.results``) of this workflow.
+TASK = 'temporal_detection'
+
 DEFAULT_DETECTION = dict(
     folds=5,
     train_videos=None,
@@ -59,13 +63,24 @@ DEFAULT_DETECTION = dict(
 
 
 def detection_settings(cfg: Config, **overrides) -> dict:
-    """The config's ``detection`` section over the defaults, then non-None ``overrides``."""
+    """The config's ``temporal_detection`` section over the defaults, then non-None
+    ``overrides``.
+
+    A config with the deprecated section name ``detection`` (and no ``temporal_detection``) is
+    read with a ``DeprecationWarning``.
+    """
     det = dict(DEFAULT_DETECTION)
-    det.update(dict(cfg.get('detection', {}) or {}))
+    section = cfg.get('temporal_detection')
+    if section is None and cfg.get('detection') is not None:
+        warnings.warn(
+            "the config section 'detection' is deprecated and will not be read in the next "
+            "release: rename it to 'temporal_detection'", DeprecationWarning, stacklevel=2)
+        section = cfg.get('detection')
+    det.update(dict(section or {}))
     det.update({k: v for k, v in overrides.items() if v is not None})
     unknown = set(det) - set(DEFAULT_DETECTION)
     if unknown:
-        raise KeyError(f'unknown detection settings: {sorted(unknown)}')
+        raise KeyError(f'unknown temporal_detection settings: {sorted(unknown)}')
     return det
 
 
@@ -124,6 +139,7 @@ def train_fold_model(cfg: Config, videos: Sequence[str], work_dir: str, seed: in
     for key in ('val_dataloader', 'val_cfg', 'val_evaluator', 'test_dataloader', 'test_cfg',
                 'test_evaluator'):
         fold_cfg[key] = None
+    fold_cfg.pop('temporal_detection', None)
     fold_cfg.pop('detection', None)
     runner = Runner.from_cfg(fold_cfg)
     runner.train()
@@ -178,11 +194,14 @@ def select_threshold(scores: Dict[str, np.ndarray], ground_truth: Dict[str, np.n
 
 
 def _check_dim(cfg: Config, feats: np.ndarray, video: str, feature_dir: str) -> None:
-    in_channels = cfg.model.get('in_channels')
+    """The config's ``model.head.in_channels`` (``model.in_channels`` of the deprecated
+    ``FrameBiGRULocalizer``) must be the feature size of the file."""
+    key, in_channels = 'model.head.in_channels', (cfg.model.get('head') or {}).get('in_channels')
+    if in_channels is None:
+        key, in_channels = 'model.in_channels', cfg.model.get('in_channels')
     if in_channels is not None and feats.shape[-1] != in_channels:
         raise ValueError(f'{feature_dir}/{video}.npy: feature size {feats.shape[-1]} but the '
-                         f'config has model.in_channels={in_channels} (set it to '
-                         f'{feats.shape[-1]})')
+                         f'config has {key}={in_channels} (set it to {feats.shape[-1]})')
 
 
 def run_temporal_detection(cfg: Config,
@@ -192,13 +211,14 @@ def run_temporal_detection(cfg: Config,
     """The whole protocol of the module docstring.
 
     Args:
-        cfg (Config): A ``configs/detection`` config (``train_dataloader.dataset`` gives
-            ``ann_file`` and ``feature_dir``; ``detection`` the settings).
+        cfg (Config): A ``configs/temporal_detection`` config (``train_dataloader.dataset``
+            gives ``ann_file`` and ``feature_dir``; ``temporal_detection`` the settings).
         work_dir (str, optional): Fold work dirs, scores and the summary go here.
             Defaults to ``cfg.work_dir``.
         save_scores (bool): Write ``scores/<video>.npy`` (test videos' per-frame scores) and
-            ``detection_summary.json`` to ``work_dir``. Defaults to True.
-        **overrides: Settings of ``detection`` (e.g. ``folds=2, train_videos=5, seed=1``).
+            ``temporal_detection_summary.json`` to ``work_dir``. Defaults to True.
+        **overrides: Settings of ``temporal_detection`` (e.g. ``folds=2, train_videos=5,
+            seed=1``).
 
     Returns:
         dict: ``metrics`` (AP@0.3 .. AP@0.7, mAP on test), ``threshold``, ``oof_metrics`` (the
@@ -206,7 +226,7 @@ def run_temporal_detection(cfg: Config,
         ``train_videos``, ``test_videos``, ``folds``, ``proposals`` (video -> [K, 3]).
     """
     det = detection_settings(cfg, **overrides)
-    work_dir = work_dir or cfg.get('work_dir') or 'work_dirs/detection'
+    work_dir = work_dir or cfg.get('work_dir') or 'work_dirs/temporal_detection'
     os.makedirs(work_dir, exist_ok=True)
     ds_cfg = cfg.train_dataloader.dataset
     ann_file, feature_dir = ds_cfg.ann_file, ds_cfg.feature_dir
@@ -226,8 +246,8 @@ def run_temporal_detection(cfg: Config,
     for i in range(k):
         fit = [v for v, f in zip(train_videos, fold_of) if f != i]
         held = [v for v, f in zip(train_videos, fold_of) if f == i]
-        print_log(f'detection fold {i + 1}/{k}: training on {len(fit)} videos, holding out '
-                  f'{held}', logger='current')
+        print_log(f'temporal detection fold {i + 1}/{k}: training on {len(fit)} videos, '
+                  f'holding out {held}', logger='current')
         model = train_fold_model(cfg, fit, osp.join(work_dir, f'fold{i}'), seed * 100 + i, label)
         models.append(model)
         for v in held:
@@ -276,7 +296,8 @@ def run_temporal_detection(cfg: Config,
         summary = {key: val for key, val in result.items() if key != 'proposals'}
         summary['threshold_table'] = table
         summary['proposals'] = {v: p.tolist() for v, p in proposals.items()}
-        dump_json_atomic(summary, osp.join(work_dir, 'detection_summary.json'), indent=1)
+        dump_json_atomic(summary, osp.join(work_dir, 'temporal_detection_summary.json'),
+                         indent=1)
     return result
 
 

@@ -1,5 +1,6 @@
 # Copyright (c) vpd_mm contributors. All rights reserved.
-"""Per-frame action/background labels of uncut videos, for the few-shot temporal detector.
+"""Per-frame action/background labels of uncut videos: the dataset of few-shot temporal detection
+(``configs/temporal_detection``).
 
 Reads the two shared files (``vpd_mm.datasets.features``): the feature file ``<video>.npy``
 [T, V, d] and the action annotations. Every frame inside an action ``[start_frame, end_frame)``
@@ -7,7 +8,7 @@ of the video is foreground (label 1), every other frame background (0); with ``l
 the actions of that class count as foreground.
 
 Frames without features (an all-NaN row, e.g. no athlete detected) are **zero-filled and
-masked**: their label is -1, which ``FrameBiGRULocalizer`` leaves out of the loss; at test time
+masked**: their label is -1, which ``FrameSequenceLabeler`` leaves out of the loss; at test time
 the model still outputs a score for them (from the GRU's context). A row that is only partly
 NaN is a broken file: ``ValueError`` naming the video and the frame.
 """

@@ -23,8 +23,9 @@ def _feature_rank(name: str):
     return (FEATURE_ORDER.index(name), '') if name in FEATURE_ORDER else (len(FEATURE_ORDER), name)
 
 
-def localization_table(results: List[dict],
-                       tasks: Sequence[str] = ('localization', 'detection')) -> str:
+def localization_table(
+        results: List[dict],
+        tasks: Sequence[str] = ('localization', 'temporal_detection', 'detection')) -> str:
     """Markdown table of temporal localization/detection results.
 
     Args:

@@ -46,7 +46,7 @@ RETRIEVAL = {
     }
 }
 
-#: Table 4: detection AP (%), dataset -> features -> metric -> value.
+#: Table 4: temporal detection AP (%), dataset -> features -> metric -> value.
 DETECTION = {'fs': {'vivpd': {'AP@0.5': 60.7}}, 'tennis': {'vivpd': {'AP@0.5': 58.6}}}
 
 
@@ -55,7 +55,8 @@ def paper_value(task: str, dataset: str, features: str, metric: str,
     """The paper's number for a table cell, or None when the paper has none.
 
     Args:
-        task (str): 'recognition', 'fewshot', 'retrieval' or 'detection'.
+        task (str): 'recognition', 'fewshot', 'retrieval' or 'temporal_detection' (also
+            'detection', its name in result files before).
         dataset (str): Dataset name.
         features (str): Feature name.
         metric (str): 'top1' (recognition, few-shot), 'precision@k', 'AP@t'.
@@ -65,7 +66,11 @@ def paper_value(task: str, dataset: str, features: str, metric: str,
         return RECOGNITION_FULL.get(features, {}).get(dataset) if metric == 'top1' else None
     if task == 'fewshot':
         return FEWSHOT.get(dataset, {}).get(features, {}).get(shots)
-    table = {'retrieval': RETRIEVAL, 'detection': DETECTION}.get(task)
+    table = {
+        'retrieval': RETRIEVAL,
+        'temporal_detection': DETECTION,
+        'detection': DETECTION
+    }.get(task)
     if table is None:
         return None
     return table.get(dataset, {}).get(features, {}).get(metric)

@@ -4,8 +4,8 @@ from .backbones import *  # noqa: F401,F403
 from .data_preprocessors import *  # noqa: F401,F403
 from .distillers import *  # noqa: F401,F403
 from .heads import *  # noqa: F401,F403
-from .localizers import *  # noqa: F401,F403
 from .recognizers import *  # noqa: F401,F403
+from .temporal_detectors import *  # noqa: F401,F403
 from .vipe import *  # noqa: F401,F403
 
 

@@ -38,6 +38,18 @@ def stage_takes_device(stage_cfg: dict) -> bool:
     return inspect.isclass(cls) and 'device' in inspect.signature(cls.__init__).parameters
 
 
+def set_stage_device(cfg: Config, device: str) -> None:
+    """Set ``device`` on every stage of a preparation config that takes one (``--device``).
+
+    Args:
+        cfg (Config): A preparation config (changed in place).
+        device (str): E.g. ``'cuda:0'``.
+    """
+    for key in STAGE_KEYS:
+        if cfg.get(key) is not None and stage_takes_device(cfg[key]):
+            cfg[key]['device'] = device
+
+
 def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
     """The command line of ``tools/data/prepare.py`` (``argv`` None: ``sys.argv[1:]``)."""
     parser = argparse.ArgumentParser(description='Prepare a VPD distillation dataset')
@@ -77,9 +89,7 @@ def load_config(args: argparse.Namespace) -> Config:
     if args.work_dir:
         cfg.work_dir = args.work_dir
     if args.device:
-        for key in STAGE_KEYS:
-            if cfg.get(key) is not None and stage_takes_device(cfg[key]):
-                cfg[key]['device'] = args.device
+        set_stage_device(cfg, args.device)
     if not cfg.get('out_dir'):
         raise KeyError(f'{args.config}: no out_dir (set it in the config or with --out-dir)')
     return cfg

@@ -15,7 +15,7 @@ from typing import Sequence
 import cv2
 import numpy as np
 
-from vpd_mm.apis.crops import cut_crop
+from vpd_mm.structures.crops import cut_crop
 from vpd_mm.utils.io import atomic_path
 
 #: File name of frame ``t``'s mask (1-based ``t``), beside ``img_{:05d}.jpg``.
@@ -28,7 +28,7 @@ def mask_to_crop(mask: np.ndarray,
                  crop_box: np.ndarray,
                  size: int,
                  origin: Sequence[int] = (0, 0)) -> np.ndarray:
-    """Cut the crop of a binary mask, exactly as :func:`vpd_mm.apis.cut_crop` cuts the crop.
+    """Cut the crop of a binary mask, exactly as :func:`vpd_mm.structures.cut_crop` cuts the crop.
 
     The mask covers the image pixels ``[x0, x0 + w) x [y0, y0 + h)`` (``origin = (x0, y0)``;
     a whole-image mask has origin (0, 0)); outside it nothing is the athlete. The 0/255 mask is

@@ -57,7 +57,6 @@ from mmengine.config import Config
 from mmengine.logging import print_log
 from tqdm import tqdm
 
-from vpd_mm.apis.flow import build_flow_estimator
 from vpd_mm.datasets.features import dump_action_annotations, load_action_annotations
 from vpd_mm.datasets.pose_annotations import dump_pose_annotations
 from vpd_mm.utils.io import (dump_json_atomic, dump_pickle_atomic, parse_temporary_name,
@@ -65,6 +64,7 @@ from vpd_mm.utils.io import (dump_json_atomic, dump_pickle_atomic, parse_tempora
 from vpd_mm.utils.paths import check_path_component, join_under, remove_under
 from vpd_mm.utils.safe_pickle import safe_pickle_load
 from .readers.base import ReaderError, VideoIndex, build_action_annotations
+from .stages.flow import BaseFlowEstimator
 from .video_preparer import SKIP_REASONS, SkipVideo, StageTimer, VideoPreparer
 
 #: Config keys whose values change the outputs (recorded in ``work/settings.json``).
@@ -292,8 +292,12 @@ def clear_outputs(layout: PrepareLayout, videos: List[str]) -> List[str]:
 
 
 def build_preparer(cfg: Config, timer: Optional[StageTimer] = None) -> VideoPreparer:
-    """The stages of the config (``detector``, ``tracker``, ``athlete``, ``teacher``, ``flow``)
-    built from ``TASK_UTILS`` and wrapped in a :class:`VideoPreparer`."""
+    """The stages of the config (``detector``, ``tracker``, ``athlete``, ``teacher``, ``flow``,
+    optionally ``segmenter``) built from ``TASK_UTILS`` and wrapped in a :class:`VideoPreparer`.
+
+    A missing or None ``flow`` is the default ``dict(type='DISFlowEstimator', preset='medium')``;
+    an already built :class:`~vpd_mm.preparation.stages.flow.BaseFlowEstimator` is used as is.
+    """
     missing = [k for k in ('detector', 'tracker', 'athlete', 'teacher') if not cfg.get(k)]
     if missing:
         raise KeyError(f'the config has no {missing} (see configs/_base_/preparation/)')
@@ -301,12 +305,14 @@ def build_preparer(cfg: Config, timer: Optional[StageTimer] = None) -> VideoPrep
     def get(key):
         return cfg.get(key, _DEFAULTS.get(key))
 
+    flow = get('flow') or _DEFAULTS['flow']
+
     return VideoPreparer(
         detector=TASK_UTILS.build(cfg.detector),
         tracker=TASK_UTILS.build(cfg.tracker),
         athlete=TASK_UTILS.build(cfg.athlete),
         teacher=TASK_UTILS.build(cfg.teacher),
-        flow=build_flow_estimator(get('flow')),
+        flow=flow if isinstance(flow, BaseFlowEstimator) else TASK_UTILS.build(flow),
         segmenter=TASK_UTILS.build(cfg.segmenter) if cfg.get('segmenter') else None,
         fps=get('fps'),
         sampling=get('sampling'),

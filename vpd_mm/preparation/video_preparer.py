@@ -11,7 +11,7 @@ Two passes over the video bound the memory to one chunk of frames (plus the dete
 the athlete first appears): their keypoints and scores are NaN (never confident, so the
 distillation dataset never trains on them) and ``athlete_box`` is NaN, but they still get a crop
 and a flow pair, cut with the nearest earlier athlete box (the first one for frames before it;
-:func:`vpd_mm.apis.fill_missing_boxes`), so ``crop_box`` is finite on every frame and every
+:func:`vpd_mm.structures.fill_missing_boxes`), so ``crop_box`` is finite on every frame and every
 frame has ``img_``, ``flow_x_`` and ``flow_y_`` files (the layout of ``docs/data_layout.md``;
 inference and feature extraction run on every frame).
 """
@@ -24,11 +24,11 @@ from typing import Callable, Dict, Iterator, List, Optional, Tuple, Union
 import cv2
 import numpy as np
 
-from vpd_mm.apis.crops import athlete_crop_boxes, cut_crop, fill_missing_boxes
-from vpd_mm.apis.flow import BaseFlowEstimator
 from vpd_mm.codecs import FlowQuantizer, pose_confidence
+from vpd_mm.structures.crops import athlete_crop_boxes, cut_crop, fill_missing_boxes
 from .masks import MASK_TMPL, mask_to_crop, write_mask_png
 from .readers.base import actions_on_prepared_frames
+from .stages.flow import BaseFlowEstimator
 from .stages.segmentation import MMDetAthleteSegmenter  # noqa: F401 (registers the stage)
 from .stages.video import VideoReadError, check_sampling, iter_video_chunks, probe_video
 

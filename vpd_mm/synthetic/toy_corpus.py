@@ -24,10 +24,11 @@ tenth of the body height, left/right swaps); on ``missing_rate`` of the frames i
 The files follow ``docs/data_layout.md``. Frames without an athlete box are cut with the last
 valid box (the next valid one before the first detection), so every frame has a crop and a flow
 pair and ``crop_box`` is always finite. Flow is DIS (medium preset) between the crops
-(:func:`vpd_mm.apis.crop_pair_flow`); its direction is right (median cosine 0.8-0.98 to the
-joints' true motion) but it underestimates fast thin limbs: in 64 px crops it recovers about half
-of the torso's and head's displacement and about 15% of the wrists' and ankles' (which move
-4-5 px per frame, more than a limb's width), a limitation of DIS, not of the layout.
+(:func:`vpd_mm.preparation.stages.crop_pair_flow`); its direction is right (median cosine
+0.8-0.98 to the joints' true motion) but it underestimates fast thin limbs: in 64 px crops it
+recovers about half of the torso's and head's displacement and about 15% of the wrists' and
+ankles' (which move 4-5 px per frame, more than a limb's width), a limitation of DIS, not of
+the layout.
 
 Atomic and resumable: a video is rendered into ``rawframes/.tmp_<frame_dir>`` and renamed when
 complete; ``corpus.json`` records the arguments. A rerun reuses finished videos and regenerates
@@ -46,10 +47,10 @@ import cv2
 import numpy as np
 from tqdm import tqdm
 
-from vpd_mm.apis.crops import athlete_crop_boxes, fill_missing_boxes
-from vpd_mm.apis.flow import DISFlowEstimator, crop_pair_flow
 from vpd_mm.codecs import COCO_FLIP_INDICES, FlowQuantizer
 from vpd_mm.datasets.pose_annotations import dump_pose_annotations
+from vpd_mm.preparation.stages.flow import DISFlowEstimator, crop_pair_flow
+from vpd_mm.structures.crops import athlete_crop_boxes, fill_missing_boxes
 from vpd_mm.utils.io import dump_json_atomic
 
 #: Increment when the generated data changes: a corpus of another version is not reused.

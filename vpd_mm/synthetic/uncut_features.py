@@ -2,8 +2,8 @@
 """A generated corpus of uncut videos as per-frame features: actions as shifted Gaussian noise.
 
 The one toy input of the uncut-video workflows: few-shot temporal detection
-(``tools/detect_actions.py --make-toy``, ``configs/detection/framebigru_tiny_cpu.py``) and the
-export to mmaction2's temporal localizers (``tools/data/export_localization.py --toy``,
+(``tools/temporal_detection.py --make-toy``, ``configs/temporal_detection/bigru_tiny_cpu.py``)
+and the export to mmaction2's temporal localizers (``tools/data/export_localization.py --toy``,
 ``configs/localization/bmn_tiny_cpu.py``). The files follow ``docs/data_layout.md``: one
 ``<feature_dir>/<video>.npy`` float32 ``[T, 2, d]`` per video (two flip views) and one action
 annotation file.

@@ -18,7 +18,8 @@ from typing import Dict, Iterable, List, Union
 
 from .io import dump_json_atomic
 
-TASKS = ('recognition', 'fewshot', 'retrieval', 'detection', 'localization')
+TASKS = ('recognition', 'fewshot', 'retrieval', 'temporal_detection', 'localization',
+         'detection')  # 'detection': the old name of 'temporal_detection' (earlier records)
 RESULT_SUFFIX = '.result.json'
 _REQUIRED = ('task', 'dataset', 'features', 'method', 'metrics')
 

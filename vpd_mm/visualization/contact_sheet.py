@@ -12,7 +12,7 @@ from typing import Optional, Sequence
 import cv2
 import numpy as np
 
-from vpd_mm.apis.crops import image_to_crop_coords
+from vpd_mm.structures.crops import image_to_crop_coords
 from .annotated_video import teacher_views
 from .overlays import STATE_COLORS, STATE_NAMES, quantized_flow_to_rgb
 from .skeleton import STUDENT_COLOR, draw_skeleton, pose_panel

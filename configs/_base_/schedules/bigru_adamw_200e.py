@@ -3,18 +3,5 @@
 _base_ = ['./bigru_adamw.py']
 max_epochs = 200
 train_cfg = dict(max_epochs=max_epochs)
-param_scheduler = [
-    dict(
-        type='WarmRestartCosineLR',
-        first_period=max_epochs // 10,
-        t_mult=2,
-        eta_min=1e-7,
-        by_epoch=True,
-        convert_to_iter_based=True),
-    dict(
-        type='WarmRestartWeightDecay',
-        first_period=max_epochs // 10,
-        t_mult=2,
-        by_epoch=True,
-        convert_to_iter_based=True)
-]
+# the base's two schedulers, their first period recomputed from these max_epochs
+param_scheduler = [dict(s, first_period=max_epochs // 10) for s in _base_.param_scheduler]

@@ -1,6 +1,8 @@
 # BMN (mmaction2's own config: model, pipelines, schedule, ANetMetric) on VPD features exported by
-# tools/data/export_localization.py. Leaf configs set the export folder and feat_dim (= the
-# exported dimension, written to <export>/export_report.json); see docs/localization.md.
+# tools/data/export_localization.py. One base per feature set (bmn_<features>.py) sets feat_dim
+# (= the exported dimension, written to <export>/export_report.json); leaf configs set the
+# export folder as each dataset's `data_root` and the evaluators' output files; see
+# docs/localization.md.
 _base_ = ['mmaction::localization/bmn/bmn_2xb8-400x100-9e_activitynet-feature.py']
 custom_imports = dict(imports=['vpd_mm'], allow_failed_imports=False)
 
@@ -9,9 +11,17 @@ custom_imports = dict(imports=['vpd_mm'], allow_failed_imports=False)
 model = dict(feature_extraction_interval=1)
 
 # Our datasets have hundreds of videos, not ActivityNet's 10k: fewer workers, smaller batches.
-train_dataloader = dict(batch_size=8, num_workers=2, persistent_workers=True)
-val_dataloader = dict(num_workers=2, persistent_workers=True)
-test_dataloader = dict(num_workers=2, persistent_workers=True)
+# The file names are those tools/data/export_localization.py writes, relative to the export
+# folder: mmengine's BaseDataset joins them with the dataset's `data_root`, which leaf configs set.
+train_dataloader = dict(
+    batch_size=8, num_workers=2, persistent_workers=True,
+    dataset=dict(ann_file='anno_train.json', data_prefix=dict(video='features')))
+val_dataloader = dict(
+    num_workers=2, persistent_workers=True,
+    dataset=dict(ann_file='anno_val.json', data_prefix=dict(video='features')))
+test_dataloader = dict(
+    num_workers=2, persistent_workers=True,
+    dataset=dict(ann_file='anno_test.json', data_prefix=dict(video='features')))
 
 # keep the checkpoint with the best validation AUC (validation split, never test)
 default_hooks = dict(

@@ -1,6 +1,5 @@
 # Copyright (c) vpd_mm contributors. All rights reserved.
-"""Few-shot temporal detection: per-frame models over feature sequences."""
-from .frame_bigru import FrameBiGRULocalizer
-from .frame_sequence_preprocessor import FrameSequenceDataPreprocessor
+"""Deprecated import path (removed in the next release): :mod:`vpd_mm.models.temporal_detectors`."""
+from ..temporal_detectors import FrameBiGRULocalizer, FrameSequenceDataPreprocessor
 
 __all__ = ['FrameBiGRULocalizer', 'FrameSequenceDataPreprocessor']

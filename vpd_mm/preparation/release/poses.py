@@ -26,10 +26,10 @@ from typing import Dict, Iterable, List, NamedTuple, Optional, Tuple
 import numpy as np
 from tqdm import tqdm
 
-from vpd_mm.apis.crops import athlete_crop_boxes, fill_missing_boxes
 from vpd_mm.codecs import NUM_KEYPOINTS
 from vpd_mm.datasets.pose_annotations import dump_pose_annotations
 from vpd_mm.structures import box_iou
+from vpd_mm.structures.crops import athlete_crop_boxes, fill_missing_boxes
 from vpd_mm.utils.io import FileFormatError, load_json
 from .report import ImportReport
 

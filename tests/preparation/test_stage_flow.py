@@ -3,8 +3,9 @@ import cv2
 import numpy as np
 import pytest
 
-from vpd_mm.apis import DISFlowEstimator, crop_pair_flow, dis_flow
 from vpd_mm.codecs import FlowQuantizer
+from vpd_mm.preparation.stages.flow import (BaseFlowEstimator, DISFlowEstimator, crop_pair_flow,
+                                            crop_sequence_flow, dis_flow)
 
 
 def _texture(h, w, seed=0):
@@ -64,10 +65,8 @@ def test_unknown_preset():
 def test_estimators_are_registered_and_batch():
     from mmaction.registry import TASK_UTILS
 
-    from vpd_mm.apis import BaseFlowEstimator, build_flow_estimator
     est = TASK_UTILS.build(dict(type='DISFlowEstimator', preset='fast'))
     assert isinstance(est, BaseFlowEstimator) and est.preset == 'fast'
-    assert build_flow_estimator(None).preset == 'medium' and build_flow_estimator(est) is est
     pairs = [_shifted_pair(dx, dy, size=64, seed=s) for s, (dx, dy) in enumerate([(2, 1),
                                                                                   (-3, 0)])]
     prevs, curs = np.stack([p for p, _ in pairs]), np.stack([c for _, c in pairs])
@@ -83,7 +82,6 @@ def test_estimators_are_registered_and_batch():
 
 
 def test_crop_sequence_flow_matches_pairs():
-    from vpd_mm.apis import crop_sequence_flow
     frames = np.stack([_shifted_pair(2 * t, 0, size=96, seed=1)[1] for t in range(4)])
     boxes = np.array([[10., 10., 70., 70.], [12., 10., 72., 70.], [14., 8., 74., 68.],
                       [-5., 0., 55., 60.]])
@@ -121,3 +119,72 @@ def test_raft_random_weights_on_cpu(tmp_path):
     torch.save({'conv.weight': torch.zeros(1)}, str(tmp_path / 'other.pth'))
     with pytest.raises(ValueError, match='other.pth'):
         TASK_UTILS.build(dict(type='RAFTFlowEstimator', weights=str(tmp_path / 'other.pth')))
+
+
+def test_pipeline_builds_the_flow_stage_through_the_registry(tmp_path):
+    """``build_preparer`` builds ``flow`` from TASK_UTILS like every stage: a missing or None
+    config is the medium DIS default, a registered plugin type is built with its arguments, an
+    already built estimator is used as is."""
+    from mmaction.registry import TASK_UTILS
+    from test_prepare_pipeline import make_cfg
+
+    from vpd_mm.preparation.pipeline import build_preparer
+
+    @TASK_UTILS.register_module(force=True)
+    class ShiftTestFlowEstimator(BaseFlowEstimator):
+
+        def __init__(self, shift=(1.0, 0.0)):
+            self.shift = shift
+
+        def __call__(self, prev, cur):
+            return np.broadcast_to(np.float32(self.shift), (*cur.shape[:2], 2)).copy()
+
+    root = str(tmp_path)
+    cfg = make_cfg(root, root, flow=dict(type='DISFlowEstimator', preset='fast'))
+    assert type(build_preparer(cfg).flow) is DISFlowEstimator
+    assert build_preparer(cfg).flow.preset == 'fast'
+    for flow in (None, 'missing'):
+        cfg = make_cfg(root, root)
+        if flow is None:
+            cfg.flow = None
+        else:
+            cfg.pop('flow')
+        est = build_preparer(cfg).flow
+        assert type(est) is DISFlowEstimator and est.preset == 'medium'
+    est = build_preparer(make_cfg(root, root, flow=dict(type='ShiftTestFlowEstimator',
+                                                        shift=(2.0, -1.0)))).flow
+    assert isinstance(est, ShiftTestFlowEstimator)
+    flows = est.batch(np.zeros((3, 8, 8, 3), np.uint8), np.zeros((3, 8, 8, 3), np.uint8))
+    assert flows.shape == (3, 8, 8, 2)
+    assert (flows[..., 0] == 2).all() and (flows[..., 1] == -1).all()
+    built = DISFlowEstimator('ultrafast')
+    assert build_preparer(make_cfg(root, root, flow=built)).flow is built
+    with pytest.raises(KeyError, match='NoSuchFlowEstimator'):
+        build_preparer(make_cfg(root, root, flow=dict(type='NoSuchFlowEstimator')))
+
+
+def test_device_option_reaches_the_flow_stage():
+    """``--device`` sets the device of every stage class with a ``device`` argument: RAFT and a
+    plugin estimator that has one, not DIS (which has none)."""
+    import os.path as osp
+
+    from mmaction.registry import TASK_UTILS
+
+    from vpd_mm.preparation.cli import load_config, parse_args, stage_takes_device
+
+    @TASK_UTILS.register_module(force=True)
+    class DeviceTestFlowEstimator(BaseFlowEstimator):
+
+        def __init__(self, device='cpu'):
+            self.device = device
+
+    assert stage_takes_device(dict(type='RAFTFlowEstimator'))
+    assert stage_takes_device(dict(type='DeviceTestFlowEstimator'))
+    assert not stage_takes_device(dict(type='DISFlowEstimator'))
+    config = osp.join(osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))), 'configs',
+                      'preparation', 'video_folder.py')
+    cfg = load_config(parse_args([config, '--device', 'cuda:3', '--cfg-options',
+                                  'flow.type=DeviceTestFlowEstimator']))
+    assert cfg.flow.device == 'cuda:3'
+    cfg = load_config(parse_args([config, '--device', 'cuda:3']))
+    assert cfg.flow.type == 'DISFlowEstimator' and 'device' not in cfg.flow

@@ -3,7 +3,8 @@ import cv2
 import numpy as np
 import pytest
 
-from vpd_mm.apis import athlete_crop_box, athlete_crop_boxes, cut_crop, image_to_crop_coords
+from vpd_mm.structures import (athlete_crop_box, athlete_crop_boxes, cut_crop, fill_missing_boxes,
+                               image_to_crop_coords)
 
 
 def _texture(h=200, w=300, seed=0):
@@ -98,7 +99,6 @@ def test_image_to_crop_coords():
 
 
 def test_fill_missing_boxes():
-    from vpd_mm.apis import fill_missing_boxes
     nan = [np.nan] * 4
     boxes = np.array([nan, [1, 2, 3, 4], nan, nan, [5, 6, 7, 8], nan], dtype=np.float32)
     out = fill_missing_boxes(boxes)

@@ -1,5 +1,5 @@
 # Few-shot temporal detection (VPD Sec. 4): per-frame BiGRU trained per fold by
-# vpd_mm.apis.run_temporal_detection (tools/detect_actions.py); children set the data.
+# vpd_mm.apis.run_temporal_detection (tools/temporal_detection.py); children set the data.
 _base_ = ['../../_base_/default_runtime.py']
 
 feature_dim = 26  # 2D-VPD; VI-VPD: 64
@@ -7,14 +7,17 @@ data_root = 'data/'
 ann_file = ''
 feature_dir = ''
 
+# the per-frame model (padding, loss over the labelled frames, predictions) and its head
 model = dict(
-    type='FrameBiGRULocalizer',
-    in_channels=feature_dim,
-    num_classes=2,
-    hidden_channels=128,
-    num_layers=2,
-    input_dropout=0.2,
-    dropout=0.5,
+    type='FrameSequenceLabeler',
+    head=dict(
+        type='FrameBiGRUHead',
+        in_channels=feature_dim,
+        num_classes=2,
+        hidden_channels=128,
+        num_layers=2,
+        input_dropout=0.2,
+        dropout=0.5),
     data_preprocessor=dict(type='FrameSequenceDataPreprocessor'))
 
 # every (video, flip view) is a sample; random windows of 256 frames, drawn anew each time
@@ -54,9 +57,9 @@ default_hooks = dict(
     logger=dict(interval=50),
     checkpoint=dict(interval=1000, save_best=None, max_keep_ckpts=1))
 
-# settings of the protocol (vpd_mm/apis/temporal_detection.py); tools/detect_actions.py
+# settings of the protocol (vpd_mm/apis/temporal_detection.py); tools/temporal_detection.py
 # overrides folds / train_videos / seed / label from the command line
-detection = dict(
+temporal_detection = dict(
     folds=5,
     train_videos=5,  # few-shot: 5 annotated videos (routines / points)
     seed=0,

@@ -1,10 +1,10 @@
 # Few-shot temporal detection on Tennis7 (points, swings) with 2dvpd features
-# (d=26): 5 training videos, 5-fold ensemble; tools/detect_actions.py.
-_base_ = ['./_base_/framebigru.py']
+# (d=26): 5 training videos, 5-fold ensemble; tools/temporal_detection.py.
+_base_ = ['./_base_/bigru.py']
 data_root = 'data/tennis/'
 ann_file = data_root + 'annotations/tennis_actions.json'
 feature_dir = data_root + 'features/2dvpd'
 
-model = dict(in_channels=26)
+model = dict(head=dict(in_channels=26))
 train_dataloader = dict(dataset=dict(ann_file=ann_file, feature_dir=feature_dir))
-detection = dict(dataset='tennis', features='2dvpd')
+temporal_detection = dict(dataset='tennis', features='2dvpd')

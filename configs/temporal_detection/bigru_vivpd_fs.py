@@ -1,10 +1,10 @@
 # Few-shot temporal detection on FSJump6 (figure-skating programs, jumps) with vivpd features
-# (d=64): 5 training videos, 5-fold ensemble; tools/detect_actions.py.
-_base_ = ['./_base_/framebigru.py']
+# (d=64): 5 training videos, 5-fold ensemble; tools/temporal_detection.py.
+_base_ = ['./_base_/bigru.py']
 data_root = 'data/fs/'
 ann_file = data_root + 'annotations/fs_actions.json'
 feature_dir = data_root + 'features/vivpd'
 
-model = dict(in_channels=64)
+model = dict(head=dict(in_channels=64))
 train_dataloader = dict(dataset=dict(ann_file=ann_file, feature_dir=feature_dir))
-detection = dict(dataset='fs', features='vivpd')
+temporal_detection = dict(dataset='fs', features='vivpd')
