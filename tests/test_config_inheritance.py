@@ -63,3 +63,21 @@ def test_frozen_student_is_the_distillation_model():
     assert student.data_preprocessor == distill.data_preprocessor
     assert student.data_preprocessor.mean == [86.955, 118.065, 131.58]
     assert student.cls_head.in_channels == distill.backbone.out_channels == 26
+
+
+@pytest.mark.parametrize('dataset,num_classes', [('diving48', 48), ('finegym_fx', 35)])
+def test_stgcn_leaves(dataset, num_classes):
+    """The two ST-GCN baselines share one base: their own classes and pose file in all three
+    loaders (training through mmaction2's RepeatDataset), the base's pipelines."""
+    cfg = _cfg(f'skeleton/stgcn_pose2d_{dataset}.py')
+    ann = f'data/{dataset}/annotations/{dataset}_actions_pose.pkl'
+    assert cfg.model.cls_head.num_classes == num_classes
+    train = cfg.train_dataloader.dataset
+    assert train.type == 'RepeatDataset' and train.dataset.ann_file == ann
+    assert train.dataset.split == 'train'
+    for loader in (cfg.val_dataloader, cfg.test_dataloader):
+        assert loader.dataset.ann_file == ann and loader.dataset.split == 'test'
+    clips = [[t.get('num_clips') for t in p if t.type == 'UniformSampleFrames'][0]
+             for p in (train.dataset.pipeline, cfg.val_dataloader.dataset.pipeline,
+                       cfg.test_dataloader.dataset.pipeline)]
+    assert clips == [None, 1, 10]
