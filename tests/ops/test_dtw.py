@@ -139,3 +139,25 @@ def test_errors_name_the_sequence():
         dtw_cost_matrix([good], [good], prune=np.nan)
     with pytest.raises(ValueError, match='no query'):
         dtw_cost_matrix([], [good])
+
+
+@pytest.mark.parametrize('block_frames', [10**6, 40])
+def test_query_blocks_give_the_same_costs(monkeypatch, block_frames):
+    """Queries packed in one block or several (one kernel call each) and any thread count:
+    every pair once, with its own query's threshold."""
+    import vpd_mm.ops.dtw as dtw_module
+    rng = np.random.default_rng(3)
+    qs = [rng.normal(size=(rng.integers(2, 20), 3)) for _ in range(20)]
+    cs = [rng.normal(size=(rng.integers(2, 20), 3)) for _ in range(35)]  # 3 groups
+    ref = np.array([[dtw_cost(q, c, 'symmetric2') for c in cs] for q in qs])
+    prune = np.quantile(ref, 0.5, axis=1)
+    monkeypatch.setattr(dtw_module, 'QUERY_BLOCK_FRAMES', block_frames)
+    for threads in (1, 2):
+        got = dtw_cost_matrix(qs, cs, num_threads=threads, step_pattern='symmetric2')
+        np.testing.assert_allclose(got, ref, rtol=1e-5)
+        pruned = dtw_cost_matrix(qs, cs, prune=prune, num_threads=threads,
+                                 step_pattern='symmetric2')
+        # (float32 costs: pairs within 1e-5 of their threshold may go either way)
+        keep, drop = ref < prune[:, None] * (1 - 1e-5), ref > prune[:, None] * (1 + 1e-5)
+        assert np.isinf(pruned[drop]).all() and drop.sum() > 250 and keep.sum() > 250
+        np.testing.assert_allclose(pruned[keep], ref[keep], rtol=1e-5)

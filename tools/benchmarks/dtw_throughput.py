@@ -11,7 +11,8 @@ On the same random float32 feature sequences (lengths uniform in [min-len, max-l
 run, in pairs per second:
 - ``ours (<step pattern>)``: ``dtw_cost_matrix`` over all Q x C pairs, ``--calls`` calls per
   step pattern (the patterns interleaved call by call), after a warm-up call that compiles or
-  loads the numba code (timed separately). Median, best, and the spread (max - min) / median;
+  loads the numba code (timed separately) and one untimed full-size call per pattern. Median,
+  best, and the spread (max - min) / median;
 - ``frame costs only``: one float32 matrix product of all query frames with all candidate
   frames (numpy's BLAS, all threads), no DP: a bound on any exact Euclidean DTW;
 - ``dtw-python``: a Python loop of one ``dtw.dtw(a, b, dist_method='euclidean',
@@ -27,6 +28,9 @@ run, in pairs per second:
   scores a path by sqrt(sum of squared frame differences), a different cost: speed only.
 ``pairs_per_cpu_s`` (ours): pairs per second of the process's CPU time, less sensitive to other
 jobs on a shared machine (times the threads: what an idle machine would give, at best).
+``machine noise floor``: a fixed amount of pure arithmetic on the same threads, about as long
+as one of our calls, timed before each round of ours: its spread is the machine's (other jobs,
+frequency changes), a floor under the spread of ours in the same run.
 Memory: the peak of numpy/Python allocations during one call (tracemalloc) and the numba
 per-task buffers (not traced; computed), against the gallery's float32 size.
 
@@ -97,6 +101,33 @@ def summary(times: list, num_pairs: int) -> dict:
     return dict(pairs_per_s=round(num_pairs / med), best_pairs_per_s=round(num_pairs / t.min()),
                 spread=round(float((t.max() - t.min()) / med), 4),
                 seconds=[round(float(x), 4) for x in t])
+
+
+@numba.njit(parallel=True, cache=True)
+def fixed_work(tasks: int, steps: int) -> np.ndarray:
+    """Pure arithmetic (a dependent multiply-add chain, no memory traffic) in ``tasks``
+    numba tasks: the same work every call, so its spread is the machine's, not the code's."""
+    out = np.empty(tasks)
+    for t in numba.prange(tasks):
+        s = 0.0
+        for _ in range(steps):
+            s = s * 0.999999 + 1.0
+        out[t] = s
+    return out
+
+
+def noise_floor_call(steps: int, threads: int) -> float:
+    """Seconds of one :func:`fixed_work` call on ``threads`` threads (tasks handed out one at
+    a time, as in ``dtw_cost_matrix``)."""
+    old = numba.get_num_threads()
+    numba.set_num_threads(threads)
+    try:
+        with numba.parallel_chunksize(1):
+            t0 = time.perf_counter()
+            fixed_work(64, steps)
+            return time.perf_counter() - t0
+    finally:
+        numba.set_num_threads(old)
 
 
 def dtw_python_costs(queries: list, cands: list, pattern: str) -> np.ndarray:
@@ -181,10 +212,21 @@ def main() -> None:
     record['first_call_seconds'] = round(time.perf_counter() - t0, 2)
     print(f'ours: first calls (JIT compile or cache load) {record["first_call_seconds"]} s',
           flush=True)
+    t0 = time.perf_counter()
+    for pattern in PATTERNS:  # one untimed full-size call: the thread pool and page faults
+        dtw_cost_matrix(queries, candidates, num_threads=args.threads, step_pattern=pattern)
+    call_seconds = (time.perf_counter() - t0) / len(PATTERNS)
+    # The machine's own spread: fixed arithmetic lasting about as long as one of our calls,
+    # on the same threads, interleaved with our calls (another job on the machine shows here).
+    noise_floor_call(1000, threads)  # compile or load
+    steps = 100_000
+    steps = max(1000, int(steps * call_seconds / noise_floor_call(steps, threads)))
+    floor = []
     times = {p: [] for p in PATTERNS}
     cpu_times = {p: [] for p in PATTERNS}
     ours = {}
     for _ in range(args.calls):
+        floor.append(noise_floor_call(steps, threads))
         for pattern in PATTERNS:
             t0, c0 = time.perf_counter(), time.process_time()
             ours[pattern] = dtw_cost_matrix(
@@ -197,6 +239,12 @@ def main() -> None:
         # other jobs on the machine than the wall-clock figure; x threads = an idle machine's
         results[f'ours ({pattern})']['pairs_per_cpu_s'] = round(
             num_pairs / float(np.median(cpu_times[pattern])))
+
+    t = np.asarray(floor)
+    results['machine noise floor (fixed work, same threads)'] = dict(
+        spread=round(float((t.max() - t.min()) / np.median(t)), 4),
+        seconds=[round(float(x), 4) for x in t],
+        note='the same work every call, interleaved with ours: its spread is the machine\'s')
 
     # Memory of one call: numpy/Python allocations traced; numba's per-task buffers computed.
     tracemalloc.start()
@@ -222,6 +270,7 @@ def main() -> None:
 
     # The bound: frame costs only, one float32 GEMM of all frames.
     xa, ya = np.concatenate(queries), np.concatenate(candidates)
+    xa @ ya.T  # warm-up: the BLAS's threads start and its buffers are allocated
     gemm = []
     for _ in range(args.calls):
         t0 = time.perf_counter()
@@ -288,7 +337,7 @@ def main() -> None:
     print(f'\n{"method":<46} {"pairs/s":>10} {"best":>10} {"spread":>7}')
     for name, r in results.items():
         spread = f'{100 * r["spread"]:.1f}%' if 'spread' in r else '-'
-        print(f'{name:<46} {r["pairs_per_s"]:>10} {r.get("best_pairs_per_s", "-"):>10} '
+        print(f'{name:<46} {r.get("pairs_per_s", "-"):>10} {r.get("best_pairs_per_s", "-"):>10} '
               f'{spread:>7}')
     for name, value in ratios.items():
         print(f'{name}: {value}')
