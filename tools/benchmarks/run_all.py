@@ -13,7 +13,7 @@ figure and ratio measured in this run. Benchmarks on the demo's prepared data (d
 and feature dumping on ``data/sports/``, few-shot runs on its features) are skipped with a
 note when ``make demo`` has not run yet. ``--quick`` runs every benchmark at a small size to
 check the machinery in a minute or two: its figures are NOT measurements and the files say
-so. The full run takes about 10 minutes on a 2-core CPU: run it on a quiet machine.
+so. The full run takes about 3 minutes on a 2-core CPU: run it on a quiet machine.
 """
 import argparse
 import datetime
