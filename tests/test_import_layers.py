@@ -207,3 +207,24 @@ def test_old_crops_and_flow_paths_warn_once_and_are_the_new_objects():
     assert lines[2].startswith('flow 1 vpd_mm.apis.flow is deprecated')
     assert 'vpd_mm.preparation.stages.flow' in lines[2]
     assert lines[3] == 'True True True True medium fast'
+
+
+def test_old_dtw_paths_warn_at_the_importer_and_forward_every_name():
+    """The old ``vpd_mm.evaluation.functional.dtw*`` modules warn once, the warning points at the
+    line that imports them (not at the shim), and every name of the new module resolves there,
+    private ones included."""
+    proc = _run('import warnings\n'
+                'import vpd_mm.ops.dtw as new\n'
+                'with warnings.catch_warnings(record=True) as w:\n'
+                '    warnings.simplefilter("always")\n'
+                '    import vpd_mm.evaluation.functional.dtw as old\n'
+                '    import vpd_mm.evaluation.functional.dtw_torch\n'
+                'dep = [x for x in w if issubclass(x.category, DeprecationWarning) and '
+                '"functional.dtw" in str(x.message)]\n'
+                'print(len(dep), {x.filename for x in dep}, str(dep[0].message))\n'
+                'print(old.dtw_cost_matrix is new.dtw_cost_matrix, old._checked is new._checked)\n')
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    lines = proc.stdout.strip().split('\n')
+    assert lines[0].startswith("2 {'<string>'} vpd_mm.evaluation.functional.dtw is deprecated")
+    assert 'import vpd_mm.ops.dtw (or the functions from vpd_mm.ops)' in lines[0]
+    assert lines[1] == 'True True'

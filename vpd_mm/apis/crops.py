@@ -6,24 +6,14 @@ it), so it moved to ``vpd_mm/structures/``; this module path goes in the next re
 functions stay importable from :mod:`vpd_mm.apis` (and :mod:`vpd_mm.structures`) without a
 warning.
 """
-import warnings
-
-from vpd_mm.structures import crops as _moved
 from vpd_mm.structures.crops import (athlete_crop_box, athlete_crop_boxes, crop_affine, cut_crop,
                                      fill_missing_boxes, image_to_crop_coords)
+from vpd_mm.utils.deprecation import moved_module
 
 __all__ = [
     'athlete_crop_box', 'athlete_crop_boxes', 'crop_affine', 'cut_crop', 'fill_missing_boxes',
     'image_to_crop_coords'
 ]
 
-warnings.warn(
-    'vpd_mm.apis.crops is deprecated and will be removed in the next release: import '
-    'vpd_mm.structures.crops (or the functions from vpd_mm.structures)',
-    DeprecationWarning,
-    stacklevel=2)
-
-
-def __getattr__(name: str):
-    """Every other name of :mod:`vpd_mm.structures.crops` (PEP 562)."""
-    return getattr(_moved, name)
+__getattr__ = moved_module(__name__, 'vpd_mm.structures.crops',
+                           ' (or the functions from vpd_mm.structures)')

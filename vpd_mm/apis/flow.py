@@ -6,25 +6,20 @@ Optical flow is a data-preparation stage, so it moved to ``vpd_mm/preparation/st
 path goes in the next release. The estimators and functions stay importable from
 :mod:`vpd_mm.apis` (and :mod:`vpd_mm.preparation.stages`) without a warning.
 """
-import warnings
-
 from mmaction.registry import TASK_UTILS
 
-from vpd_mm.preparation.stages import flow as _moved
 from vpd_mm.preparation.stages.flow import (DIS_PRESETS, BaseFlowEstimator, DISFlowEstimator,
                                             RAFTFlowEstimator, crop_pair_flow, crop_sequence_flow,
                                             dis_flow)
+from vpd_mm.utils.deprecation import moved_module
 
 __all__ = [
     'DIS_PRESETS', 'BaseFlowEstimator', 'DISFlowEstimator', 'RAFTFlowEstimator',
     'build_flow_estimator', 'crop_pair_flow', 'crop_sequence_flow', 'dis_flow'
 ]
 
-warnings.warn(
-    'vpd_mm.apis.flow is deprecated and will be removed in the next release: import '
-    'vpd_mm.preparation.stages.flow (or the names from vpd_mm.preparation.stages)',
-    DeprecationWarning,
-    stacklevel=2)
+__getattr__ = moved_module(__name__, 'vpd_mm.preparation.stages.flow',
+                           ' (or the names from vpd_mm.preparation.stages)')
 
 
 def build_flow_estimator(cfg) -> BaseFlowEstimator:
@@ -44,8 +39,3 @@ def build_flow_estimator(cfg) -> BaseFlowEstimator:
     if isinstance(cfg, BaseFlowEstimator):
         return cfg
     return TASK_UTILS.build(dict(cfg))
-
-
-def __getattr__(name: str):
-    """Every other name of :mod:`vpd_mm.preparation.stages.flow` (PEP 562)."""
-    return getattr(_moved, name)

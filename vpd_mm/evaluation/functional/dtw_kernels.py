@@ -5,18 +5,8 @@ The DTW kernels moved to the neutral ``vpd_mm/ops/`` (models use them too); this
 goes in the next release. The public functions stay importable from
 :mod:`vpd_mm.evaluation.functional` without a warning.
 """
-import warnings
-
-from vpd_mm.ops import dtw_kernels as _moved
 from vpd_mm.ops.dtw_kernels import *  # noqa: F401,F403
+from vpd_mm.utils.deprecation import moved_module
 
-warnings.warn(
-    'vpd_mm.evaluation.functional.dtw_kernels is deprecated and will be removed in the next '
-    'release: import vpd_mm.ops.dtw_kernels (or the functions from vpd_mm.ops)',
-    DeprecationWarning,
-    stacklevel=2)
-
-
-def __getattr__(name: str):
-    """Every other name of :mod:`vpd_mm.ops.dtw_kernels` (PEP 562)."""
-    return getattr(_moved, name)
+__getattr__ = moved_module(__name__, 'vpd_mm.ops.dtw_kernels',
+                           ' (or the functions from vpd_mm.ops)')
