@@ -34,7 +34,10 @@ _dataset = dict(
     conf_thr=conf_thr,
     with_motion=True,
     target_type='pose2d')
-_loader = dict(batch_size=100, num_workers=8, persistent_workers=True)
+# frame_collate: one tensor storage per field of a batch (fast hand-over from loader workers)
+_loader = dict(
+    batch_size=100, num_workers=8, persistent_workers=True,
+    collate_fn=dict(type='frame_collate'))
 
 train_dataloader = dict(
     **_loader,

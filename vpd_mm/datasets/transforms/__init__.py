@@ -8,7 +8,7 @@ model's data preprocessor; ``results['flow_scale']`` tells it how much a zoom sc
 from .color import VPDColorJitter
 from .crop import VPDRandomResizedCrop, VPDResize
 from .flip import VPDRandomFlip
-from .formatting import PackVPDInputs
+from .formatting import PackVPDInputs, frame_collate
 from .loading import LoadVPDFrame
 from .noise import VPDBackgroundNoise
 from .rotate import VPDRandomRotate
@@ -17,7 +17,7 @@ from .sequence import (LoadFeatureSequence, LoadVPDFrameSequence, PackFeatureSeq
 
 __all__ = [
     'LoadVPDFrame', 'VPDRandomFlip', 'VPDRandomResizedCrop', 'VPDResize', 'VPDColorJitter',
-    'VPDBackgroundNoise', 'PackVPDInputs', 'VPDRandomRotate'
+    'VPDBackgroundNoise', 'PackVPDInputs', 'VPDRandomRotate', 'frame_collate'
 ]
 __all__ += [
     'LoadFeatureSequence', 'LoadVPDFrameSequence', 'PackFeatureSequence', 'sequence_collate'
