@@ -3,16 +3,17 @@
 """DTW throughput on all query x candidate pairs: ours vs dtw-python vs dtaidistance.
 
     python tools/benchmarks/dtw_throughput.py [--queries 300 --candidates 300]
-        [--min-len 40 --max-len 60] [--dim 64] [--calls 8] [--subset 30] [--threads N]
-        [--torch-queries 20] [--device cuda] [--seed 0]
+        [--min-len 40 --max-len 60] [--dim 64] [--calls 8] [--warmup 3] [--subset 30]
+        [--threads N] [--torch-queries 20] [--device cuda] [--seed 0]
         [--out work_dirs/benchmarks/dtw_throughput.json]
 
 On the same random float32 feature sequences (lengths uniform in [min-len, max-len]), in one
 run, in pairs per second:
 - ``ours (<step pattern>)``: ``dtw_cost_matrix`` over all Q x C pairs, ``--calls`` calls per
   step pattern (the patterns interleaved call by call), after a warm-up call that compiles or
-  loads the numba code (timed separately) and one untimed full-size call per pattern. Median,
-  best, and the spread (max - min) / median;
+  loads the numba code (timed separately) and ``--warmup`` seconds of untimed full-size calls
+  (at least one per pattern): steady-state figures. Median, best, and the spread
+  (max - min) / median;
 - ``frame costs only``: one float32 matrix product of all query frames with all candidate
   frames (numpy's BLAS, all threads), no DP: a bound on any exact Euclidean DTW;
 - ``dtw-python``: a Python loop of one ``dtw.dtw(a, b, dist_method='euclidean',
@@ -70,6 +71,8 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument('--max-len', type=int, default=60)
     parser.add_argument('--dim', type=int, default=64)
     parser.add_argument('--calls', type=int, default=8, help='timed calls of ours per pattern')
+    parser.add_argument('--warmup', type=float, default=3.0,
+                        help='seconds of untimed full-size calls before timing ours')
     parser.add_argument(
         '--subset',
         type=int,
@@ -212,10 +215,16 @@ def main() -> None:
     record['first_call_seconds'] = round(time.perf_counter() - t0, 2)
     print(f'ours: first calls (JIT compile or cache load) {record["first_call_seconds"]} s',
           flush=True)
-    t0 = time.perf_counter()
-    for pattern in PATTERNS:  # one untimed full-size call: the thread pool and page faults
-        dtw_cost_matrix(queries, candidates, num_threads=args.threads, step_pattern=pattern)
-    call_seconds = (time.perf_counter() - t0) / len(PATTERNS)
+    # Untimed full-size calls, the patterns in turn, for at least --warmup seconds: an idle VM
+    # gives a process its full memory speed only after a second or two of work (the first
+    # calls after idling were up to 30% slower while fixed arithmetic was not).
+    t0, warm_calls = time.perf_counter(), 0
+    while warm_calls < len(PATTERNS) or time.perf_counter() - t0 < args.warmup:
+        dtw_cost_matrix(queries, candidates, num_threads=args.threads,
+                        step_pattern=PATTERNS[warm_calls % len(PATTERNS)])
+        warm_calls += 1
+    call_seconds = (time.perf_counter() - t0) / warm_calls
+    record['warmup_calls'] = warm_calls
     # The machine's own spread: fixed arithmetic lasting about as long as one of our calls,
     # on the same threads, interleaved with our calls (another job on the machine shows here).
     noise_floor_call(1000, threads)  # compile or load
