@@ -21,6 +21,6 @@ lint: setup-tests
 	$(PY) -m isort --check-only --diff vpd_mm tools tests
 
 # Every benchmark of tools/benchmarks/ in one run -> docs/benchmarks.md and docs/benchmarks.json
-# (about 3 min on 2 cores, 161 s on 2026-11-30; run it on a quiet machine). BENCH_ARGS=--quick checks the machinery.
+# (about 3 min on 2 cores; run it on a quiet machine). BENCH_ARGS=--quick checks the machinery.
 bench: setup
 	$(PY) tools/benchmarks/run_all.py $(BENCH_ARGS)

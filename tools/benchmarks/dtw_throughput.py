@@ -215,9 +215,8 @@ def main() -> None:
     record['first_call_seconds'] = round(time.perf_counter() - t0, 2)
     print(f'ours: first calls (JIT compile or cache load) {record["first_call_seconds"]} s',
           flush=True)
-    # Untimed full-size calls, the patterns in turn, for at least --warmup seconds: an idle VM
-    # gives a process its full memory speed only after a second or two of work (the first
-    # calls after idling were up to 30% slower while fixed arithmetic was not).
+    # Untimed full-size calls, the patterns in turn, for at least --warmup seconds: the timed
+    # calls find the code compiled, the thread pool started and the memory mapped.
     t0, warm_calls = time.perf_counter(), 0
     while warm_calls < len(PATTERNS) or time.perf_counter() - t0 < args.warmup:
         dtw_cost_matrix(queries, candidates, num_threads=args.threads,
