@@ -46,6 +46,8 @@ def test_values_of_pseudo_collate_in_one_storage_per_field(toy_corpus):
         storages = {s.get(key).untyped_storage().data_ptr() for s in samples}
         assert len(storages) == 1, key  # one storage shared by the rows of the batch
     assert samples[2].pose_target.shape == (26, )
+    # a config loaded through `vpd_mm::` passes mmengine's `_scope_` on to the function
+    _same_batches(frame_collate(items, _scope_='vpd_mm'), ref)
 
 
 def test_crops_of_different_sizes_stay_a_list_and_missing_fields_are_kept():

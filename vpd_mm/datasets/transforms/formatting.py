@@ -1,6 +1,6 @@
 # Copyright (c) vpd_mm contributors. All rights reserved.
 """Pack a distillation sample into the model's inputs and data sample, and batch them."""
-from typing import Sequence
+from typing import Optional, Sequence
 
 import numpy as np
 import torch
@@ -80,7 +80,7 @@ def _stackable(values: list) -> bool:
 
 
 @FUNCTIONS.register_module()
-def frame_collate(data_batch: Sequence[dict]) -> dict:
+def frame_collate(data_batch: Sequence[dict], _scope_: Optional[str] = None) -> dict:
     """Batch :class:`PackVPDInputs` samples with one tensor storage per field.
 
     The values are those of mmengine's ``pseudo_collate`` (which keeps one tensor per sample),
@@ -96,6 +96,8 @@ def frame_collate(data_batch: Sequence[dict]) -> dict:
     Args:
         data_batch (Sequence[dict]): Packed samples ``dict(inputs=Tensor [C, H, W],
             data_samples=ActionDataSample)``.
+        _scope_ (str, optional): Unused: mmengine adds it to the ``collate_fn`` of a config
+            loaded through ``vpd_mm::`` and passes it on.
 
     Returns:
         dict: ``inputs`` uint8 [N, C, H, W] (a list when the crops differ in size) and the list

@@ -121,13 +121,17 @@ class PackFeatureSequence(BaseTransform):
 
 
 @FUNCTIONS.register_module()
-def sequence_collate(data_batch: Sequence[dict], time_dim: int = 1) -> dict:
+def sequence_collate(data_batch: Sequence[dict],
+                     time_dim: int = 1,
+                     _scope_: Optional[str] = None) -> dict:
     """Zero-pad variable-length sequences along time and stack them.
 
     Args:
         data_batch (Sequence[dict]): Packed samples ``dict(inputs=Tensor, data_samples=...)``,
             inputs [V, T_i, d] (``time_dim=1``) or [T_i, C, H, W] (``time_dim=0``).
         time_dim (int): The time dimension of a sample's ``inputs``. Defaults to 1.
+        _scope_ (str, optional): Unused: mmengine adds it to the ``collate_fn`` of a config
+            loaded through ``vpd_mm::`` and passes it on.
 
     Returns:
         dict: ``inputs`` [N, ..., T_max, ...] (T_max >= 1; a zero-length sample becomes one zero
