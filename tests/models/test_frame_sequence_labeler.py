@@ -197,7 +197,14 @@ def test_old_checkpoint_keys_load_into_the_new_model():
 
 
 def test_old_import_paths():
+    import importlib
+    import sys
+
     from vpd_mm.models import FrameBiGRULocalizer, FrameSequenceDataPreprocessor
+    for name in [m for m in sys.modules if m.startswith('vpd_mm.models.localizers')]:
+        sys.modules.pop(name)
+    with pytest.warns(DeprecationWarning, match='import vpd_mm.models.temporal_detectors'):
+        importlib.import_module('vpd_mm.models.localizers.frame_bigru')
     from vpd_mm.models.localizers import FrameBiGRULocalizer as Old
     from vpd_mm.models.localizers.frame_sequence_preprocessor import \
         FrameSequenceDataPreprocessor as OldPre

@@ -3,16 +3,13 @@
 :class:`~vpd_mm.engine.optimizers.NoParamsOptimWrapperConstructor` (moved to
 ``vpd_mm.engine``; this module goes in the next release). The registered names are unchanged,
 so configs need no edit."""
-import warnings
-
 from vpd_mm.engine.optimizers import NoParamsOptimWrapperConstructor
 from vpd_mm.engine.runner import GalleryBuildLoop
-
-warnings.warn(
-    'vpd_mm.models.recognizers.gallery_loop is deprecated and will be removed in the next '
-    'release: import GalleryBuildLoop from vpd_mm.engine.runner and '
-    'NoParamsOptimWrapperConstructor from vpd_mm.engine.optimizers (or both from vpd_mm.engine)',
-    DeprecationWarning,
-    stacklevel=2)
+from vpd_mm.utils.deprecation import moved_module
 
 __all__ = ['GalleryBuildLoop', 'NoParamsOptimWrapperConstructor']
+
+__getattr__ = moved_module(
+    __name__, 'vpd_mm.engine',
+    ' (GalleryBuildLoop from vpd_mm.engine.runner, NoParamsOptimWrapperConstructor from '
+    'vpd_mm.engine.optimizers)')
