@@ -161,3 +161,47 @@ def test_query_blocks_give_the_same_costs(monkeypatch, block_frames):
         keep, drop = ref < prune[:, None] * (1 - 1e-5), ref > prune[:, None] * (1 + 1e-5)
         assert np.isinf(pruned[drop]).all() and drop.sum() > 250 and keep.sum() > 250
         np.testing.assert_allclose(pruned[keep], ref[keep], rtol=1e-5)
+
+
+def test_tasks_claimed_once_each_by_concurrent_workers():
+    # The kernel's workers take tasks from a shared atomic counter: under 2 threads every
+    # value 0..n-1 must be handed out exactly once (a plain `counter[0] += 1` would lose some).
+    import numba
+
+    from vpd_mm.ops.dtw_kernels import _claim
+
+    @numba.njit(parallel=True)
+    def claim_all(workers, n, counter, seen):
+        for _ in numba.prange(workers):
+            while True:
+                task = _claim(counter)
+                if task >= n:
+                    break
+                seen[task] += 1
+
+    old = numba.get_num_threads()
+    workers = min(2, numba.config.NUMBA_NUM_THREADS)
+    numba.set_num_threads(workers)
+    try:
+        counter, seen = np.zeros(1, np.int64), np.zeros(100_000, np.int64)
+        with numba.parallel_chunksize(1):
+            claim_all(workers, len(seen), counter, seen)
+    finally:
+        numba.set_num_threads(old)
+    assert (seen == 1).all()
+    assert counter[0] == len(seen) + workers  # each worker's last claim overshoots by one
+
+
+def test_matrix_independent_of_threads_and_callers_chunksize():
+    # fewer tasks than workers (1 query), and a caller's own parallel_chunksize, change nothing
+    import numba
+    rng = np.random.default_rng(3)
+    qs = [rng.normal(size=(rng.integers(5, 30), 8)) for _ in range(11)]
+    cs = [rng.normal(size=(rng.integers(5, 30), 8)) for _ in range(40)]
+    want = dtw_cost_matrix(qs, cs, num_threads=1, step_pattern='symmetric1')
+    np.testing.assert_array_equal(
+        dtw_cost_matrix(qs[:1], cs, num_threads=2, step_pattern='symmetric1'), want[:1])
+    with numba.parallel_chunksize(8):
+        got = dtw_cost_matrix(qs, cs, num_threads=2, step_pattern='symmetric1')
+        assert numba.get_parallel_chunksize() == 8  # the caller's setting is restored
+    np.testing.assert_array_equal(got, want)

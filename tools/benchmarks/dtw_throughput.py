@@ -31,7 +31,9 @@ run, in pairs per second:
 jobs on a shared machine (times the threads: what an idle machine would give, at best).
 ``machine noise floor``: a fixed amount of pure arithmetic on the same threads, about as long
 as one of our calls, timed before each round of ours: its spread is the machine's (other jobs,
-frequency changes), a floor under the spread of ours in the same run.
+frequency changes), a floor under the spread of ours in the same run. Two kinds: a dependent
+chain (latency-bound, blind to another tenant's use of the vector units) and independent vector
+multiply-adds (throughput-bound, like our products and DP).
 Memory: the peak of numpy/Python allocations during one call (tracemalloc) and the numba
 per-task buffers (not traced; computed), against the gallery's float32 size.
 
@@ -107,11 +109,11 @@ def summary(times: list, num_pairs: int) -> dict:
 
 
 @numba.njit(parallel=True, cache=True)
-def fixed_work(tasks: int, steps: int) -> np.ndarray:
-    """Pure arithmetic (a dependent multiply-add chain, no memory traffic) in ``tasks``
-    numba tasks: the same work every call, so its spread is the machine's, not the code's."""
-    out = np.empty(tasks)
-    for t in numba.prange(tasks):
+def fixed_chain(workers: int, steps: int) -> np.ndarray:
+    """A dependent multiply-add chain per worker (latency-bound: the FPU mostly idle, no
+    memory traffic): the same work every call, so its spread is the machine's."""
+    out = np.empty(workers)
+    for t in numba.prange(workers):
         s = 0.0
         for _ in range(steps):
             s = s * 0.999999 + 1.0
@@ -119,15 +121,39 @@ def fixed_work(tasks: int, steps: int) -> np.ndarray:
     return out
 
 
-def noise_floor_call(steps: int, threads: int) -> float:
-    """Seconds of one :func:`fixed_work` call on ``threads`` threads (tasks handed out one at
-    a time, as in ``dtw_cost_matrix``)."""
+@numba.njit(parallel=True, cache=True, fastmath=True)
+def fixed_fma(workers: int, steps: int, coef: np.ndarray) -> np.ndarray:
+    """256 independent float32 multiply-add chains per worker on L1-resident data
+    (throughput-bound, vectorised, like our products and DP): the same work every call, so its
+    spread is the machine's, e.g. another tenant's vector work on the same physical core."""
+    out = np.empty(workers)
+    for t in numba.prange(workers):
+        acc = np.zeros(256, np.float32)
+        for _ in range(steps):
+            for k in range(256):
+                acc[k] = acc[k] * coef[k] + coef[k + 256]
+        out[t] = acc.sum()
+    return out
+
+
+FMA_COEF = np.concatenate([np.full(256, 0.9999, np.float32), np.full(256, 0.5, np.float32)])
+NOISE_PROBES = {
+    'machine noise floor (dependent arithmetic, same threads)':
+    lambda workers, steps: fixed_chain(workers, steps),
+    'machine noise floor (vector FMA throughput, same threads)':
+    lambda workers, steps: fixed_fma(workers, steps, FMA_COEF),
+}
+
+
+def noise_floor_call(probe, steps: int, threads: int) -> float:
+    """Seconds of one fixed-work call on ``threads`` threads, one worker each (as in
+    ``dtw_cost_matrix``)."""
     old = numba.get_num_threads()
     numba.set_num_threads(threads)
     try:
         with numba.parallel_chunksize(1):
             t0 = time.perf_counter()
-            fixed_work(64, steps)
+            probe(threads, steps)
             return time.perf_counter() - t0
     finally:
         numba.set_num_threads(old)
@@ -224,17 +250,21 @@ def main() -> None:
         warm_calls += 1
     call_seconds = (time.perf_counter() - t0) / warm_calls
     record['warmup_calls'] = warm_calls
-    # The machine's own spread: fixed arithmetic lasting about as long as one of our calls,
-    # on the same threads, interleaved with our calls (another job on the machine shows here).
-    noise_floor_call(1000, threads)  # compile or load
-    steps = 100_000
-    steps = max(1000, int(steps * call_seconds / noise_floor_call(steps, threads)))
-    floor = []
+    # The machine's own spread: fixed work lasting about as long as one of our calls, on the
+    # same threads, interleaved with our calls (another job on the machine shows here).
+    steps = {}
+    for name, probe in NOISE_PROBES.items():
+        noise_floor_call(probe, 1000, threads)  # compile or load
+        trial = 1_000_000 if 'dependent' in name else 10_000
+        steps[name] = max(1000, int(trial * call_seconds /
+                                    noise_floor_call(probe, trial, threads)))
+    floor = {name: [] for name in NOISE_PROBES}
     times = {p: [] for p in PATTERNS}
     cpu_times = {p: [] for p in PATTERNS}
     ours = {}
     for _ in range(args.calls):
-        floor.append(noise_floor_call(steps, threads))
+        for name, probe in NOISE_PROBES.items():
+            floor[name].append(noise_floor_call(probe, steps[name], threads))
         for pattern in PATTERNS:
             t0, c0 = time.perf_counter(), time.process_time()
             ours[pattern] = dtw_cost_matrix(
@@ -248,11 +278,11 @@ def main() -> None:
         results[f'ours ({pattern})']['pairs_per_cpu_s'] = round(
             num_pairs / float(np.median(cpu_times[pattern])))
 
-    t = np.asarray(floor)
-    results['machine noise floor (fixed work, same threads)'] = dict(
-        spread=round(float((t.max() - t.min()) / np.median(t)), 4),
-        seconds=[round(float(x), 4) for x in t],
-        note='the same work every call, interleaved with ours: its spread is the machine\'s')
+    for name, t in floor.items():
+        results[name] = dict(
+            spread=round(float((max(t) - min(t)) / np.median(t)), 4),
+            seconds=[round(float(x), 4) for x in t],
+            note='the same work every call, interleaved with ours: its spread is the machine\'s')
 
     # Memory of one call: numpy/Python allocations traced; numba's per-task buffers computed.
     tracemalloc.start()

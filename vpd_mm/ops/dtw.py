@@ -288,6 +288,7 @@ def dtw_cost_matrix(queries: Sequence[np.ndarray],
     ends = np.cumsum([len(s) for s in checked])
     numba.set_num_threads(threads)
     try:
+        # one worker per thread (chunks of 1 prange iteration), the BLAS single-threaded
         with _blas_controller().limit(limits=1, user_api='blas'), numba.parallel_chunksize(1):
             q0 = 0
             while q0 < num_q:  # queries packed a block at a time: memory O(block), not O(Q)
@@ -298,7 +299,7 @@ def dtw_cost_matrix(queries: Sequence[np.ndarray],
                 per_task = int(min(num_groups, max(1, num_groups * (q1 - q0) // (16 * threads))))
                 K.all_pairs(x, x_off, xn, candidates.frames, candidates.sqnorms,
                             candidates.group_col, candidates.lane_len, candidates.lane_index,
-                            pattern, thr[q0:q1], TILE_ELEMS, per_task, out[q0:q1])
+                            pattern, thr[q0:q1], TILE_ELEMS, per_task, threads, out[q0:q1])
                 q0 = q1
     finally:
         numba.set_num_threads(old)

@@ -15,15 +15,20 @@ centred on the candidates' mean); a cost whose square is small against ``|x|^2 +
 (cancellation, e.g. near-identical frames) is recomputed from the frame difference, so every
 frame cost has a relative error of about 1e-6 whatever the data.
 
-Threads. One numba thread pool: the work is (query, chunk of groups) tasks handed out one at a
-time (``parallel_chunksize(1)``), each calling the BLAS for its own small products on its own
-thread; the caller limits the BLAS to one thread for the duration of the call.
+Threads. One numba thread pool and one worker per thread. The work is (query, chunk of groups)
+tasks, longest queries first, that the workers claim one at a time from a shared atomic counter
+(numba's OpenMP and workqueue layers split a ``prange`` statically: a thread slowed by another
+job, or given the longer queries, would hold up the whole call). Each task calls the BLAS for
+its own small products on its own thread; the caller limits the BLAS to one thread for the
+duration of the call.
 
 Rows of the DP are kept in small ring buffers ``[rows, PAD + M_g, LANES]`` whose first ``PAD``
 columns stay ``+inf`` (costs: 0), so the recursions need no border branches.
 """
 import numpy as np
-from numba import njit, prange
+from numba import njit, prange, types
+from numba.core import cgutils
+from numba.extending import intrinsic
 
 LANES = 16  # pairs aligned at once (one float32 AVX-512 vector)
 PAD = 3  # leading border columns of the DP rows (symmetricP2 looks 3 columns back)
@@ -38,6 +43,25 @@ _INF = np.float32(np.inf)
 # from vectorising the row loops; unsigned ones have none.
 _U_LANES = np.uint64(LANES)
 _U_PAD = np.uint64(PAD * LANES)
+
+
+@intrinsic
+def _claim(typingctx, counter):
+    """``counter[0] += 1`` atomically (LLVM ``atomicrmw add``); returns the value before.
+
+    ``counter``: a 1-element int64 array shared by the threads of a parallel loop.
+    """
+
+    def codegen(context, builder, signature, args):
+        aryty = signature.args[0]
+        ary = context.make_array(aryty)(context, builder, args[0])
+        ptr = cgutils.get_item_pointer(context, builder, aryty, ary,
+                                       [context.get_constant(types.intp, 0)])
+        return builder.atomic_rmw('add', ptr, context.get_constant(types.int64, 1), 'monotonic')
+
+    if counter != types.Array(types.int64, 1, 'C'):
+        return None
+    return types.int64(counter), codegen
 
 
 @njit(cache=True, fastmath=_FASTMATH)
@@ -183,7 +207,7 @@ def _group_dp(x, xs, n, xn, y, yn, c0, m, lane_len, pattern, thr, tile_rows, til
 
 @njit(parallel=True, cache=True)
 def all_pairs(x, x_off, xn, y, yn, group_col, lane_len, lane_index, pattern, prune, tile_elems,
-              groups_per_task, out):
+              groups_per_task, workers, out):
     """Normalised DTW costs of every query vs every candidate into ``out`` [Q, C] (float64).
 
     Args:
@@ -194,6 +218,7 @@ def all_pairs(x, x_off, xn, y, yn, group_col, lane_len, lane_index, pattern, pru
         pattern: SYMMETRIC1, SYMMETRIC2 or SYMMETRIC_P2.
         prune [Q]: normalised threshold per query (+inf: none); pairs above it get +inf.
         tile_elems: the most float32 products held per task; groups_per_task: work unit.
+        workers: parallel workers (one per thread); they share the tasks out dynamically.
     """
     nq = x_off.shape[0] - 1
     ngroups = group_col.shape[0] - 1
@@ -201,32 +226,44 @@ def all_pairs(x, x_off, xn, y, yn, group_col, lane_len, lane_index, pattern, pru
     max_m = 1
     for g in range(ngroups):
         max_m = max(max_m, (group_col[g + 1] - group_col[g]) // LANES)
+    max_n = 1
+    for q in range(nq):
+        max_n = max(max_n, x_off[q + 1] - x_off[q])
     nd = 3 if pattern == SYMMETRIC_P2 else 1
     ng = 4 if pattern == SYMMETRIC_P2 else 2
-    for task in prange(nq * nchunks):
-        q = task // nchunks
-        chunk = task - q * nchunks
-        xs = x_off[q]
-        n = x_off[q + 1] - xs
-        tile_rows = max(1, min(n, tile_elems // (max_m * LANES)))
-        tile = np.empty(tile_rows * max_m * LANES, np.float32)
+    # longest queries first: the last tasks claimed are the shortest (a short tail)
+    order = np.argsort(x_off[:nq] - x_off[1:], kind='mergesort')
+    counter = np.zeros(1, np.int64)
+    for _ in prange(workers):
+        tile_cap = max(1, min(max_n, tile_elems // (max_m * LANES)))
+        tile = np.empty(tile_cap * max_m * LANES, np.float32)
         dring = np.empty((nd, (PAD + max_m) * LANES), np.float32)
         gring = np.empty((ng, (PAD + max_m) * LANES), np.float32)
         within = np.empty(3 if pattern == SYMMETRIC_P2 else 1, np.float32)
         thr_row = np.empty(max_m * LANES, np.float32)
         res = np.empty(LANES, np.float32)
         thr = np.empty(LANES, np.float64)
-        for g in range(chunk * groups_per_task, min(ngroups, (chunk + 1) * groups_per_task)):
-            c0 = group_col[g]
-            m = (group_col[g + 1] - c0) // LANES
-            for lane in range(LANES):
-                if lane_index[g, lane] < 0:
-                    thr[lane] = -np.inf
-                else:
-                    thr[lane] = prune[q] * (n + lane_len[g, lane])
-            _group_dp(x, xs, n, xn, y, yn, c0, m, lane_len[g], pattern, thr, tile_rows, tile,
-                      dring, gring, within, thr_row, res)
-            for lane in range(LANES):
-                ci = lane_index[g, lane]
-                if ci >= 0:
-                    out[q, ci] = np.float64(res[lane]) / (n + lane_len[g, lane])
+        while True:
+            task = _claim(counter)
+            if task >= nq * nchunks:
+                break
+            q = order[task // nchunks]
+            chunk = task % nchunks
+            xs = x_off[q]
+            n = x_off[q + 1] - xs
+            tile_rows = min(n, tile_cap)
+            for g in range(chunk * groups_per_task, min(ngroups,
+                                                        (chunk + 1) * groups_per_task)):
+                c0 = group_col[g]
+                m = (group_col[g + 1] - c0) // LANES
+                for lane in range(LANES):
+                    if lane_index[g, lane] < 0:
+                        thr[lane] = -np.inf
+                    else:
+                        thr[lane] = prune[q] * (n + lane_len[g, lane])
+                _group_dp(x, xs, n, xn, y, yn, c0, m, lane_len[g], pattern, thr, tile_rows,
+                          tile, dring, gring, within, thr_row, res)
+                for lane in range(LANES):
+                    ci = lane_index[g, lane]
+                    if ci >= 0:
+                        out[q, ci] = np.float64(res[lane]) / (n + lane_len[g, lane])
