@@ -255,9 +255,10 @@ def main() -> None:
     steps = {}
     for name, probe in NOISE_PROBES.items():
         noise_floor_call(probe, 1000, threads)  # compile or load
-        trial = 1_000_000 if 'dependent' in name else 10_000
-        steps[name] = max(1000, int(trial * call_seconds /
-                                    noise_floor_call(probe, trial, threads)))
+        steps[name] = 1_000_000 if 'dependent' in name else 10_000
+        for _ in range(2):  # scale the steps to one call's time (twice: the first trial is short)
+            trial_seconds = min(noise_floor_call(probe, steps[name], threads) for _ in range(3))
+            steps[name] = max(1000, int(steps[name] * call_seconds / trial_seconds))
     floor = {name: [] for name in NOISE_PROBES}
     times = {p: [] for p in PATTERNS}
     cpu_times = {p: [] for p in PATTERNS}
