@@ -28,7 +28,10 @@ run, in pairs per second:
 - ``dtaidistance``: its parallel C ``dtw_ndim.distance_matrix_fast`` on all Q x C pairs. It
   scores a path by sqrt(sum of squared frame differences), a different cost: speed only.
 ``pairs_per_cpu_s`` (ours): pairs per second of the process's CPU time, less sensitive to other
-jobs on a shared machine (times the threads: what an idle machine would give, at best).
+jobs on a shared machine (times the threads: what an idle machine would give, at best);
+``cpu_spread``: the spread of the CPU seconds of a call, and ``busy``: CPU seconds per second
+per thread (1.0: no thread ever waits). A wall-clock spread with ``busy`` near 1 and an equal
+``cpu_spread`` is the same instructions running more slowly (the machine), not waiting.
 ``machine noise floor``: a fixed amount of pure arithmetic on the same threads, about as long
 as one of our calls, timed before each round of ours: its spread is the machine's (other jobs,
 frequency changes), a floor under the spread of ours in the same run. Two kinds: a dependent
@@ -276,8 +279,14 @@ def main() -> None:
         results[f'ours ({pattern})'] = summary(times[pattern], num_pairs)
         # pairs per second of this process's CPU time (all its threads): less sensitive to
         # other jobs on the machine than the wall-clock figure; x threads = an idle machine's
-        results[f'ours ({pattern})']['pairs_per_cpu_s'] = round(
-            num_pairs / float(np.median(cpu_times[pattern])))
+        cpu = np.asarray(cpu_times[pattern])
+        results[f'ours ({pattern})']['pairs_per_cpu_s'] = round(num_pairs / float(np.median(cpu)))
+        # CPU seconds per call: their spread next to the wall-clock one tells whether a slow
+        # call waited (idle threads: busy < 1) or ran the same instructions more slowly
+        results[f'ours ({pattern})']['cpu_spread'] = round(
+            float((cpu.max() - cpu.min()) / np.median(cpu)), 4)
+        results[f'ours ({pattern})']['busy'] = round(
+            float(np.median(cpu / np.asarray(times[pattern]))) / threads, 3)
 
     for name, t in floor.items():
         results[name] = dict(
