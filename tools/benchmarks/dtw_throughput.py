@@ -3,17 +3,19 @@
 """DTW throughput on all query x candidate pairs: ours vs dtw-python vs dtaidistance.
 
     python tools/benchmarks/dtw_throughput.py [--queries 300 --candidates 300]
-        [--min-len 40 --max-len 60] [--dim 64] [--calls 8] [--warmup 3] [--subset 30]
+        [--min-len 40 --max-len 60] [--dim 64] [--calls 8] [--rounds 4] [--warmup 3]
+        [--subset 30]
         [--threads N] [--torch-queries 20] [--device cuda] [--seed 0]
         [--out work_dirs/benchmarks/dtw_throughput.json]
 
 On the same random float32 feature sequences (lengths uniform in [min-len, max-len]), in one
 run, in pairs per second:
-- ``ours (<step pattern>)``: ``dtw_cost_matrix`` over all Q x C pairs, ``--calls`` calls per
-  step pattern (the patterns interleaved call by call), after a warm-up call that compiles or
-  loads the numba code (timed separately) and ``--warmup`` seconds of untimed full-size calls
-  (at least one per pattern): steady-state figures. Median, best, and the spread
-  (max - min) / median;
+- ``ours (<step pattern>)``: ``dtw_cost_matrix`` over all Q x C pairs, ``--rounds`` rounds of
+  ``--calls`` calls per step pattern (the patterns interleaved call by call), after a warm-up
+  call that compiles or loads the numba code (timed separately) and ``--warmup`` seconds of
+  untimed full-size calls (at least one per pattern): steady-state figures. Median and best
+  over all calls; the spread (max - min) / median of each round (``round_spreads``) and their
+  median (``spread``);
 - ``frame costs only``: one float32 matrix product of all query frames with all candidate
   frames (numpy's BLAS, all threads), no DP: a bound on any exact Euclidean DTW;
 - ``dtw-python``: a Python loop of one ``dtw.dtw(a, b, dist_method='euclidean',
@@ -51,6 +53,7 @@ import os.path as osp
 import sys
 import time
 import tracemalloc
+from typing import Optional
 
 ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 
@@ -75,7 +78,10 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument('--min-len', type=int, default=40)
     parser.add_argument('--max-len', type=int, default=60)
     parser.add_argument('--dim', type=int, default=64)
-    parser.add_argument('--calls', type=int, default=8, help='timed calls of ours per pattern')
+    parser.add_argument('--calls', type=int, default=8,
+                        help='timed calls of ours per pattern in a round')
+    parser.add_argument('--rounds', type=int, default=4,
+                        help='rounds of --calls calls (the spread of each round is reported)')
     parser.add_argument('--warmup', type=float, default=3.0,
                         help='seconds of untimed full-size calls before timing ours')
     parser.add_argument(
@@ -103,11 +109,32 @@ def make_data(num: int, args: argparse.Namespace, rng: np.random.Generator) -> l
     ]
 
 
+def spread(times) -> float:
+    """(slowest - fastest) / median of a list of call times."""
+    t = np.asarray(times)
+    return float((t.max() - t.min()) / np.median(t))
+
+
+def rounds_summary(rounds: list, num_pairs: Optional[int] = None) -> dict:
+    """Figures of ``rounds`` [round][call] seconds: pairs/s over all calls (median, best), the
+    spread of each round of calls and their median (``spread``), and every call's seconds."""
+    out = {}
+    if num_pairs is not None:
+        t = np.concatenate(rounds)
+        out.update(pairs_per_s=round(num_pairs / float(np.median(t))),
+                   best_pairs_per_s=round(num_pairs / float(t.min())))
+    spreads = [spread(r) for r in rounds]
+    out.update(spread=round(float(np.median(spreads)), 4),
+               round_spreads=[round(x, 4) for x in spreads],
+               seconds=[[round(float(x), 4) for x in r] for r in rounds])
+    return out
+
+
 def summary(times: list, num_pairs: int) -> dict:
     t = np.asarray(times)
     med = float(np.median(t))
     return dict(pairs_per_s=round(num_pairs / med), best_pairs_per_s=round(num_pairs / t.min()),
-                spread=round(float((t.max() - t.min()) / med), 4),
+                spread=round(spread(t), 4),
                 seconds=[round(float(x), 4) for x in t])
 
 
@@ -262,37 +289,36 @@ def main() -> None:
         for _ in range(2):  # scale the steps to one call's time (twice: the first trial is short)
             trial_seconds = min(noise_floor_call(probe, steps[name], threads) for _ in range(3))
             steps[name] = max(1000, int(steps[name] * call_seconds / trial_seconds))
-    floor = {name: [] for name in NOISE_PROBES}
-    times = {p: [] for p in PATTERNS}
+    # rounds of --calls calls: [round][call] seconds
+    floor = {name: [[] for _ in range(args.rounds)] for name in NOISE_PROBES}
+    times = {p: [[] for _ in range(args.rounds)] for p in PATTERNS}
     cpu_times = {p: [] for p in PATTERNS}
     ours = {}
-    for _ in range(args.calls):
-        for name, probe in NOISE_PROBES.items():
-            floor[name].append(noise_floor_call(probe, steps[name], threads))
-        for pattern in PATTERNS:
-            t0, c0 = time.perf_counter(), time.process_time()
-            ours[pattern] = dtw_cost_matrix(
-                queries, candidates, num_threads=args.threads, step_pattern=pattern)
-            times[pattern].append(time.perf_counter() - t0)
-            cpu_times[pattern].append(time.process_time() - c0)
+    for rnd in range(args.rounds):
+        for _ in range(args.calls):
+            for name, probe in NOISE_PROBES.items():
+                floor[name][rnd].append(noise_floor_call(probe, steps[name], threads))
+            for pattern in PATTERNS:
+                t0, c0 = time.perf_counter(), time.process_time()
+                ours[pattern] = dtw_cost_matrix(
+                    queries, candidates, num_threads=args.threads, step_pattern=pattern)
+                times[pattern][rnd].append(time.perf_counter() - t0)
+                cpu_times[pattern].append(time.process_time() - c0)
     for pattern in PATTERNS:
-        results[f'ours ({pattern})'] = summary(times[pattern], num_pairs)
+        wall = np.concatenate(times[pattern])
+        res = results[f'ours ({pattern})'] = rounds_summary(times[pattern], num_pairs)
         # pairs per second of this process's CPU time (all its threads): less sensitive to
         # other jobs on the machine than the wall-clock figure; x threads = an idle machine's
         cpu = np.asarray(cpu_times[pattern])
-        results[f'ours ({pattern})']['pairs_per_cpu_s'] = round(num_pairs / float(np.median(cpu)))
+        res['pairs_per_cpu_s'] = round(num_pairs / float(np.median(cpu)))
         # CPU seconds per call: their spread next to the wall-clock one tells whether a slow
         # call waited (idle threads: busy < 1) or ran the same instructions more slowly
-        results[f'ours ({pattern})']['cpu_spread'] = round(
-            float((cpu.max() - cpu.min()) / np.median(cpu)), 4)
-        results[f'ours ({pattern})']['busy'] = round(
-            float(np.median(cpu / np.asarray(times[pattern]))) / threads, 3)
-
+        res['cpu_spread'] = round(float((cpu.max() - cpu.min()) / np.median(cpu)), 4)
+        res['busy'] = round(float(np.median(cpu / wall)) / threads, 3)
     for name, t in floor.items():
-        results[name] = dict(
-            spread=round(float((max(t) - min(t)) / np.median(t)), 4),
-            seconds=[round(float(x), 4) for x in t],
-            note='the same work every call, interleaved with ours: its spread is the machine\'s')
+        results[name] = rounds_summary(t)
+        results[name]['note'] = ('the same work every call, interleaved with ours: its spread '
+                                 'is the machine\'s')
 
     # Memory of one call: numpy/Python allocations traced; numba's per-task buffers computed.
     tracemalloc.start()
@@ -390,6 +416,10 @@ def main() -> None:
         spread = f'{100 * r["spread"]:.1f}%' if 'spread' in r else '-'
         print(f'{name:<46} {r.get("pairs_per_s", "-"):>10} {r.get("best_pairs_per_s", "-"):>10} '
               f'{spread:>7}')
+    for name, r in results.items():
+        if len(r.get('round_spreads', ())) > 1:
+            print(f'{name}: spread per round of {args.calls} calls ' +
+                  ', '.join(f'{100 * x:.1f}%' for x in r['round_spreads']))
     for name, value in ratios.items():
         print(f'{name}: {value}')
     print(f'load average after: {record["load_average_after"]}')

@@ -33,8 +33,8 @@ DEMO_FEWSHOT_CONFIG = 'work_dirs/synthetic_benchmark/configs/bigru_2dvpd_sports.
 #: name -> (title, script, arguments, quick arguments, a file it needs or None)
 COMPONENTS = {
     'dtw': ('DTW all-pairs throughput (vs dtw-python and dtaidistance)', 'dtw_throughput.py',
-            [], ['--queries', '40', '--candidates', '40', '--calls', '2', '--subset', '4',
-                 '--warmup', '0'],
+            [], ['--queries', '40', '--candidates', '40', '--calls', '2', '--rounds', '2',
+                 '--subset', '4', '--warmup', '0'],
             None),
     'train_toy': ('Distillation training throughput, toy corpus (configs/vpd/2dvpd_tiny_cpu.py)',
                   'train_throughput.py', ['--config', 'configs/vpd/2dvpd_tiny_cpu.py'],
