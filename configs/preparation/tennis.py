@@ -24,3 +24,6 @@ reader = dict(
     players=('front', 'back'),
     fps=None,  # None: each clip's own rate (25 fps Wimbledon, 29.97 fps US Open)
     dataset=dataset_name)
+# One person per video: the near player (front) has the box centre in the lower half of the frame,
+# the far player (back) in the upper half (broadcast view); only tracks there compete.
+athlete = dict(player_regions=dict(front=(0.5, 1.0), back=(0.0, 0.5)))

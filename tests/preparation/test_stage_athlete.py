@@ -154,3 +154,39 @@ def test_base_config_builds():
     assert isinstance(sel, AthleteSelector)
     assert sel.weights == dict(length=1.0, size=1.0, motion=1.0, centrality=1.0)
     assert sel({0: _track(_athlete_boxes())}, IMG).track_ids == [0]
+
+
+def _court_tracks():
+    """A tennis broadcast: a big near player low in the frame (track 0, the more salient) and a
+    small far player high in it (track 1), both moving."""
+    t = np.arange(T)
+    near = np.stack([60 + 10 * np.sin(t / 5), 70 + 0 * t, 100 + 10 * np.sin(t / 5),
+                     115 + 0 * t], axis=1)  # centre row ~92 of 120
+    far = np.stack([70 + 6 * np.sin(t / 4), 15 + 0 * t, 82 + 6 * np.sin(t / 4), 40 + 0 * t],
+                   axis=1)  # centre row ~27
+    return {0: _track(near), 1: _track(far)}
+
+
+def test_player_regions_pick_each_players_track():
+    tracks = _court_tracks()
+    # without regions both players' videos get the most salient person: the near player
+    plain = AthleteSelector()
+    assert plain(tracks, IMG, video=dict(video='back__p1', player='back')).track_ids == [0]
+    cfg = Config.fromfile(osp.join(ROOT, 'configs/preparation/tennis.py'))
+    sel = TASK_UTILS.build(cfg.athlete)
+    assert sel.player_regions == dict(front=(0.5, 1.0), back=(0.0, 0.5))
+    assert sel(tracks, IMG, video=dict(video='front__p1', player='front')).track_ids == [0]
+    back = sel(tracks, IMG, video=dict(video='back__p1', player='back'))
+    assert back.track_ids == [1]
+    np.testing.assert_allclose(back.boxes, tracks[1][:, :4])
+    # a record without a player is not filtered
+    assert sel(tracks, IMG, video=dict(video='clip')).track_ids == [0]
+    # the far player alone in the frame: nobody for the near player's video
+    with pytest.raises(NoAthleteError, match="front__p2.*player 'front'.*rows 0.5-1") as err:
+        sel({1: tracks[1]}, IMG, video=dict(video='front__p2', player='front'))
+    assert err.value.reason == 'no person'
+    with pytest.raises(ValueError, match="umpire.*no region"):
+        sel(tracks, IMG, video=dict(video='umpire__p1', player='umpire'))
+    for bad in ((0.5, 0.5), (-0.1, 0.5), (0.2, 1.5)):
+        with pytest.raises(ValueError, match='player_regions'):
+            AthleteSelector(player_regions=dict(front=bad))

@@ -1,7 +1,7 @@
 # Copyright (c) vpd_mm contributors. All rights reserved.
 """Reduce the person tracks of a video to the athlete's track (SPEC section 1)."""
 from dataclasses import dataclass, field
-from typing import Dict, List, Optional, Tuple
+from typing import Dict, List, Optional, Sequence, Tuple
 
 import numpy as np
 from mmaction.registry import TASK_UTILS
@@ -83,6 +83,13 @@ class AthleteSelector:
     ``sum_k weights[k] * term_k``; the candidate with the highest salience is the athlete
     (ties: more frames, then the smaller first track id).
 
+    **Players.** When one clip holds several athletes and the reader makes one video per
+    athlete (tennis: ``front__<clip>`` and ``back__<clip>``, the record's ``player`` key),
+    ``player_regions`` maps each player to the band of image rows ``(top, bottom)``, as fractions
+    of ``H``, where that player's box centre lies (the median over the frames with a box): only
+    candidates in the band compete. Without it, every player's video would get the same, most
+    salient, person.
+
     **3. Gap filling.** A run of ``g <= max_interp_gap`` frames without a box between two boxes
     at frames ``l`` and ``r`` is filled by linear interpolation: frame ``t`` gets
     ``(1 - a) * box_l + a * box_r`` with ``a = (t - l) / (r - l)``, so a frame next to ``l``
@@ -101,6 +108,11 @@ class AthleteSelector:
             Defaults to 10.
         min_track_len (int): Fewest frames with a detected box the athlete track needs.
             Defaults to 10.
+        player_regions (dict, optional): Player name -> ``(top, bottom)`` fractions of the
+            image height (0 <= top < bottom <= 1) where that player's box centre lies, for
+            videos whose record has a ``player`` (e.g. ``dict(front=(0.5, 1.0),
+            back=(0.0, 0.5))`` for tennis broadcasts: the near player in the lower half).
+            A record whose player is not listed is an error. Defaults to None (no filter).
     """
 
     def __init__(self,
@@ -110,7 +122,8 @@ class AthleteSelector:
                  join_distance: float = 1.0,
                  join_size_ratio: float = 1.5,
                  max_interp_gap: int = 10,
-                 min_track_len: int = 10) -> None:
+                 min_track_len: int = 10,
+                 player_regions: Optional[Dict[str, Sequence[float]]] = None) -> None:
         weights = dict(length=1.0, size=1.0, motion=1.0, centrality=1.0) \
             if weights is None else dict(weights)
         unknown = set(weights) - set(SALIENCE_TERMS)
@@ -128,6 +141,15 @@ class AthleteSelector:
         self.join_size_ratio = float(join_size_ratio)
         self.max_interp_gap = int(max_interp_gap)
         self.min_track_len = int(min_track_len)
+        self.player_regions = None
+        if player_regions is not None:
+            self.player_regions = {}
+            for player, band in dict(player_regions).items():
+                top, bottom = (float(v) for v in band)
+                if not 0 <= top < bottom <= 1:
+                    raise ValueError(f'player_regions[{player!r}] must be (top, bottom) with '
+                                     f'0 <= top < bottom <= 1, got {tuple(band)}')
+                self.player_regions[str(player)] = (top, bottom)
 
     # 1. fragments -> chains
     def _can_join(self, a: np.ndarray, b: np.ndarray) -> Tuple[bool, float]:
@@ -231,6 +253,20 @@ class AthleteSelector:
         norm = np.divide(raw, top, out=np.zeros_like(raw), where=top > 0)  # [C, 4]
         return norm @ np.array([self.weights[k] for k in SALIENCE_TERMS])
 
+    def player_band(self, video: Optional[dict]) -> Optional[Tuple[str, float, float]]:
+        """``(player, top, bottom)`` of the record's player, or None when there is no filter.
+
+        Raises:
+            ValueError: ``player_regions`` is set and the record's player is not in it.
+        """
+        if self.player_regions is None or not video or video.get('player') is None:
+            return None
+        player = str(video['player'])
+        if player not in self.player_regions:
+            raise ValueError(f'{video_name(video)}player {player!r} has no region in '
+                             f'player_regions (players: {sorted(self.player_regions)})')
+        return (player, ) + self.player_regions[player]
+
     # 3. gap filling
     def fill_gaps(self, boxes: np.ndarray,
                   scores: np.ndarray) -> Tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -304,6 +340,17 @@ class AthleteSelector:
                 rows = np.isfinite(tracks[i][:, :4]).all(axis=1)
                 merged[rows] = tracks[i][rows]
             candidates.append(merged)
+        band = self.player_band(video)
+        if band is not None:  # only the player's own band of rows competes
+            player, top, bottom = band
+            keep = [j for j, c in enumerate(candidates)
+                    if top <= np.nanmedian((c[:, 1] + c[:, 3]) / 2) / img_shape[0] <= bottom]
+            if not keep:
+                raise NoAthleteError(
+                    'no person', f'{name}no person track of player {player!r} in rows '
+                    f'{top:g}-{bottom:g} of the frame height ({len(chains)} track(s) elsewhere)')
+            chains = [chains[j] for j in keep]
+            candidates = [candidates[j] for j in keep]
         sal = self.salience([c[:, :4] for c in candidates], img_shape)
         counts = [int(np.isfinite(c[:, :4]).all(axis=1).sum()) for c in candidates]
         best = max(range(len(chains)), key=lambda j: (sal[j], counts[j], -chains[j][0]))
