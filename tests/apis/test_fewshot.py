@@ -135,6 +135,9 @@ def test_run_config_is_the_fixed_step_protocol(tmp_path):
     assert run.randomness.seed == 3 and cfg.train_cfg.type == 'EpochBasedTrainLoop'
     # the config's own fewshot.steps when none is given
     assert fewshot_run_config(cfg, ['a'], str(tmp_path)).train_cfg.max_iters == 3000
+    acc, dump = run.test_evaluator
+    assert acc.type == 'AccMetric' and dump == dict(
+        type='DumpPredictions', out_file=osp.join(str(tmp_path), 'predictions.json'))
     dtw = Config.fromfile(osp.join(ROOT, 'configs/recognition/dtwnn_tiny_cpu.py'))
     run = fewshot_run_config(dtw, ['a'], str(tmp_path), steps=50)
     assert run.train_cfg.type == 'GalleryBuildLoop' and run.val_dataloader is None
@@ -171,6 +174,19 @@ def test_end_to_end_tiny(tmp_path, capsys):
         'all'
     run = json.loads((work / 'dtwnn_tiny_cpu' / 'k6' / 'subset0' / 'run.json').read_text())
     assert run['num_train'] == 15 and run['steps'] is None
+    assert run['classes'] == ['a', 'b', 'c']
+    # every test action's prediction, and the confusion summed over the subsets of a k
+    preds = json.loads((work / 'dtwnn_tiny_cpu' / 'k2' / 'subset1' / 'predictions.json')
+                       .read_text())
+    assert preds['num_classes'] == 3 and len(preds['predictions']) == 6
+    assert all(p['pred'] == p['label'] and len(p['scores']) == 3 for p in preds['predictions'])
+    per_run = np.diag(np.bincount([p['label'] for p in preds['predictions']], minlength=3))
+    assert preds['confusion'] == per_run.tolist()
+    conf = json.loads((work / 'dtwnn_tiny_cpu' / 'k2.confusion.json').read_text())
+    assert conf['num_runs'] == 2 and conf['classes'] == ['a', 'b', 'c']
+    assert conf['confusion'] == (2 * per_run).tolist()  # two subsets, both exact
+    assert conf['per_class_accuracy'] == [1.0, 1.0, 1.0]
+    assert (work / 'dtwnn_tiny_cpu' / 'k2.confusion.png').stat().st_size > 0
     # Resume: nothing is rerun.
     assert fewshot_tool.main(argv) == summary
     out = capsys.readouterr().out

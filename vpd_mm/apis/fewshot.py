@@ -54,11 +54,13 @@ from mmengine.config import Config
 
 from vpd_mm.datasets.feature_sequence_dataset import check_num_classes, read_id_list
 from vpd_mm.datasets.features import load_action_annotations
-from vpd_mm.evaluation.fewshot_summary import ALL_SHOTS, Shots, shots_key
+from vpd_mm.evaluation.fewshot_summary import ALL_SHOTS, Shots, shots_key, shots_label
 from vpd_mm.utils.io import dump_json_atomic
 
 #: Defaults of a config's ``fewshot`` dict.
 FEWSHOT_DEFAULTS = dict(steps=1000, warmup_ratio=0.1, eta_min_ratio=0.01)
+#: Each run's test predictions (written by the DumpPredictions metric in its folder).
+PREDICTIONS_FILE = 'predictions.json'
 
 
 def parse_shots(values: Iterable[Union[int, str]]) -> List[Shots]:
@@ -203,7 +205,9 @@ def fewshot_run_config(cfg, subset_ids: Sequence[str], work_dir: str, seed: int 
     Returns:
         mmengine.Config: a copy, with the training set restricted to the ids (nothing carved
         out for validation), the full test split, no validation loop, and for a trainable model
-        ``steps`` iterations of the fixed schedule, saving only the last checkpoint.
+        ``steps`` iterations of the fixed schedule, saving only the last checkpoint; the test
+        evaluator also writes every test action's prediction to ``<work_dir>/predictions.json``
+        (:class:`~vpd_mm.evaluation.metrics.DumpPredictions`).
     """
     cfg = copy.deepcopy(cfg)
     cfg.work_dir = work_dir
@@ -214,6 +218,13 @@ def fewshot_run_config(cfg, subset_ids: Sequence[str], work_dir: str, seed: int 
     for loader in (train, cfg.test_dataloader):  # small sets: no gc.collect() of serialisation
         loader.dataset.serialize_data = False
     cfg.val_dataloader = cfg.val_cfg = cfg.val_evaluator = None
+    # every test action's prediction -> <work_dir>/predictions.json (per-class accuracy, confusion)
+    evaluators = cfg.test_evaluator if isinstance(cfg.test_evaluator, (list, tuple)) else [
+        cfg.test_evaluator
+    ]
+    cfg.test_evaluator = [e for e in evaluators if e and e.get('type') != 'DumpPredictions'] + [
+        dict(type='DumpPredictions', out_file=osp.join(work_dir, PREDICTIONS_FILE))
+    ]
     cfg.randomness = dict(seed=seed, deterministic=False)
     cfg.resume = False
     cfg.load_from = None
@@ -461,7 +472,8 @@ def run_fewshot_protocol(config_paths: Sequence[str],
                 record = dict(config=name, method=names['method'], features=names['features'],
                               dataset=names['dataset'], shots=k, subset=s, seed=seed + s,
                               steps=run_steps, num_train=len(ids), num_test=num_test,
-                              num_classes=num_classes, ids=list(ids))
+                              num_classes=num_classes, ids=list(ids),
+                              classes=list(names['ann'].get('classes') or []))
                 if not trainable and frozenset(ids) in seen:  # nothing random: same result
                     log(f'[fewshot] {name} k={k} subset {s}: the same actions as subset '
                         f'{seen[frozenset(ids)]} and no parameters: not run again')
@@ -530,8 +542,11 @@ def _load_run(path: str, want: dict) -> Optional[dict]:
 
 def write_fewshot_results(rows: Sequence[dict], summary: Sequence[dict],
                           work_dir: str) -> List[str]:
-    """``WORK_DIR/<config>/k<k>.result.json`` per config and k (for ``tools/report.py``) and
-    ``WORK_DIR/fewshot.{csv,json,png}``; returns the summary files' paths."""
+    """``WORK_DIR/<config>/k<k>.result.json`` per config and k (for ``tools/report.py``),
+    ``WORK_DIR/fewshot.{csv,json,png}``, and ``WORK_DIR/<config>/k<k>.confusion.{json,png}``
+    (per-class accuracy, confusion summed over the subsets; runs without a
+    ``predictions.json`` left out); returns the paths of the summary and confusion files."""
+    from vpd_mm.evaluation.fewshot_confusion import write_confusion
     from vpd_mm.evaluation.fewshot_summary import write_summary_files
     from vpd_mm.utils.results import write_result
 
@@ -546,4 +561,14 @@ def write_fewshot_results(rows: Sequence[dict], summary: Sequence[dict],
             dict(top1=summ['mean'], top1_std=summ['std'], top1_sem=summ['sem']),
             shots=summ['shots'], num_subsets=summ['num_subsets'], config=summ['config'],
             num_test=summ.get('num_test'), chance=summ.get('chance'), seed=r['seed'] - r['subset'])
-    return write_summary_files(summary, osp.join(work_dir, 'fewshot'))
+    written = []
+    for summ in summary:  # per-class accuracy and confusion of each (config, k)
+        runs = [r for r in rows if r['config'] == summ['config'] and r['shots'] == summ['shots']]
+        files = [osp.join(work_dir, r['config'], f'k{r["shots"]}', f'subset{r["subset"]}',
+                          PREDICTIONS_FILE) for r in runs]
+        classes = next((r['classes'] for r in runs if r.get('classes')), [])
+        written += write_confusion(
+            files, osp.join(work_dir, summ['config'], f'k{summ["shots"]}.confusion'), classes,
+            title=f'{summ["config"]}, {shots_label(summ["shots"])}: confusion summed over '
+            f'{len(files)} subset(s)')
+    return write_summary_files(summary, osp.join(work_dir, 'fewshot')) + written
