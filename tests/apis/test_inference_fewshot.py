@@ -1,5 +1,5 @@
 # Copyright (c) vpd_mm contributors. All rights reserved.
-"""The confusion matrix of few-shot runs, by testing their checkpoints again."""
+"""The confusion matrix of few-shot runs, from their kept predictions or their checkpoints."""
 import importlib.util
 import json
 import os.path as osp
@@ -59,7 +59,22 @@ def test_fewshot_confusion_of_dtw_runs(tmp_path, capsys):
     assert [r['subset'] for r in res['runs']] == [0, 1]
     for r in res['runs']:
         assert r['top1_recomputed'] == pytest.approx(4 / 6) == r['top1_recorded']
-        assert r['num_test'] == 6
+        assert r['num_test'] == 6 and r['source'] == 'predictions.json'
+    # the protocol's own summed confusion is the same matrix
+    kept = json.loads((work / 'dtwnn_tiny_cpu' / 'k2.confusion.json').read_text())
+    assert kept['confusion'] == res['matrix'].tolist()
+    assert kept['per_class_accuracy'] == [1.0, 1.0, 0.0]
+    # a run without its predictions (made before they were kept): its checkpoint is re-tested
+    (work / 'dtwnn_tiny_cpu' / 'k2' / 'subset1' / 'predictions.json').unlink()
+    again = fewshot_confusion(str(work / 'dtwnn_tiny_cpu'), 2, progress=False)
+    assert [r['source'] for r in again['runs']] == ['predictions.json', 'checkpoint']
+    assert again['matrix'].tolist() == res['matrix'].tolist()
+    assert again['runs'][1]['top1_recomputed'] == pytest.approx(4 / 6)
+    # a damaged predictions file is named
+    (work / 'dtwnn_tiny_cpu' / 'k2' / 'subset0' / 'predictions.json').write_text('{"x": 1}')
+    with pytest.raises(VideoInferenceError, match=r'subset0.*predictions.json'):
+        fewshot_confusion(str(work / 'dtwnn_tiny_cpu'), 2, progress=False)
+    (work / 'dtwnn_tiny_cpu' / 'k2' / 'subset0' / 'predictions.json').unlink()
     assert fewshot_confusion(str(work / 'dtwnn_tiny_cpu'), 2, subsets=[1],
                              progress=False)['matrix'].sum() == 6
 

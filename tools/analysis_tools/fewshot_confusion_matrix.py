@@ -5,12 +5,14 @@
         [--subsets 0 1] [--json OUT.json] [--counts] [--device cpu]
 
 ``CONFIG_DIR`` is ``WORK_DIR/<config>`` of ``tools/fewshot.py`` (e.g.
-``work_dirs/synthetic_benchmark/fewshot/bigru_2dvpd_sports``). The runs store their top-1 but
-not their per-action predictions, so each run's last checkpoint is tested again on its test
-set (weights only, nothing written into the run); the matrix is summed over the subsets (rows:
-true class, columns: predicted; colour: the fraction of the row unless ``--counts``). The
-recomputed top-1 of each run is printed beside the one its ``run.json`` recorded. The PNG (and
-the ``--json`` with the matrix) is written atomically.
+``work_dirs/synthetic_benchmark/fewshot/bigru_2dvpd_sports``). Each run's ``predictions.json``
+(every test action's prediction, kept by the run) is read; a run made before the predictions
+were kept has its last checkpoint tested again on its test set (weights only, nothing written
+into the run). The matrix is summed over the subsets (rows: true class, columns: predicted;
+colour: the fraction of the row unless ``--counts``). The top-1 of each run's matrix is printed
+beside the one its ``run.json`` recorded. The PNG (and the ``--json`` with the matrix) is
+written atomically. (``tools/fewshot.py`` writes ``k<k>.confusion.{json,png}`` of every k
+itself.)
 """
 import argparse
 import os.path as osp

@@ -546,9 +546,10 @@ def write_fewshot_results(rows: Sequence[dict], summary: Sequence[dict],
     ``WORK_DIR/fewshot.{csv,json,png}``, and ``WORK_DIR/<config>/k<k>.confusion.{json,png}``
     (per-class accuracy, confusion summed over the subsets; runs without a
     ``predictions.json`` left out); returns the paths of the summary and confusion files."""
-    from vpd_mm.evaluation.fewshot_confusion import write_confusion
+    from vpd_mm.evaluation.fewshot_confusion import summarize_confusion
     from vpd_mm.evaluation.fewshot_summary import write_summary_files
     from vpd_mm.utils.results import write_result
+    from vpd_mm.visualization import confusion_matrix_figure, save_figure
 
     first = {}
     for r in rows:
@@ -567,8 +568,15 @@ def write_fewshot_results(rows: Sequence[dict], summary: Sequence[dict],
         files = [osp.join(work_dir, r['config'], f'k{r["shots"]}', f'subset{r["subset"]}',
                           PREDICTIONS_FILE) for r in runs]
         classes = next((r['classes'] for r in runs if r.get('classes')), [])
-        written += write_confusion(
-            files, osp.join(work_dir, summ['config'], f'k{summ["shots"]}.confusion'), classes,
-            title=f'{summ["config"]}, {shots_label(summ["shots"])}: confusion summed over '
-            f'{len(files)} subset(s)')
+        conf = summarize_confusion(files, classes)
+        if conf is None:  # runs made before the predictions were kept
+            continue
+        prefix = osp.join(work_dir, summ['config'], f'k{summ["shots"]}.confusion')
+        dump_json_atomic(conf, prefix + '.json', indent=1)
+        matrix = np.asarray(conf['confusion'], dtype=np.int64)
+        fig = confusion_matrix_figure(
+            matrix, conf['classes'] or [str(i) for i in range(len(matrix))],
+            title=f'{summ["config"]}, {shots_label(summ["shots"])}: summed over '
+            f'{conf["num_runs"]} subset(s)')
+        written += [prefix + '.json', save_figure(fig, prefix + '.png', dpi=110)]
     return write_summary_files(summary, osp.join(work_dir, 'fewshot')) + written

@@ -15,7 +15,10 @@ import numpy as np
 import torch
 from mmengine.config import Config
 
+from vpd_mm.evaluation.fewshot_confusion import load_confusion
+from vpd_mm.evaluation.metrics.dump_predictions import confusion_matrix
 from vpd_mm.utils.paths import check_path_component, join_under
+from .fewshot import PREDICTIONS_FILE
 from .inference_student import load_checkpoint_weights
 from .inference_video import VideoInferenceError
 
@@ -79,13 +82,14 @@ def fewshot_confusion(config_dir: str,
                       subsets: Optional[Sequence[int]] = None,
                       device: str = 'cpu',
                       progress: bool = True) -> dict:
-    """Confusion matrix of few-shot runs, by re-testing each run's last checkpoint.
+    """Confusion matrix of few-shot runs, from their kept predictions or their checkpoints.
 
     ``tools/fewshot.py`` keeps, per run, ``<config_dir>/k<k>/subset<s>/`` with ``run.json``
-    (top-1 and metrics), the config it trained with (``<config>.py``) and its last
-    checkpoint, but no per-action predictions. Each run is tested again here
-    (:func:`predict_test_set`); its recomputed top-1 is returned beside the recorded one, so
-    a difference shows.
+    (top-1 and metrics), the config it trained with (``<config>.py``), its last checkpoint
+    and ``predictions.json`` (every test action's prediction). A run with that file is read;
+    one without it (made before the predictions were kept) is tested again here
+    (:func:`predict_test_set`). The top-1 of the matrix is returned beside the recorded one,
+    so a difference shows.
 
     Args:
         config_dir (str): ``WORK_DIR/<config>`` of ``tools/fewshot.py``.
@@ -98,7 +102,8 @@ def fewshot_confusion(config_dir: str,
     Returns:
         dict: ``classes``, ``matrix`` [C, C] int64 (rows: true class, columns: predicted;
         summed over the runs), ``runs`` (per run ``subset``, ``top1_recorded``,
-        ``top1_recomputed``, ``num_test``), ``config`` and ``shots``.
+        ``top1_recomputed``, ``num_test``, ``source``: ``'predictions.json'`` or
+        ``'checkpoint'``), ``config`` and ``shots``.
     """
     import glob
     import re
@@ -129,19 +134,34 @@ def fewshot_confusion(config_dir: str,
         if not osp.isfile(cfg_file):
             raise VideoInferenceError(f'{run_dir}: the run\'s config {cfg_file} is missing')
         cfg = Config.fromfile(cfg_file)
-        pred = predict_test_set(cfg, _run_checkpoint(run_dir, run), device)
+        pred_file = osp.join(run_dir, PREDICTIONS_FILE)
+        if osp.isfile(pred_file):  # kept by the run (DumpPredictions): nothing to recompute
+            try:
+                run_matrix = load_confusion(pred_file)
+            except ValueError as e:
+                raise VideoInferenceError(str(e)) from None
+            source = PREDICTIONS_FILE
+        else:  # a run from before the predictions were kept: test its checkpoint again
+            pred = predict_test_set(cfg, _run_checkpoint(run_dir, run), device)
+            run_matrix = confusion_matrix(pred['labels'], pred['predictions'],
+                                          pred['scores'].shape[1])
+            source = 'checkpoint'
+        num_classes = len(run_matrix)
         if classes is None:
             ann = load_action_annotations(cfg.test_dataloader.dataset.ann_file)
-            num_classes = pred['scores'].shape[1]
             classes = list(ann.get('classes') or [])[:num_classes] or [
                 str(i) for i in range(num_classes)]
             matrix = np.zeros((num_classes, num_classes), np.int64)
-        np.add.at(matrix, (pred['labels'], pred['predictions']), 1)
-        top1 = float((pred['labels'] == pred['predictions']).mean()) if len(pred['labels']) \
-            else float('nan')
+        elif num_classes != len(matrix):
+            raise VideoInferenceError(f'{run_dir}: {num_classes} classes, but the runs before '
+                                      f'it have {len(matrix)}')
+        matrix += run_matrix
+        num_test = int(run_matrix.sum())
+        top1 = float(np.trace(run_matrix)) / num_test if num_test else float('nan')
         runs.append(dict(subset=int(s), top1_recorded=run.get('top1'), top1_recomputed=top1,
-                         num_test=int(len(pred['labels']))))
+                         num_test=num_test, source=source))
         if progress:
-            print(f'{run_dir}: top-1 {top1:.4f} (run.json: {run.get("top1")})', flush=True)
+            print(f'{run_dir}: top-1 {top1:.4f} from the {source} (run.json: '
+                  f'{run.get("top1")})', flush=True)
     return dict(config=osp.basename(osp.normpath(config_dir)), shots=shots, classes=classes,
                 matrix=matrix, runs=runs)

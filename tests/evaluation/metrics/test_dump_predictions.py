@@ -8,7 +8,8 @@ import torch
 from mmaction.structures import ActionDataSample
 
 import vpd_mm  # noqa: F401
-from vpd_mm.evaluation.fewshot_confusion import load_confusion, per_class_accuracy, write_confusion
+from vpd_mm.evaluation.fewshot_confusion import (load_confusion, per_class_accuracy,
+                                                 summarize_confusion)
 from vpd_mm.evaluation.metrics import DumpPredictions
 
 
@@ -46,15 +47,15 @@ def test_per_class_accuracy_and_confusion_files(tmp_path):
         files.append(str(tmp_path / f'run{i}.json'))
         with open(files[-1], 'w') as f:
             json.dump(dict(num_classes=3, predictions=[], confusion=m.tolist()), f)
-    written = write_confusion(files + [str(tmp_path / 'missing.json')],
-                              str(tmp_path / 'k4.confusion'), ['a', 'b', 'c'])
-    assert written == [str(tmp_path / 'k4.confusion.json'), str(tmp_path / 'k4.confusion.png')]
-    res = json.loads((tmp_path / 'k4.confusion.json').read_text())
+    res = summarize_confusion(files + [str(tmp_path / 'missing.json')], ['a', 'b', 'c'])
     assert res['num_runs'] == 2 and res['confusion'] == [[7, 1, 0], [1, 1, 0], [2, 0, 6]]
     # class a: (0.75 + 1) / 2; class b: only run 1 has test samples (0.5); c: (0.5 + 1) / 2
     assert res['per_class_accuracy'] == [0.875, 0.5, 0.75]
-    assert res['per_class_accuracy_std'][0] == pytest.approx(np.std([0.75, 1.0], ddof=1), abs=1e-6)
-    assert write_confusion([str(tmp_path / 'missing.json')], str(tmp_path / 'x')) == []
+    assert res['per_class_accuracy_std'][0] == pytest.approx(np.std([0.75, 1.0], ddof=1),
+                                                             abs=1e-6)
+    assert summarize_confusion([str(tmp_path / 'missing.json')]) is None
+    with pytest.raises(ValueError, match='3 classes, expected 4'):
+        summarize_confusion(files, ['a', 'b', 'c', 'd'])
 
 
 @pytest.mark.parametrize('content, match', [
