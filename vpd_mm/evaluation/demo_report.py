@@ -162,7 +162,8 @@ def demo_report_markdown(result: dict) -> str:
     lines += ['', '(k = 4, 16: 5 seeded subsets of the training actions; all: every training '
               'action, 5 training seeds for the BiGRU, one run for the deterministic DTW; P@k: '
               'DTW retrieval of the test actions among all actions: symmetricP2, the flip views '
-              'concatenated per frame.)', '',
+              'concatenated per frame. Per-class accuracy and the confusion matrix of each '
+              'config and k: `fewshot/<config>/k<k>.confusion.{json,png}`.)', '',
               '## Checks', '', '| check | value | target | |', '|---|---|---|---|']
     for c in result['checks']:
         value = f'{c["value"]:.2f}' + (f' ± {c["se"]:.2f}' if 'se' in c else '')
