@@ -33,7 +33,9 @@ run, in pairs per second:
 jobs on a shared machine (times the threads: what an idle machine would give, at best);
 ``cpu_spread``: the spread of the CPU seconds of a call, and ``busy``: CPU seconds per second
 per thread (1.0: no thread ever waits). A wall-clock spread with ``busy`` near 1 and an equal
-``cpu_spread`` is the same instructions running more slowly (the machine), not waiting.
+``cpu_spread`` is the same instructions running more slowly (the machine), not waiting;
+``major_page_faults``: pages read back from disk during our timed calls (the OS had dropped
+them: a slow call that faulted waited for the disk).
 ``machine noise floor``: a fixed amount of pure arithmetic on the same threads, about as long
 as one of our calls, timed before each round of ours: its spread is the machine's (other jobs,
 frequency changes), a floor under the spread of ours in the same run. Two kinds: a dependent
@@ -51,6 +53,7 @@ import datetime
 import os
 import os.path as osp
 import sys
+import resource
 import time
 import tracemalloc
 from typing import Optional
@@ -293,17 +296,21 @@ def main() -> None:
     floor = {name: [[] for _ in range(args.rounds)] for name in NOISE_PROBES}
     times = {p: [[] for _ in range(args.rounds)] for p in PATTERNS}
     cpu_times = {p: [] for p in PATTERNS}
+    major_faults = {p: 0 for p in PATTERNS}
     ours = {}
     for rnd in range(args.rounds):
         for _ in range(args.calls):
             for name, probe in NOISE_PROBES.items():
                 floor[name][rnd].append(noise_floor_call(probe, steps[name], threads))
             for pattern in PATTERNS:
+                f0 = resource.getrusage(resource.RUSAGE_SELF).ru_majflt
                 t0, c0 = time.perf_counter(), time.process_time()
                 ours[pattern] = dtw_cost_matrix(
                     queries, candidates, num_threads=args.threads, step_pattern=pattern)
                 times[pattern][rnd].append(time.perf_counter() - t0)
                 cpu_times[pattern].append(time.process_time() - c0)
+                major_faults[pattern] += resource.getrusage(
+                    resource.RUSAGE_SELF).ru_majflt - f0
     for pattern in PATTERNS:
         wall = np.concatenate(times[pattern])
         res = results[f'ours ({pattern})'] = rounds_summary(times[pattern], num_pairs)
@@ -315,6 +322,8 @@ def main() -> None:
         # call waited (idle threads: busy < 1) or ran the same instructions more slowly
         res['cpu_spread'] = round(float((cpu.max() - cpu.min()) / np.median(cpu)), 4)
         res['busy'] = round(float(np.median(cpu / wall)) / threads, 3)
+        # pages read back from disk during our calls (code or data the OS had dropped)
+        res['major_page_faults'] = int(major_faults[pattern])
     for name, t in floor.items():
         results[name] = rounds_summary(t)
         results[name]['note'] = ('the same work every call, interleaved with ours: its spread '
