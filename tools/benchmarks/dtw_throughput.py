@@ -32,8 +32,9 @@ run, in pairs per second:
 ``pairs_per_cpu_s`` (ours): pairs per second of the process's CPU time, less sensitive to other
 jobs on a shared machine (times the threads: what an idle machine would give, at best);
 ``cpu_spread``: the spread of the CPU seconds of a call, and ``busy``: CPU seconds per second
-per thread (1.0: no thread ever waits). A wall-clock spread with ``busy`` near 1 and an equal
-``cpu_spread`` is the same instructions running more slowly (the machine), not waiting;
+per thread. ``busy`` near 1 says no thread slept; it cannot tell slower instructions from a
+vCPU the hypervisor took away (a VM without steal accounting counts that as CPU time) or from
+OpenMP's spin-wait at the end of the loop;
 ``major_page_faults``: pages read back from disk during our timed calls (the OS had dropped
 them: a slow call that faulted waited for the disk).
 ``machine noise floor``: a fixed amount of pure arithmetic on the same threads, about as long
@@ -318,8 +319,8 @@ def main() -> None:
         # other jobs on the machine than the wall-clock figure; x threads = an idle machine's
         cpu = np.asarray(cpu_times[pattern])
         res['pairs_per_cpu_s'] = round(num_pairs / float(np.median(cpu)))
-        # CPU seconds per call: their spread next to the wall-clock one tells whether a slow
-        # call waited (idle threads: busy < 1) or ran the same instructions more slowly
+        # CPU seconds per call: busy < 1 would show threads sleeping; ~1 can still hide a
+        # vCPU taken away by the hypervisor or OpenMP's spin-wait (see the module docstring)
         res['cpu_spread'] = round(float((cpu.max() - cpu.min()) / np.median(cpu)), 4)
         res['busy'] = round(float(np.median(cpu / wall)) / threads, 3)
         # pages read back from disk during our calls (code or data the OS had dropped)
