@@ -133,7 +133,7 @@ def fewshot_confusion(config_dir: str,
         cfg_file = osp.join(run_dir, cfg_name + '.py')
         if not osp.isfile(cfg_file):
             raise VideoInferenceError(f'{run_dir}: the run\'s config {cfg_file} is missing')
-        cfg = Config.fromfile(cfg_file)
+        cfg = None  # read only where needed: a checkpoint to test, or the class names
         pred_file = osp.join(run_dir, PREDICTIONS_FILE)
         if osp.isfile(pred_file):  # kept by the run (DumpPredictions): nothing to recompute
             try:
@@ -142,12 +142,14 @@ def fewshot_confusion(config_dir: str,
                 raise VideoInferenceError(str(e)) from None
             source = PREDICTIONS_FILE
         else:  # a run from before the predictions were kept: test its checkpoint again
+            cfg = Config.fromfile(cfg_file)
             pred = predict_test_set(cfg, _run_checkpoint(run_dir, run), device)
             run_matrix = confusion_matrix(pred['labels'], pred['predictions'],
                                           pred['scores'].shape[1])
             source = 'checkpoint'
         num_classes = len(run_matrix)
         if classes is None:
+            cfg = cfg or Config.fromfile(cfg_file)
             ann = load_action_annotations(cfg.test_dataloader.dataset.ann_file)
             classes = list(ann.get('classes') or [])[:num_classes] or [
                 str(i) for i in range(num_classes)]

@@ -344,7 +344,7 @@ class AthleteSelector:
         if band is not None:  # only the player's own band of rows competes
             player, top, bottom = band
             keep = [j for j, c in enumerate(candidates)
-                    if top <= np.nanmedian((c[:, 1] + c[:, 3]) / 2) / img_shape[0] <= bottom]
+                    if top <= np.nanmedian(_centres(c[:, :4])[:, 1]) / img_shape[0] <= bottom]
             if not keep:
                 raise NoAthleteError(
                     'no person', f'{name}no person track of player {player!r} in rows '
