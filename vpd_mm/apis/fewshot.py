@@ -63,6 +63,11 @@ FEWSHOT_DEFAULTS = dict(steps=1000, warmup_ratio=0.1, eta_min_ratio=0.01)
 PREDICTIONS_FILE = 'predictions.json'
 
 
+def fewshot_run_dir(work_dir: str, config: str, shots: Shots, subset: int) -> str:
+    """The folder of one run: ``<work_dir>/<config>/k<k>/subset<s>``."""
+    return osp.join(work_dir, config, f'k{shots}', f'subset{subset}')
+
+
 def parse_shots(values: Iterable[Union[int, str]]) -> List[Shots]:
     """k's from the command line: positive integers and ``'all'``, sorted, unique."""
     out = set()
@@ -468,7 +473,7 @@ def run_fewshot_protocol(config_paths: Sequence[str],
         for k in sorted(subsets, key=shots_key):
             seen = {}
             for s, ids in enumerate(subsets[k]):
-                run_dir = osp.join(work_dir, name, f'k{k}', f'subset{s}')
+                run_dir = fewshot_run_dir(work_dir, name, k, s)
                 record = dict(config=name, method=names['method'], features=names['features'],
                               dataset=names['dataset'], shots=k, subset=s, seed=seed + s,
                               steps=run_steps, num_train=len(ids), num_test=num_test,
@@ -565,7 +570,7 @@ def write_fewshot_results(rows: Sequence[dict], summary: Sequence[dict],
     written = []
     for summ in summary:  # per-class accuracy and confusion of each (config, k)
         runs = [r for r in rows if r['config'] == summ['config'] and r['shots'] == summ['shots']]
-        files = [osp.join(work_dir, r['config'], f'k{r["shots"]}', f'subset{r["subset"]}',
+        files = [osp.join(fewshot_run_dir(work_dir, r['config'], r['shots'], r['subset']),
                           PREDICTIONS_FILE) for r in runs]
         classes = next((r['classes'] for r in runs if r.get('classes')), [])
         conf = summarize_confusion(files, classes)
