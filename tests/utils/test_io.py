@@ -46,6 +46,14 @@ def test_failed_writes_leave_nothing(tmp_path):
     assert json.loads(open(path).read()) == dict(a=1)
 
 
+def test_atomic_writers_create_the_folder(tmp_path):
+    dump_json_atomic([1, 2], str(tmp_path / 'a' / 'b' / 'x.json'))
+    save_npy_atomic(str(tmp_path / 'c' / 'z.npy'), np.arange(3))
+    assert json.loads((tmp_path / 'a' / 'b' / 'x.json').read_text()) == [1, 2]
+    np.testing.assert_array_equal(np.load(tmp_path / 'c' / 'z.npy'), [0, 1, 2])
+    assert os.listdir(tmp_path / 'c') == ['z.npy']
+
+
 def test_pid_running():
     assert pid_running(os.getpid()) and pid_running(os.getppid())
     assert not pid_running(_dead_pid())

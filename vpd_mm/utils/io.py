@@ -53,11 +53,15 @@ def parse_temporary_name(name: str) -> Optional[Tuple[str, int]]:
 def atomic_path(path: str, ext: str = '') -> Iterator[str]:
     """Yield a temporary path to write; rename it to ``path`` on success, remove it on error.
 
+    The folder of ``path`` is created if needed.
+
     Example::
 
         with atomic_path('out/a.pkl') as tmp:
             mmengine.dump(obj, tmp, file_format='pkl')
     """
+    folder = osp.dirname(osp.abspath(path))
+    os.makedirs(folder, exist_ok=True)
     tmp = temporary_path(path, ext)
     try:
         yield tmp
@@ -85,7 +89,6 @@ def dump_pickle_atomic(obj: Any, path: str) -> None:
     """``mmengine.dump(obj, path, file_format='pkl')`` through a temporary file and a rename,
     creating the folder if needed."""
     import mmengine
-    os.makedirs(osp.dirname(osp.abspath(path)), exist_ok=True)
     with atomic_path(path) as tmp:
         mmengine.dump(obj, tmp, file_format='pkl')
 
