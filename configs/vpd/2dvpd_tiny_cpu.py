@@ -1,6 +1,7 @@
 # A small 2D-VPD student that a 2-core CPU distills in minutes: ResNet-18 at 64x64 on the toy
-# corpus that `tools/run_demo.py` generates (vpd_mm.synthetic.make_toy_corpus) into
-# data/toy/. Used by the demo, the tests and tools/benchmarks/.
+# corpus in data/toy/, made by
+#   python -c "from vpd_mm.synthetic import make_toy_corpus; make_toy_corpus('data/toy')"
+# Used by the tests and tools/benchmarks/ (the demo's recipe is 2dvpd_sports_cpu.py).
 _base_ = ['./2dvpd_diving48.py']
 data_root = 'data/toy/'
 ann_file = data_root + 'annotations/toy_pose.pkl'

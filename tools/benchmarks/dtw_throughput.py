@@ -40,8 +40,10 @@ them: a slow call that faulted waited for the disk).
 ``machine noise floor``: a fixed amount of pure arithmetic on the same threads, about as long
 as one of our calls, timed before each round of ours: its spread is the machine's (other jobs,
 frequency changes), a floor under the spread of ours in the same run. Two kinds: a dependent
-chain (latency-bound, blind to another tenant's use of the vector units) and independent vector
-multiply-adds (throughput-bound, like our products and DP).
+chain (latency-bound, blind to another tenant's use of the vector units); independent vector
+multiply-adds (throughput-bound, like our products and DP), both in the L1 cache; and repeated
+sums over a buffer the size of the gallery (bound by the shared L3 cache and memory, like our
+reads of the candidates' frames).
 Memory: the peak of numpy/Python allocations during one call (tracemalloc) and the numba
 per-task buffers (not traced; computed), against the gallery's float32 size.
 
@@ -170,12 +172,31 @@ def fixed_fma(workers: int, steps: int, coef: np.ndarray) -> np.ndarray:
     return out
 
 
+@numba.njit(parallel=True, cache=True, fastmath=True)
+def fixed_stream(workers: int, steps: int, buf: np.ndarray) -> np.ndarray:
+    """Every worker sums a shared float32 buffer the size of the gallery, ``steps`` times
+    (bound by reads from the shared L3 cache and memory, as our reads of the candidates'
+    frames are): the same work every call, so its spread is the machine's memory side, e.g.
+    another tenant's traffic in the L3 cache or on the memory bus."""
+    out = np.empty(workers)
+    for t in numba.prange(workers):
+        acc = np.float32(0.0)
+        for _ in range(steps):
+            for k in range(buf.shape[0]):
+                acc += buf[k]
+        out[t] = acc
+    return out
+
+
 FMA_COEF = np.concatenate([np.full(256, 0.9999, np.float32), np.full(256, 0.5, np.float32)])
+STREAM_BUF = np.zeros(0, np.float32)  # set in main() to the gallery's size
 NOISE_PROBES = {
     'machine noise floor (dependent arithmetic, same threads)':
     lambda workers, steps: fixed_chain(workers, steps),
     'machine noise floor (vector FMA throughput, same threads)':
     lambda workers, steps: fixed_fma(workers, steps, FMA_COEF),
+    'machine noise floor (streaming reads of a gallery-sized buffer, same threads)':
+    lambda workers, steps: fixed_stream(workers, steps, STREAM_BUF),
 }
 
 
@@ -249,11 +270,13 @@ def time_torch(queries: list, candidates: list, args: argparse.Namespace, ours: 
 
 
 def main() -> None:
+    global STREAM_BUF
     args = parse_args()
     load_before = os.getloadavg()
     rng = np.random.default_rng(args.seed)
     queries, candidates = make_data(args.queries, args, rng), make_data(args.candidates, args, rng)
     num_pairs = args.queries * args.candidates
+    STREAM_BUF = np.concatenate(candidates).ravel()  # float32, the gallery's size
     threads = args.threads or numba.get_num_threads()
     workload = (f'{args.queries} x {args.candidates} = {num_pairs} pairs, lengths '
                 f'{args.min_len}-{args.max_len}, d = {args.dim}, float32')
@@ -289,10 +312,11 @@ def main() -> None:
     steps = {}
     for name, probe in NOISE_PROBES.items():
         noise_floor_call(probe, 1000, threads)  # compile or load
-        steps[name] = 1_000_000 if 'dependent' in name else 10_000
+        steps[name] = (1_000_000 if 'dependent' in name else
+                       10 if 'streaming' in name else 10_000)
         for _ in range(2):  # scale the steps to one call's time (twice: the first trial is short)
             trial_seconds = min(noise_floor_call(probe, steps[name], threads) for _ in range(3))
-            steps[name] = max(1000, int(steps[name] * call_seconds / trial_seconds))
+            steps[name] = max(1, int(steps[name] * call_seconds / trial_seconds))
     # rounds of --calls calls: [round][call] seconds
     floor = {name: [[] for _ in range(args.rounds)] for name in NOISE_PROBES}
     times = {p: [[] for _ in range(args.rounds)] for p in PATTERNS}
