@@ -13,7 +13,7 @@ import pytest
 
 from vpd_mm.utils.io import (FileFormatError, atomic_path, dump_json_atomic, dump_pickle_atomic,
                              load_json, parse_temporary_name, pid_running, read_id_list,
-                             save_npy_atomic, sweep_temporaries, temporary_path)
+                             read_text_lines, save_npy_atomic, sweep_temporaries, temporary_path)
 
 
 def _dead_pid():
@@ -111,6 +111,8 @@ def test_load_json(tmp_path):
         json.dump([3], f)
     assert load_json(str(tmp_path / 'a.json')) == dict(a=[1, 2])
     assert load_json(str(tmp_path / 'b.json.gz')) == [3]
+    (tmp_path / 'bom.json').write_bytes('\ufeff{"b": 1}'.encode('utf-8'))  # a Windows editor's
+    assert load_json(str(tmp_path / 'bom.json')) == dict(b=1)
     with pytest.raises(FileNotFoundError, match=r'label file not found: .*nope\.json'):
         load_json(str(tmp_path / 'nope.json'), 'label file')
     (tmp_path / 'bad.json').write_text('{"a": ')
@@ -142,3 +144,16 @@ def test_one_id_list_reader_everywhere():
     from vpd_mm.datasets import read_id_list as datasets_reader
     from vpd_mm.preparation.release import read_id_list as release_reader
     assert datasets_reader is read_id_list and release_reader is read_id_list
+
+
+def test_read_text_lines_bom_crlf_and_bad_bytes(tmp_path):
+    path = tmp_path / 'ids.txt'
+    path.write_bytes('\ufeffa_1\r\n\r\n  b_2 \r\nc\n'.encode('utf-8'))
+    assert read_text_lines(str(path)) == [(1, 'a_1'), (3, 'b_2'), (4, 'c')]
+    assert read_id_list(str(path)) == ['a_1', 'b_2', 'c']
+    bad = tmp_path / 'latin1.txt'
+    bad.write_bytes('caf\xe9\n'.encode('latin-1'))
+    with pytest.raises(FileFormatError, match=r'latin1\.txt: not a UTF-8 id_list file'):
+        read_id_list(str(bad))
+    with pytest.raises(FileNotFoundError, match='label file not found'):
+        read_text_lines(str(tmp_path / 'none.txt'), 'label file')

@@ -131,9 +131,9 @@ def load_json(path: str,
         raise FileNotFoundError(f'{what} not found: {path}')
     try:
         if path.endswith('.gz'):
-            with gzip.open(path, 'rt') as f:
+            with gzip.open(path, 'rt', encoding='utf-8-sig') as f:
                 return json.load(f)
-        with open(path) as f:
+        with open(path, encoding='utf-8-sig') as f:  # a leading byte-order mark is dropped
             return json.load(f)
     except (EOFError, zlib.error, gzip.BadGzipFile) as e:
         raise error(path, f'truncated or corrupt gzip file, not a readable JSON {what} '
@@ -142,6 +142,45 @@ def load_json(path: str,
         raise error(path, f'not a readable JSON {what}: not valid JSON ({e})') from e
     except OSError as e:
         raise error(path, f'not a readable JSON {what}: cannot read ({e})') from e
+
+
+def read_text(path: str,
+              what: str = 'text file',
+              error: Callable[[str, str], Exception] = FileFormatError) -> str:
+    """The text of a UTF-8 file (a leading byte-order mark dropped, as Windows editors write it).
+
+    Args:
+        path (str): The file.
+        what (str): What the file should be, for the messages. Defaults to ``'text file'``.
+        error (Callable[[str, str], Exception]): Builds the exception for an unreadable file
+            from ``(path, message)``. Defaults to :class:`FileFormatError`.
+
+    Returns:
+        str: The whole text (universal newlines: CRLF files read as LF).
+
+    Raises:
+        FileNotFoundError: no such file (``'<what> not found: <path>'``).
+        Exception: ``error(path, message)`` for bytes that are not UTF-8 or an unreadable file.
+    """
+    if not osp.isfile(path):
+        raise FileNotFoundError(f'{what} not found: {path}')
+    try:
+        with open(path, encoding='utf-8-sig') as f:
+            return f.read()
+    except UnicodeDecodeError as e:
+        raise error(path, f'not a UTF-8 {what} ({e})') from e
+    except OSError as e:
+        raise error(path, f'cannot read the {what} ({e})') from e
+
+
+def read_text_lines(path: str,
+                    what: str = 'text file',
+                    error: Callable[[str, str], Exception] = FileFormatError
+                    ) -> List[Tuple[int, str]]:
+    """(1-based line number, stripped line) of the non-blank lines of a UTF-8 text file; see
+    :func:`read_text` for the arguments and errors."""
+    lines = read_text(path, what, error).splitlines()
+    return [(n, line.strip()) for n, line in enumerate(lines, 1) if line.strip()]
 
 
 _INT_TEXT = re.compile(r'^\s*[-+]?\d+\s*$')
@@ -192,14 +231,12 @@ def read_id_list(id_list: Union[None, str, Sequence[str]]) -> Optional[List[str]
 
     Raises:
         FileNotFoundError: ``id_list`` is a path to no file.
+        FileFormatError: the file is not UTF-8 text.
     """
     if id_list is None:
         return None
     if isinstance(id_list, str):
-        if not osp.isfile(id_list):
-            raise FileNotFoundError(f'id_list file not found: {id_list}')
-        with open(id_list) as f:
-            return [line.strip() for line in f if line.strip()]
+        return [line for _, line in read_text_lines(id_list, 'id_list file')]
     return [str(i) for i in id_list]
 
 

@@ -7,22 +7,16 @@ subsets ``train_{K}_{i}.ids.txt`` one action id a line. The id forms are the dat
 actions from them keep the ids unchanged, so the subsets name the actions of the prepared
 action annotations.
 """
-import os.path as osp
 from collections import OrderedDict
 from typing import Collection, Dict, List, Optional, Sequence, Set, Tuple
 
+from vpd_mm.utils.io import read_text_lines
 from .base import ReaderError, VideoIndex
 
 
 def _lines(path: str, what: str) -> List[Tuple[int, str]]:
     """(1-based line number, stripped line) of the non-blank lines of a text file."""
-    if not osp.isfile(path):
-        raise FileNotFoundError(f'{what} not found: {path}')
-    try:
-        with open(path, encoding='utf-8') as f:
-            return [(n, line.strip()) for n, line in enumerate(f, 1) if line.strip()]
-    except UnicodeDecodeError as e:
-        raise ReaderError(f'{path}: not a UTF-8 text file ({e})') from e
+    return read_text_lines(path, what, lambda p, msg: ReaderError(f'{p}: {msg}'))
 
 
 def read_labelled_ids(path: str) -> List[Tuple[int, str, str]]:
