@@ -162,3 +162,40 @@ def test_state_dicts_that_do_not_match_are_refused(tmp_path):
     (model_dir / 'config.json').write_text(json.dumps(dict(embedding_dim=64)))
     with pytest.raises(CheckpointLayoutError, match='embedding_dim 64 vs 32'):
         convert_vipe_checkpoint(str(model_dir), str(tmp_path / 'x.pth'))
+
+
+@pytest.mark.parametrize('raw, message', [
+    (b'[64, [2, 48]]', 'expected a JSON object, got list'),
+    (b'\xff\xfe{"embedding_dim": 32}', r'not a readable JSON VIPE\* config.json'),
+    (b'{"embedding_dim": "four"}', "embedding_dim must be a positive integer, got 'four'"),
+    (b'{"embedding_dim": null}', 'embedding_dim must be a positive integer, got None'),
+    (b'{"embedding_dim": true}', 'embedding_dim must be a positive integer, got True'),
+    (b'{"encoder_arch": ["a", "b"]}', r"encoder_arch must be \[blocks, hidden\] \(integers\), "
+     r"got \['a', 'b'\]"),
+    (b'{"encoder_arch": 2}', r'encoder_arch must be \[blocks, hidden\]'),
+    (b'{"encoder_arch": [2, 48, 1]}', r'encoder_arch must be \[blocks, hidden\]'),
+    (b'{"embed_bones": "false"}', "embed_bones must be true or false, got 'false'"),
+])
+def test_malformed_config_json_names_the_file(tmp_path, raw, message):
+    """config.json is read as UTF-8 JSON (utils.io.load_json) and its fields are checked before
+    they are compared with the weights: a clear error naming the file, not a bare
+    AttributeError / ValueError / UnicodeDecodeError."""
+    _, model_dir = make_release_model(tmp_path)
+    (model_dir / 'config.json').write_bytes(raw)
+    with pytest.raises(CheckpointLayoutError, match=message) as err:
+        convert_vipe_checkpoint(str(model_dir), str(tmp_path / 'x.pth'))
+    assert str(err.value).startswith(str(model_dir / 'config.json') + ': ')
+    assert not (tmp_path / 'x.pth').exists()
+
+
+def test_config_json_with_a_byte_order_mark_is_read(tmp_path):
+    _, model_dir = make_release_model(tmp_path)
+    text = json.dumps(dict(embedding_dim=D, encoder_arch=[2, H], embed_bones=False))
+    (model_dir / 'config.json').write_bytes(b'\xef\xbb\xbf' + text.encode())
+    cfg = convert_vipe_checkpoint(str(model_dir), str(tmp_path / 'x.pth'))
+    assert (cfg['embed_dim'], cfg['num_blocks'], cfg['hidden_channels']) == (D, 2, H)
+    assert torch.load(str(tmp_path / 'x.pth'), weights_only=True)['meta']['source_config'] == \
+        json.loads(text)
+    (model_dir / 'config.json').write_text(json.dumps(dict(encoder_arch=[3, H])))
+    with pytest.raises(CheckpointLayoutError, match=r'encoder_arch \[3, 48\] vs \[2, 48\]'):
+        convert_vipe_checkpoint(str(model_dir), str(tmp_path / 'x.pth'))

@@ -4,12 +4,16 @@ import json
 import os
 import os.path as osp
 import pickle
+import struct
 
 import numpy as np
 import pytest
 
 from vpd_mm.datasets import load_feature_sequence
-from vpd_mm.preparation.release import ReleaseFormatError, import_release_features, read_emb_pkl
+from vpd_mm.preparation.release import (ReleaseFormatError, emb_entries_to_array,
+                                        import_release_features, read_emb_pkl)
+
+MAX_FRAMES = 'vpd_mm.preparation.release.poses.MAX_FRAMES_PER_VIDEO'
 
 
 class Evil:
@@ -108,7 +112,7 @@ def test_read_emb_pkl_rejects_bad_entries(tmp_path):
 
 def test_dense_features_fill_gaps_as_the_authors_with_the_right_weights(tmp_path):
     """--dense-features: gaps interpolated (1 - i/g) x_a + (i/g) x_b, zeros outside the entries."""
-    from vpd_mm.preparation.release import emb_entries_to_array, fill_gaps_dense
+    from vpd_mm.preparation.release import fill_gaps_dense
     entries = [(1, np.array([[0.0, 4.0]], np.float32), {}),
                (4, np.array([[3.0, 1.0]], np.float32), {}),
                (4, np.array([[3.0, 1.0]], np.float32), {})]  # two entries of frame 4: mean
@@ -136,3 +140,46 @@ def test_dense_features_fill_gaps_as_the_authors_with_the_right_weights(tmp_path
     assert report.imported == ['v1']
     np.testing.assert_allclose(load_feature_sequence(str(tmp_path / 'out'), 'v1')[:, 0], expected,
                                atol=1e-6)
+
+
+def test_a_hostile_size_field_is_a_format_error(tmp_path):
+    """A pickle whose BINBYTES8 length asks for 2**62 bytes: MemoryError inside the unpickler,
+    turned into the module's error naming the file."""
+    p = tmp_path / 'huge.emb.pkl'
+    p.write_bytes(b'\x80\x04\x8e' + struct.pack('<Q', 2**62) + b'abc.')
+    with pytest.raises(ReleaseFormatError, match='size field') as err:
+        read_emb_pkl(str(p))
+    assert err.value.path == str(p)
+
+
+def test_frame_counts_and_sizes_are_bounded(tmp_path, monkeypatch):
+    """T comes from a frame number of the file or the pose annotations' count: both are bounded
+    by MAX_FRAMES_PER_VIDEO (named in the message, how to raise it), T x V x d by
+    MAX_FEATURE_VALUES; the video is skipped and reported, the others imported."""
+    monkeypatch.setattr(MAX_FRAMES, 1000)
+    emb = tmp_path / 'emb'
+    emb.mkdir()
+    x = np.ones((2, 4), np.float32)
+    dump(emb / 'far.emb.pkl', [(0, x, {}), (1000, x, {})])  # T would be 1001
+    dump(emb / 'last.emb.pkl', [(999, x, {})])  # T = 1000: the limit
+    dump(emb / 'given.emb.pkl', [(0, x, {})])
+    with pytest.raises(ReleaseFormatError, match=r'entry #1: frame_num 1000 is beyond the 1000 '
+                       r'frames .*MAX_FRAMES_PER_VIDEO') as err:
+        read_emb_pkl(str(emb / 'far.emb.pkl'))
+    assert err.value.path == str(emb / 'far.emb.pkl')
+    out = str(tmp_path / 'out')
+    report = import_release_features(str(emb), out, num_frames={'given': 5000}, progress=False)
+    assert report.imported == ['last']
+    skipped = {s['video']: s for s in report.skipped}
+    assert 'frame_num 1000 is beyond' in skipped['far']['error']
+    assert skipped['given']['file'] == str(emb / 'given.emb.pkl')
+    assert 'the frame count given' in skipped['given']['error'] and \
+        '5000 is beyond' in skipped['given']['error']
+    assert load_feature_sequence(out, 'last').shape == (1000, 2, 4)
+
+    monkeypatch.setattr(
+        'vpd_mm.preparation.release.features.MAX_FEATURE_VALUES', 1000 * 2 * 4 - 1)
+    with pytest.raises(ReleaseFormatError, match=r'1000 frames x 2 views x 4 values exceed the '
+                       r'7999 values .*MAX_FEATURE_VALUES') as err:
+        emb_entries_to_array(read_emb_pkl(str(emb / 'last.emb.pkl')), path='last.emb.pkl')
+    assert err.value.path == 'last.emb.pkl'

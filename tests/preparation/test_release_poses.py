@@ -20,9 +20,10 @@ from vpd_mm.codecs import PoseNormalizer
 from vpd_mm.datasets import VPDPoseTargetDataset, load_feature_sequence
 from vpd_mm.datasets.transforms import LoadVPDFrame, VPDBackgroundNoise
 from vpd_mm.preparation.release import (ReleaseFormatError, box_iou, import_release_poses,
-                                        read_release_video, resolve_ids)
+                                        read_frame_counts, read_release_video, resolve_ids)
 from vpd_mm.preparation.release.masks import import_release_masks
 
+MAX_FRAMES = 'vpd_mm.preparation.release.poses.MAX_FRAMES_PER_VIDEO'
 ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 
 
@@ -324,3 +325,109 @@ def test_mask_tool(release, tmp_path, monkeypatch, capsys):
     printed = capsys.readouterr().out
     assert '2 of 3 frames' in printed and 'back__match_10_20' in printed
     assert osp.isfile(out_root / 'annotations' / 'toy_pose_masks_report.json')
+
+
+def _video(root, boxes_text, meta=None):
+    """A release folder: ``boxes_text`` as boxes.json, one detection matching the box of frame
+    0, and ``meta`` as meta.json."""
+    d = root / 'v'
+    d.mkdir()
+    (d / 'boxes.json').write_text(boxes_text)
+    (d / 'coco_keypoints.json.gz').write_bytes(
+        gzip.compress(json.dumps([[0, [person(100, 50)]]]).encode()))
+    if meta is not None:
+        (d / 'meta.json').write_text(json.dumps(meta))
+    return d
+
+
+@pytest.mark.parametrize('frame, message', [
+    ('NaN', r'frame_num must be a non-negative integer, got nan'),
+    ('Infinity', r'frame_num must be a non-negative integer, got inf'),
+    ('-Infinity', r'frame_num must be a non-negative integer, got -inf'),
+    ('1e300', r'frame_num 1e\+300 is beyond the 1000 frames'),
+    ('1000', r'frame_num 1000 is beyond the 1000 frames a video may have .*MAX_FRAMES_PER_VIDEO'),
+])
+def test_frame_numbers_are_finite_and_bounded(tmp_path, monkeypatch, frame, message):
+    """A frame number sizes the arrays: NaN, infinities and frames beyond the limit are refused
+    with the file and the entry, not a numpy error or a gigabyte allocation."""
+    monkeypatch.setattr(MAX_FRAMES, 1000)
+    d = _video(tmp_path, f'[[0, [100, 50, 40, 80]], [{frame}, [1, 1, 2, 2]]]')
+    with pytest.raises(ReleaseFormatError, match=message) as err:
+        read_release_video(str(d), masks=False)
+    assert err.value.path == str(d / 'boxes.json') and 'entry #1' in str(err.value)
+
+
+def test_frame_counts_are_bounded_whatever_their_source(tmp_path, monkeypatch):
+    monkeypatch.setattr(MAX_FRAMES, 1000)
+    d = _video(tmp_path, '[[0, [100, 50, 40, 80]], [999, [1, 1, 2, 2]]]')
+    ann, _ = read_release_video(str(d), masks=False)
+    assert ann['total_frames'] == 1000  # the last frame allowed
+    # a frame number of the poses beyond the limit names coco_keypoints.json.gz
+    (d / 'coco_keypoints.json.gz').write_bytes(
+        gzip.compress(json.dumps([[1000, [person(100, 50)]]]).encode()))
+    with pytest.raises(ReleaseFormatError, match=r'coco_keypoints\.json\.gz: entry #0: '
+                       r'frame_num 1000 is beyond'):
+        read_release_video(str(d), masks=False)
+    (d / 'coco_keypoints.json.gz').write_bytes(
+        gzip.compress(json.dumps([[0, [person(100, 50)]]]).encode()))
+    # --num-frames or the probe: refused, naming the video folder
+    with pytest.raises(ReleaseFormatError, match=r'the frame count given .* 5000 is beyond the '
+                       r'1000 frames') as err:
+        read_release_video(str(d), num_frames=5000, masks=False)
+    assert err.value.path == str(d)
+    with pytest.raises(ReleaseFormatError, match='must be a positive integer, got nan'):
+        read_release_video(str(d), num_frames=float('nan'), masks=False)
+    out = str(tmp_path / 'pose.pkl')
+    report = import_release_poses(str(tmp_path), out, frame_counts={'v': 5000}, progress=False)
+    assert not report.imported and report.skipped[0]['video'] == 'v'
+    assert '5000 is beyond' in report.skipped[0]['error']
+    # raising the limit lets a longer video in
+    monkeypatch.setattr(MAX_FRAMES, 5000)
+    assert read_release_video(str(d), num_frames=5000, masks=False)[0]['total_frames'] == 5000
+
+
+@pytest.mark.parametrize('meta, warning', [
+    ({'num_frames': 5000}, r'num_frames ignored: .*meta\.json: num_frames 5000 is beyond'),
+    ({'num_frames': 1e300}, r'num_frames ignored: .*num_frames 1e\+300 is beyond'),
+    ({'num_frames': True}, r'num_frames ignored: .*must be a positive integer, got True'),
+    ({'num_frames': 'many'}, r'num_frames ignored: .*must be a positive integer'),
+    ({'height': True, 'width': False}, r'height and width ignored: .*got True and False'),
+    ({'height': -5, 'width': 10**12}, r'height and width ignored: they must be integers from 1'),
+    ({'height': 360}, r'height and width ignored: .*got 360 and None'),
+])
+def test_bad_meta_fields_are_ignored_with_a_warning(tmp_path, monkeypatch, meta, warning):
+    """meta.json is optional: a field of the wrong type or range is not used (the frame count
+    falls back to the largest frame_num + 1) and the warning names the file and the field."""
+    monkeypatch.setattr(MAX_FRAMES, 1000)
+    d = _video(tmp_path, '[[0, [100, 50, 40, 80]], [3, [1, 1, 2, 2]]]', meta)
+    ann, warnings = read_release_video(str(d), masks=False)
+    assert ann['total_frames'] == 4 and ann['img_shape'] is None
+    found = [m for f, m in warnings if f == str(d / 'meta.json') and re.search(warning, m)]
+    assert found, warnings
+
+
+def test_good_meta_fields_are_used(tmp_path):
+    d = _video(tmp_path, '[[0, [100, 50, 40, 80]]]',
+               {'num_frames': 6, 'height': 360, 'width': 640.0, 'fps': 25})
+    ann, warnings = read_release_video(str(d), masks=False)
+    assert ann['total_frames'] == 6 and ann['img_shape'] == (360, 640) and not warnings
+
+
+def test_frame_count_files_are_checked(tmp_path, monkeypatch):
+    monkeypatch.setattr(MAX_FRAMES, 1000)
+    p = tmp_path / 'counts.json'
+    p.write_text(json.dumps({'a': 1000, 'b': None, 'c': 7.0}))
+    assert read_frame_counts(str(p)) == {'a': 1000, 'c': 7}
+    p.write_text(json.dumps({'videos': {'a': {'num_frames': 12}}, 'actions': []}))
+    assert read_frame_counts(str(p)) == {'a': 12}
+    for text, message in [('{"a": 1001}', r"video 'a': num_frames 1001 is beyond the 1000"),
+                          ('{"a": 1e300}', r"video 'a': num_frames 1e\+300 is beyond"),
+                          ('{"a": NaN}', r"video 'a': num_frames must be a positive integer"),
+                          ('{"a": 0}', r"video 'a': num_frames must be a positive integer"),
+                          ('{"../x": 3}', r"video name '\.\./x' contains a path separator"),
+                          ('{"videos": {"..": {"num_frames": 3}}}',
+                           r"video name '\.\.' (is a relative path|starts with a dot)")]:
+        p.write_text(text)
+        with pytest.raises(ReleaseFormatError, match=message) as err:
+            read_frame_counts(str(p))
+        assert err.value.path == str(p) and str(err.value).startswith(str(p))

@@ -21,9 +21,9 @@ from typing import Dict, List
 
 import vpd_mm  # noqa: F401  (the stack's workarounds; registers vpd_mm's modules)
 from vpd_mm.datasets.pose_annotations import load_pose_annotations
-from vpd_mm.preparation.release import (CheckpointLayoutError, convert_vipe_checkpoint,
-                                        import_release_features, import_release_poses,
-                                        read_frame_counts)
+from vpd_mm.preparation.release import (CheckpointLayoutError, ReleaseFormatError,
+                                        convert_vipe_checkpoint, import_release_features,
+                                        import_release_poses, read_frame_counts)
 from vpd_mm.utils.io import read_id_list
 
 
@@ -73,7 +73,10 @@ def main() -> None:
     lengths = None
     ann_file = osp.join(args.out_root, 'annotations', f'{name}_pose.pkl')
     if args.poses:
-        counts = read_frame_counts(args.num_frames) if args.num_frames else None
+        try:
+            counts = read_frame_counts(args.num_frames) if args.num_frames else None
+        except (ReleaseFormatError, FileNotFoundError) as e:
+            sys.exit(f'error: --num-frames: {e}')
         report = import_release_poses(
             args.poses, ann_file, iou_thr=args.iou_thr, frame_counts=counts,
             video_dir=args.video_dir, splits=splits, masks=not args.no_masks,

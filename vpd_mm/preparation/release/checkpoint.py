@@ -17,7 +17,6 @@ the hidden state that the next layer could absorb. The converted model sets
 embeddings exactly. Their input is ours (13 kept joints x (x, y, score - 0.5), interleaved per
 joint, normalised as :class:`vpd_mm.codecs.VIPEInputEncoder`), so the first layer is unchanged.
 """
-import json
 import os
 import os.path as osp
 import re
@@ -29,6 +28,8 @@ import torch
 from vpd_mm.codecs import VIPEInputEncoder
 from vpd_mm.utils.checkpoint import (CheckpointLoadError, load_checkpoint_file,
                                      save_checkpoint_atomic)
+from vpd_mm.utils.io import load_json
+from .poses import json_int
 
 _BN_PARAMS = ('weight', 'bias', 'running_mean', 'running_var')
 _BLOCK_LINEARS = (0, 4)
@@ -158,6 +159,12 @@ def load_vpd_vipe_encoder(src: str,
 
     Returns:
         tuple: The state dict, the file read, and ``config.json``'s content (None if absent).
+
+    Raises:
+        FileNotFoundError: no weights file.
+        CheckpointLayoutError: naming the file: unreadable weights, or a ``config.json`` that
+            is not UTF-8 JSON, not an object, or whose ``embedding_dim``, ``encoder_arch`` or
+            ``embed_bones`` has the wrong type (:func:`read_vipe_config`).
     """
     config = None
     if osp.isdir(src):
@@ -170,11 +177,7 @@ def load_vpd_vipe_encoder(src: str,
     if not osp.isfile(path):
         raise FileNotFoundError(f'VIPE* encoder weights not found: {path}')
     if osp.isfile(cfg_path):
-        try:
-            with open(cfg_path) as f:
-                config = json.load(f)
-        except (OSError, json.JSONDecodeError) as e:
-            raise CheckpointLayoutError(f'{cfg_path}: not a readable JSON file ({e})') from e
+        config = read_vipe_config(cfg_path)
     try:
         state_dict = load_checkpoint_file(path, what='VIPE* encoder weights')
     except CheckpointLoadError as e:  # one line naming the file, weights-only
@@ -184,13 +187,57 @@ def load_vpd_vipe_encoder(src: str,
     return state_dict, path, config
 
 
-def _check_against_config(cfg: dict, config: dict, path: str) -> None:
-    """The dimensions found in the weights must match their ``config.json``."""
-    problems = []
-    if 'embedding_dim' in config and int(config['embedding_dim']) != cfg['embed_dim']:
-        problems.append(f'embedding_dim {config["embedding_dim"]} vs {cfg["embed_dim"]}')
+def read_vipe_config(path: str) -> dict:
+    """Read the authors' ``config.json`` and check the fields the converter uses.
+
+    ``embedding_dim`` must be a positive integer, ``encoder_arch`` a list ``[blocks, hidden]``
+    of non-negative integers (hidden positive) and ``embed_bones`` a boolean, where present;
+    other fields are kept as they are.
+
+    Args:
+        path (str): The ``config.json`` file.
+
+    Returns:
+        dict: Its content.
+
+    Raises:
+        CheckpointLayoutError: ``'<path>: <problem>'`` for a file that is not UTF-8 JSON
+            (a leading byte-order mark is accepted), not an object, or a field as above.
+    """
+    config = load_json(path, 'VIPE* config.json', lambda p, m: CheckpointLayoutError(f'{p}: {m}'))
+
+    def fail(msg):
+        return CheckpointLayoutError(f'{path}: {msg}')
+
+    def at_least(value, low: int) -> bool:
+        n = json_int(value)
+        return n is not None and n >= low
+
+    if not isinstance(config, dict):
+        raise fail(f'expected a JSON object, got {type(config).__name__}')
+    dim = config.get('embedding_dim')
+    if 'embedding_dim' in config and not at_least(dim, 1):
+        raise fail(f'embedding_dim must be a positive integer, got {dim!r:.40}')
     arch = config.get('encoder_arch')
-    if isinstance(arch, (list, tuple)) and len(arch) == 2 and \
+    good_arch = isinstance(arch, list) and len(arch) == 2 and at_least(arch[0], 0) and \
+        at_least(arch[1], 1)
+    if 'encoder_arch' in config and not good_arch:
+        raise fail(f'encoder_arch must be [blocks, hidden] (integers), got {arch!r:.60}')
+    bones = config.get('embed_bones')
+    if 'embed_bones' in config and not isinstance(bones, bool):
+        raise fail(f'embed_bones must be true or false, got {bones!r:.40}')
+    return config
+
+
+def _check_against_config(cfg: dict, config: dict, path: str) -> None:
+    """The dimensions found in the weights must match their ``config.json`` (fields checked
+    by :func:`read_vipe_config`)."""
+    problems = []
+    dim = config.get('embedding_dim')
+    if dim is not None and int(dim) != cfg['embed_dim']:
+        problems.append(f'embedding_dim {dim} vs {cfg["embed_dim"]}')
+    arch = config.get('encoder_arch')
+    if arch is not None and \
             (int(arch[0]), int(arch[1])) != (cfg['num_blocks'], cfg['hidden_channels']):
         problems.append(f'encoder_arch {list(arch)} vs [{cfg["num_blocks"]}, '
                         f'{cfg["hidden_channels"]}]')

@@ -27,11 +27,17 @@ from tqdm import tqdm
 from vpd_mm.utils.io import dump_json_atomic, save_npy_atomic
 from vpd_mm.utils.paths import UnsafePathError, join_under
 from vpd_mm.utils.safe_pickle import safe_pickle_load
-from .poses import ReleaseFormatError
+from .poses import ReleaseFormatError, check_frame_value
 from .report import ImportReport
 
 EMB_SUFFIX = '.emb.pkl'
 INDEX_FILE = 'features.json'
+#: The most values (T x V x d) one video's features may have: 2**27 float32, 512 MiB (the
+#: limit of frames x 2 views x 128 fits). T is bounded by
+#: :data:`~vpd_mm.preparation.release.poses.MAX_FRAMES_PER_VIDEO`, V x d by the file's arrays;
+#: this bounds the product (a few wide arrays at a large frame number). Raise it before importing
+#: for larger features: ``vpd_mm.preparation.release.features.MAX_FEATURE_VALUES = ...``.
+MAX_FEATURE_VALUES = 2**27
 
 
 def read_emb_pkl(path: str) -> List[Tuple[int, np.ndarray, dict]]:
@@ -41,13 +47,18 @@ def read_emb_pkl(path: str) -> List[Tuple[int, np.ndarray, dict]]:
         list[tuple[int, np.ndarray, dict]]: ``(frame_num, float32 array (d,) or (V, d), meta)``.
 
     Raises:
-        ReleaseFormatError: an unreadable, truncated or malformed file (naming the entry).
+        ReleaseFormatError: an unreadable, truncated or malformed file (naming the entry), a
+            size field asking for more memory than there is, or a frame_num beyond
+            :data:`~vpd_mm.preparation.release.poses.MAX_FRAMES_PER_VIDEO`.
     """
     try:
         with open(path, 'rb') as f:
             data = safe_pickle_load(f)
+    except MemoryError:  # a length field (e.g. BINBYTES8) of 2**62 bytes
+        raise ReleaseFormatError(path, 'not a readable pickle: a size field in it asks for '
+                                 'more memory than there is (a corrupt file)') from None
     except (pickle.UnpicklingError, EOFError, AttributeError, ImportError, IndexError,
-            TypeError, ValueError, OSError) as e:
+            TypeError, ValueError, OverflowError, RecursionError, OSError) as e:
         raise ReleaseFormatError(path, f'not a readable pickle ({type(e).__name__}: {e})') from e
     if not isinstance(data, (list, tuple)):
         raise ReleaseFormatError(path, 'expected a list of (frame_num, array, meta), got '
@@ -63,6 +74,7 @@ def read_emb_pkl(path: str) -> List[Tuple[int, np.ndarray, dict]]:
                 or frame < 0:
             raise ReleaseFormatError(path, f'entry #{i}: frame_num must be a non-negative '
                                      f'integer, got {frame!r}')
+        frame = check_frame_value(frame, path, f'entry #{i}')
         try:
             arr = np.asarray(arr, dtype=np.float32)
         except (TypeError, ValueError) as e:
@@ -76,7 +88,7 @@ def read_emb_pkl(path: str) -> List[Tuple[int, np.ndarray, dict]]:
                                      f'{list(arr.shape)} differs from the first entry\'s '
                                      f'{list(shape)}')
         shape = arr.shape
-        out.append((int(frame), arr, meta))
+        out.append((frame, arr, meta))
     return out
 
 
@@ -109,7 +121,8 @@ def fill_gaps_dense(feats: np.ndarray) -> np.ndarray:
 
 def emb_entries_to_array(entries: List[Tuple[int, np.ndarray, dict]],
                          num_frames: Optional[int] = None,
-                         dense: bool = False) -> Tuple[np.ndarray, int]:
+                         dense: bool = False,
+                         path: str = '<entries>') -> Tuple[np.ndarray, int]:
     """Dense ``[T, V, d]`` features from the entries of one file (module docstring).
 
     Args:
@@ -118,32 +131,52 @@ def emb_entries_to_array(entries: List[Tuple[int, np.ndarray, dict]],
             T are dropped.
         dense (bool): Fill the frames without an entry (:func:`fill_gaps_dense`). Defaults to
             False.
+        path (str): The file of the entries, for the messages. Defaults to ``'<entries>'``.
 
     Returns:
         tuple[np.ndarray, int]: float32 ``[T, V, d]`` (NaN rows where no entry, unless
         ``dense``) and the number of entries dropped beyond T.
+
+    Raises:
+        ReleaseFormatError: ``num_frames`` is not a positive integer up to
+            :data:`~vpd_mm.preparation.release.poses.MAX_FRAMES_PER_VIDEO`, or T x V x d is
+            above :data:`MAX_FEATURE_VALUES`.
     """
     arr0 = entries[0][1]
     by_flip = arr0.ndim == 1 and any(bool(m.get('is_flip', False)) for _, _, m in entries)
     views = arr0.shape[0] if arr0.ndim == 2 else (2 if by_flip else 1)
     dim = arr0.shape[-1]
-    T = max(f for f, _, _ in entries) + 1 if num_frames is None else int(num_frames)
-    sums = np.zeros((T, views, dim), np.float64)
-    counts = np.zeros((T, views), np.int64)
+    if num_frames is None:
+        T = max(f for f, _, _ in entries) + 1
+    else:
+        T = check_frame_value(num_frames, path, '', 'the frame count given (the pose '
+                              'annotations\' total_frames)', count=True)
+    if T * views * dim > MAX_FEATURE_VALUES:
+        raise ReleaseFormatError(
+            path, f'features of {T} frames x {views} views x {dim} values exceed the '
+            f'{MAX_FEATURE_VALUES} values a video may have (a corrupt file? for larger '
+            'features raise vpd_mm.preparation.release.features.MAX_FEATURE_VALUES)')
+    sums: Dict[int, np.ndarray] = {}  # frame -> float64 [V, d]; memory of the entries only
+    counts: Dict[int, np.ndarray] = {}  # frame -> [V]
     dropped = 0
     for frame, arr, meta in entries:
         if frame >= T:
             dropped += 1
             continue
+        if frame not in sums:
+            sums[frame] = np.zeros((views, dim), np.float64)
+            counts[frame] = np.zeros(views, np.int64)
         if arr.ndim == 2:
             sums[frame] += arr
             counts[frame] += 1
         else:
             v = int(bool(meta.get('is_flip', False))) if by_flip else 0
-            sums[frame, v] += arr
-            counts[frame, v] += 1
+            sums[frame][v] += arr
+            counts[frame][v] += 1
+    out = np.full((T, views, dim), np.nan, np.float32)
     with np.errstate(invalid='ignore', divide='ignore'):
-        out = (sums / counts[..., None]).astype(np.float32)  # NaN where counts == 0
+        for frame, total in sums.items():  # NaN where a view has no entry
+            out[frame] = total / counts[frame][:, None]
     return (fill_gaps_dense(out) if dense else out), dropped
 
 
@@ -201,7 +234,8 @@ def import_release_features(emb_dir: str,
             entries = read_emb_pkl(path)
             if not entries:
                 raise ReleaseFormatError(path, 'holds no frame')
-            feats, dropped = emb_entries_to_array(entries, num_frames.get(video), dense=dense)
+            feats, dropped = emb_entries_to_array(entries, num_frames.get(video), dense=dense,
+                                                  path=path)
             if layout is not None and feats.shape[1:] != layout:
                 raise ReleaseFormatError(
                     path, f'features [V, d] = {list(feats.shape[1:])} differ from the other '

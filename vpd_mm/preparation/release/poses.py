@@ -30,7 +30,8 @@ from vpd_mm.codecs import NUM_KEYPOINTS
 from vpd_mm.datasets.pose_annotations import dump_pose_annotations
 from vpd_mm.structures import box_iou
 from vpd_mm.structures.crops import athlete_crop_boxes, fill_missing_boxes
-from vpd_mm.utils.io import FileFormatError, load_json
+from vpd_mm.utils.io import FileFormatError, int_field, load_json
+from vpd_mm.utils.paths import UnsafePathError, check_path_component
 from .report import ImportReport
 
 BOXES_FILES = ('boxes.json', 'boxes.json.gz')
@@ -39,6 +40,15 @@ MASK_FILE = 'mask.json.gz'
 META_FILE = 'meta.json'
 TENNIS_PREFIXES = ('front__', 'back__')
 _PNG_SIGNATURE = b'\x89PNG\r\n\x1a\n'
+#: The most frames one video may have (about 2.3 hours at 60 fps, 4.6 at 30 fps). A frame number
+#: or frame count above it, from a release file (``boxes.json``, ``coco_keypoints.json.gz``,
+#: ``meta.json``, ``.emb.pkl``), ``--num-frames`` or a probed video header, is refused: the
+#: importers allocate arrays of that many frames (about 250 bytes a frame for the poses,
+#: ``V x d x 4`` bytes for the features). For longer videos, raise it before importing:
+#: ``vpd_mm.preparation.release.poses.MAX_FRAMES_PER_VIDEO = ...``.
+MAX_FRAMES_PER_VIDEO = 500_000
+#: The largest image side ``meta.json`` may give (pixels).
+MAX_IMAGE_SIDE = 65_535
 
 
 class ReleaseFormatError(FileFormatError):
@@ -68,11 +78,48 @@ def _fail(path: str, msg: str):
     raise ReleaseFormatError(path, msg)
 
 
-def _frame_num(value, path: str, where: str) -> int:
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or value < 0 \
-            or int(value) != value:
-        _fail(path, f'{where}: frame_num must be a non-negative integer, got {value!r}')
-    return int(value)
+def json_int(value) -> Optional[int]:
+    """``value`` of a JSON file as an int if it is an integer number (``7`` or ``7.0``; not a
+    bool, NaN, infinity or string), else None."""
+    if isinstance(value, str):
+        return None
+    try:
+        return int_field(value, 'value', '')
+    except ValueError:
+        return None
+
+
+def check_frame_value(value, path: str, where: str, what: str = 'frame_num',
+                      count: bool = False) -> int:
+    """A frame number (``0 <= n < MAX``) or, with ``count``, a frame count (``1 <= n <= MAX``)
+    read from a file, checked against :data:`MAX_FRAMES_PER_VIDEO` (read at each call).
+
+    Args:
+        value: The number as read (an integer or an integral float; strings are refused).
+        path (str): The file (or folder) it comes from, for the message.
+        where (str): The entry, for the message (e.g. ``'entry #3'``; '' for none).
+        what (str): The field's name. Defaults to ``'frame_num'``.
+        count (bool): A frame count rather than a frame number. Defaults to False.
+
+    Returns:
+        int: The value.
+
+    Raises:
+        ReleaseFormatError: not an integer, negative (zero for a count), NaN, infinite or
+            beyond the limit; the message names the file, the field and the value, and how to
+            raise the limit.
+    """
+    n = json_int(value)
+    where = f'{where}: ' if where else ''
+    if n is None or n < int(count):
+        kind = 'positive' if count else 'non-negative'
+        _fail(path, f'{where}{what} must be a {kind} integer, got {value!r:.40}')
+    limit = MAX_FRAMES_PER_VIDEO if count else MAX_FRAMES_PER_VIDEO - 1
+    if n > limit:
+        _fail(path, f'{where}{what} {value!r:.40} is beyond the {MAX_FRAMES_PER_VIDEO} frames '
+              'a video may have (a corrupt file? for longer videos raise '
+              'vpd_mm.preparation.release.poses.MAX_FRAMES_PER_VIDEO)')
+    return n
 
 
 def _xywh(value, path: str, where: str) -> np.ndarray:
@@ -95,7 +142,7 @@ def _entries(data, path: str) -> Iterable[Tuple[int, int, object]]:
     for i, entry in enumerate(data):
         if not isinstance(entry, (list, tuple)) or len(entry) != 2:
             _fail(path, f'entry #{i}: expected [frame_num, data], got {entry!r:.80}')
-        yield i, _frame_num(entry[0], path, f'entry #{i}'), entry[1]
+        yield i, check_frame_value(entry[0], path, f'entry #{i}'), entry[1]
 
 
 def parse_boxes(data, path: str) -> Tuple[Dict[int, np.ndarray], List[int]]:
@@ -305,6 +352,11 @@ def read_frame_counts(path: str) -> Dict[str, int]:
 
     Accepts ``{"<video>": num_frames, ...}`` or an action annotation file
     (``docs/data_layout.md``: ``videos.<video>.num_frames``).
+
+    Raises:
+        ReleaseFormatError: an unreadable file, another structure, a video name that is not
+            one plain file name, or a count that is not a positive integer up to
+            :data:`MAX_FRAMES_PER_VIDEO`.
     """
     data = load_json_file(path)
     if isinstance(data, dict) and isinstance(data.get('videos'), dict):
@@ -313,11 +365,12 @@ def read_frame_counts(path: str) -> Dict[str, int]:
         _fail(path, 'expected {"<video>": num_frames} or an action annotation file')
     counts = {}
     for k, v in data.items():
-        if v is None:
-            continue
-        if isinstance(v, bool) or not isinstance(v, (int, float)) or v <= 0 or int(v) != v:
-            _fail(path, f'video {k!r}: num_frames must be a positive integer, got {v!r}')
-        counts[k] = int(v)
+        try:
+            check_path_component(k, 'video name')
+        except UnsafePathError as e:
+            raise ReleaseFormatError(path, str(e)) from None
+        if v is not None:
+            counts[k] = check_frame_value(v, path, f'video {k!r}', 'num_frames', count=True)
     return counts
 
 
@@ -339,6 +392,28 @@ def resolve_ids(ids: Iterable[str], names: Iterable[str]) -> Tuple[List[str], Li
     return list(out), unknown
 
 
+def _read_meta_fields(meta: dict, path: str, warnings: List[Tuple[Optional[str], str]]
+                      ) -> Tuple[Optional[int], Optional[Tuple[int, int]]]:
+    """``num_frames`` and ``(height, width)`` of ``meta.json`` (None where absent); a field
+    of the wrong type or range is ignored with a warning."""
+    num_frames = shape = None
+    if meta.get('num_frames') is not None:
+        try:
+            num_frames = check_frame_value(meta['num_frames'], path, '', 'num_frames',
+                                           count=True)
+        except ReleaseFormatError as e:
+            warnings.append((path, f'num_frames ignored: {e}'))
+    if meta.get('height') is not None or meta.get('width') is not None:
+        sides = [json_int(meta.get(k)) for k in ('height', 'width')]
+        if all(v is not None and 0 < v <= MAX_IMAGE_SIDE for v in sides):
+            shape = tuple(sides)
+        else:
+            warnings.append((path, 'height and width ignored: they must be integers from 1 to '
+                             f'{MAX_IMAGE_SIDE}, got {meta.get("height")!r:.20} and '
+                             f'{meta.get("width")!r:.20}'))
+    return num_frames, shape
+
+
 def read_release_video(video_dir: str,
                        iou_thr: float = 0.5,
                        num_frames: Optional[int] = None,
@@ -355,9 +430,12 @@ def read_release_video(video_dir: str,
             Defaults to 0.5.
         num_frames (int, optional): The video's frame count (e.g. from a probe of the video);
             None: ``meta.json``'s ``num_frames`` if present, else the largest frame_num + 1.
-            Frames at or beyond it are dropped (with a warning).
+            Frames at or beyond it are dropped (with a warning). At most
+            :data:`MAX_FRAMES_PER_VIDEO`, as are the frame numbers of the files; a
+            ``meta.json`` count above it (or not a positive integer) is ignored with a warning.
         img_shape (tuple, optional): ``(H, W)`` of the video; None: from ``meta.json``
-            (``height``, ``width``) if present, else None.
+            (``height``, ``width``: integers from 1 to :data:`MAX_IMAGE_SIDE`, else ignored
+            with a warning) if present, else None.
         masks (bool): Validate ``mask.json.gz`` when present. Defaults to True.
 
     Returns:
@@ -367,7 +445,8 @@ def read_release_video(video_dir: str,
         [T, 4], ``num_masks``) and the warnings as ``(file, message)`` pairs.
 
     Raises:
-        ReleaseFormatError: when a required file is missing, truncated or malformed.
+        ReleaseFormatError: when a required file is missing, truncated or malformed, or a
+            frame number or ``num_frames`` is beyond :data:`MAX_FRAMES_PER_VIDEO`.
     """
     name = osp.basename(osp.normpath(video_dir))
     warnings: List[Tuple[Optional[str], str]] = []
@@ -393,11 +472,15 @@ def read_release_video(video_dir: str,
         except ReleaseFormatError as e:
             warnings.append((meta_path, f'ignored: {e}'))
             meta = {}
-    if num_frames is None and isinstance(meta.get('num_frames'), int) and meta['num_frames'] > 0:
-        num_frames = meta['num_frames']
-    if img_shape is None and isinstance(meta.get('height'), int) and \
-            isinstance(meta.get('width'), int):
-        img_shape = (meta['height'], meta['width'])
+    meta_num, meta_shape = _read_meta_fields(meta, meta_path, warnings)
+    if num_frames is None:
+        num_frames = meta_num
+    else:
+        num_frames = check_frame_value(
+            num_frames, video_dir, '', 'the frame count given (--num-frames or the probed '
+            'video)', count=True)
+    if img_shape is None:
+        img_shape = meta_shape
 
     num_masks = None
     mask_path = osp.join(video_dir, MASK_FILE)
