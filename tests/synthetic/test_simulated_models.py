@@ -10,6 +10,7 @@ import vpd_mm.synthetic  # noqa: F401  (registers the simulated models)
 from vpd_mm.codecs import COCO_FLIP_INDICES
 from vpd_mm.synthetic.simulated_models import load_gt
 from vpd_mm.synthetic.sports_corpus import make_sports_corpus
+from vpd_mm.utils.io import FileFormatError
 
 W, H = 96, 72
 NO_NOISE = dict(jitter=0.0, motion_jitter=0.0, inverted_jitter=0.0, collapse=0.0, drop_rate=0.0)
@@ -221,3 +222,41 @@ def test_teacher_error_grows_with_the_blur_it_is_told(videos, tmp_path):
         errors.append(float(np.nanmean(out['error'])))
     assert errors[0] < errors[1] < errors[2]
     assert errors[2] > 2 * errors[0]
+
+
+def test_load_gt_refuses_hostile_files_naming_file_and_key(videos, tmp_path):
+    """Damaged, empty, pickled or incomplete ground truth: a FileFormatError (a ValueError)
+    naming the file and the array (were BadZipFile, EOFError, numpy's ValueError, KeyError)."""
+    _, gt = videos[0]
+    T, P = len(gt['keypoints_2d']), len(gt['person_boxes'])
+
+    def fails(name, problem, data=None, **arrays):
+        path = tmp_path / name
+        if data is not None:
+            path.write_bytes(data)
+        else:
+            np.savez(path, **arrays)
+        with pytest.raises(FileFormatError) as err:
+            load_gt(str(path))
+        assert isinstance(err.value, ValueError)
+        assert str(err.value).startswith(f'{path}: ') and problem in str(err.value), err.value
+
+    fails('corrupt.npz', 'not a zip archive', b'PK\x03\x04junk')
+    fails('empty.npz', 'not a zip archive', b'')
+    fails('pickled.npz', "array 'class_name' is not readable (ValueError: Object arrays",
+          **dict(gt, class_name=np.array([{'a': 1}], dtype=object)))
+    fails('missing.npz', "no 'person_boxes' array",
+          **{k: v for k, v in gt.items() if k != 'person_boxes'})
+    fails('strings.npz', "'focal' must be a numeric array of shape [], got <U3 []",
+          **dict(gt, focal=np.array('far')))
+    fails('frames.npz', f"'speed' must be a numeric array of shape [T={T}, 17], got float32 "
+          f'[{T - 1}, 17]', **dict(gt, speed=gt['speed'][1:]))
+    fails('people.npz', f"'person_visibility' must be a numeric array of shape [P={P}, T={T}]",
+          **dict(gt, person_visibility=gt['person_visibility'][:, :2]))
+    fails('nobody.npz', "'person_boxes' must be a numeric array of shape [P=0, T=",
+          **dict(gt, person_boxes=np.zeros((0, T, 4), np.float32)))
+    fails('size.npz', 'image_size and focal must be positive, got [0, 72]',
+          **dict(gt, image_size=np.array([0, 72])))
+    np.savez(tmp_path / 'ok.npz', **gt)  # the control: the same arrays load
+    back = load_gt(str(tmp_path / 'ok.npz'))
+    assert sorted(back) == sorted(gt) and (back['keypoints_2d'] == gt['keypoints_2d']).all()

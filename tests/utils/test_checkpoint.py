@@ -2,10 +2,13 @@
 """Checkpoints read weights-only with one-line errors, written with plain contents (issue 16):
 vpd_mm.utils.checkpoint, the mmengine loaders vpd_mm.compat routes through it, RAFT weights,
 the VIPE* converter and the pose embedder."""
+import io
 import os
 import os.path as osp
+import pickle
 import subprocess
 import sys
+import zipfile
 from collections import OrderedDict
 
 import numpy as np
@@ -13,8 +16,8 @@ import pytest
 import torch
 
 import vpd_mm  # noqa: F401  (vpd_mm.compat: mmengine's loaders)
-from vpd_mm.utils.checkpoint import (HISTORY_BUFFER_KEY, NDARRAY_KEY, CheckpointLoadError,
-                                     from_weights_only, load_checkpoint_file,
+from vpd_mm.utils.checkpoint import (HISTORY_BUFFER_KEY, MAX_NESTING_DEPTH, NDARRAY_KEY,
+                                     CheckpointLoadError, from_weights_only, load_checkpoint_file,
                                      save_checkpoint_atomic, to_weights_only)
 
 
@@ -115,6 +118,64 @@ def test_plain_contents_round_trip(tmp_path):
     assert back['meta']['arr'].dtype == np.int32
     assert back['state_dict']._metadata == ckpt['state_dict']._metadata
     assert from_weights_only(dict(x=[1, (2, 3)])) == dict(x=[1, (2, 3)])
+
+
+def _torch_zip_with_pickle(path, pkl_bytes):
+    """Write a torch zip checkpoint whose data.pkl is ``pkl_bytes`` (a file torch.save can't)."""
+    buf = io.BytesIO()
+    torch.save({'a': 1}, buf)
+    with zipfile.ZipFile(io.BytesIO(buf.getvalue())) as zin, \
+            zipfile.ZipFile(path, 'w', zipfile.ZIP_STORED) as zout:
+        for info in zin.infolist():
+            data = zin.read(info.filename)
+            zout.writestr(info.filename, pkl_bytes if info.filename.endswith('data.pkl') else data)
+    return str(path)
+
+
+def test_deeply_nested_checkpoint_is_one_line_error(tmp_path):
+    # containers nested 5000 deep pass the weights-only unpickler; walking them must not
+    # overflow the stack (it was a bare RecursionError)
+    lists = _torch_zip_with_pickle(tmp_path / 'lists.pth',
+                                   b'\x80\x02' + b']' * 5000 + b'a' * 4999 + b'.')
+    dicts = _torch_zip_with_pickle(
+        tmp_path / 'dicts.pth', b'\x80\x02}' + b'X\x01\x00\x00\x00k}' * 5000 + b's' * 5000 + b'.')
+    for path in (lists, dicts):
+        with pytest.raises(CheckpointLoadError) as err:
+            load_checkpoint_file(path)
+        assert str(err.value) == (f'{path}: not a readable checkpoint (containers nested more '
+                                  f'than {MAX_NESTING_DEPTH} levels deep)')
+    # the control: the same rewriting of a plain dict loads; so does a nesting at the bound
+    ok = _torch_zip_with_pickle(tmp_path / 'ok.pth', pickle.dumps({'a': 1}, protocol=2))
+    assert load_checkpoint_file(ok) == {'a': 1}
+    nested = [1]  # the innermost list at depth MAX_NESTING_DEPTH
+    for _ in range(MAX_NESTING_DEPTH):
+        nested = [nested]
+    torch.save(nested, tmp_path / 'deep_ok.pth')
+    back = load_checkpoint_file(str(tmp_path / 'deep_ok.pth'))
+    for _ in range(MAX_NESTING_DEPTH):
+        back = back[0]
+    assert back == [1]
+    torch.save([nested], tmp_path / 'deeper.pth')
+    with pytest.raises(CheckpointLoadError, match=r'deeper\.pth: .*nested more than'):
+        load_checkpoint_file(str(tmp_path / 'deeper.pth'))
+
+
+@pytest.mark.parametrize('marker,problem', [
+    ({HISTORY_BUFFER_KEY: {}}, 'positive integer max_length, got None'),
+    ({HISTORY_BUFFER_KEY: dict(log_history=torch.ones(2), max_length=3)},
+     f'{HISTORY_BUFFER_KEY} count_history must be a real tensor of a numpy dtype, got NoneType'),
+    ({HISTORY_BUFFER_KEY: dict(log_history=torch.ones(2), count_history=torch.ones(3),
+                               max_length=3)}, 'must be 1-D of one length, got shapes [2] and [3]'),
+    ({NDARRAY_KEY: [[1], [1, 2]]},
+     f'{NDARRAY_KEY} must be a real tensor of a numpy dtype, got list'),
+    ({NDARRAY_KEY: torch.ones(2, dtype=torch.bfloat16)}, 'got torch.bfloat16'),
+])
+def test_malformed_markers_are_named(tmp_path, marker, problem):
+    path = str(tmp_path / 'marker.pth')
+    torch.save(dict(meta=dict(x=marker)), path)
+    with pytest.raises(CheckpointLoadError) as err:
+        load_checkpoint_file(path)
+    assert str(err.value).startswith(f'{path}: ') and problem in str(err.value), str(err.value)
 
 
 def test_plain_checkpoint_loads_without_vpd_mm(tmp_path):

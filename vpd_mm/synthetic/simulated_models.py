@@ -49,6 +49,7 @@ about 75% confident frames (mean score >= 0.5) on the default corpus, with error
 on the unconfident ones (``docs/synthetic_benchmark.md``).
 """
 import os.path as osp
+import zipfile
 import zlib
 from collections import OrderedDict
 from typing import Dict, List, Optional, Tuple
@@ -60,6 +61,7 @@ from scipy.special import expit, ndtr
 
 from vpd_mm.codecs import COCO_FLIP_INDICES
 from vpd_mm.structures import box_iou
+from vpd_mm.utils.io import FileFormatError
 
 _CACHE_SIZE = 4
 
@@ -125,15 +127,60 @@ class _GTCache:
         return value
 
 
+#: The arrays of a ground-truth file the simulated models read, with their shapes (``T``
+#: frames, ``P`` >= 1 people; see :mod:`.sports_corpus`).
+GT_SHAPES: Dict[str, Tuple] = dict(
+    keypoints_2d=('T', 17, 2), keypoints_depth=('T', 17), speed=('T', 17), blur=('T', ),
+    facing_cos=('T', ), upright_cos=('T', ), athlete_box=('T', 4), person_boxes=('P', 'T', 4),
+    person_visibility=('P', 'T'), focal=(), image_size=(2, ))
+#: What numpy raises reading a damaged npz.
+_NPZ_ERRORS = (OSError, ValueError, EOFError, MemoryError, zipfile.BadZipFile, zlib.error)
+
+
 def load_gt(path: str) -> Dict[str, np.ndarray]:
-    """Read a ground-truth npz (see :mod:`.sports_corpus`) into a dict of arrays."""
+    """Read a ground-truth npz (see :mod:`.sports_corpus`) into a dict of arrays.
+
+    Raises:
+        FileNotFoundError: No such file.
+        FileFormatError: ``'<path>: ...'``: not a readable npz (zip) archive, an array that
+            cannot be read without unpickling, or one of :data:`GT_SHAPES` missing, not
+            numeric, of another shape or (``image_size``, ``focal``) not positive.
+    """
     if not osp.isfile(path):
         raise FileNotFoundError(f'ground-truth file {path} does not exist')
-    with np.load(path) as z:
-        gt = {k: z[k] for k in z.files}
-    for key in ('keypoints_2d', 'person_boxes', 'image_size'):
+    what = 'sports-corpus ground-truth file'
+    if not zipfile.is_zipfile(path):  # np.load would read it as a bare .npy or a pickle
+        raise FileFormatError(path, f'not a {what} (an npz file): not a zip archive')
+    try:
+        z = np.load(path, allow_pickle=False)
+    except _NPZ_ERRORS as e:
+        raise FileFormatError(path, f'not a readable {what} ({type(e).__name__}: {e})') from e
+    gt = {}
+    with z:
+        for key in z.files:
+            try:
+                gt[key] = z[key]
+            except _NPZ_ERRORS as e:
+                raise FileFormatError(path, f'array {key!r} is not readable '
+                                      f'({type(e).__name__}: {e})') from e
+    sizes: Dict[str, int] = {}
+    for key, shape in GT_SHAPES.items():
         if key not in gt:
-            raise KeyError(f'{path} is not a sports-corpus ground-truth file (no {key!r})')
+            raise FileFormatError(path, f'not a {what}: no {key!r} array')
+        arr = gt[key]
+        ok = arr.dtype.kind in 'iuf' and arr.ndim == len(shape)
+        if ok:  # a named size takes its value from the first array that has it
+            want = [sizes.setdefault(d, n) if isinstance(d, str) else d
+                    for d, n in zip(shape, arr.shape)]
+            ok = list(arr.shape) == want and sizes.get('P', 1) >= 1
+        if not ok:
+            dims = ', '.join(f'{d}={sizes[d]}' if d in sizes else str(d) for d in shape)
+            raise FileFormatError(path, f'{key!r} must be a numeric array of shape [{dims}]'
+                                  f'{" (P >= 1)" if "P" in shape else ""}, got {arr.dtype} '
+                                  f'{list(arr.shape)}')
+    if not (gt['image_size'] > 0).all() or not gt['focal'] > 0:
+        raise FileFormatError(path, f"image_size and focal must be positive, got "
+                              f"{gt['image_size'].tolist()} and {gt['focal']}")
     return gt
 
 

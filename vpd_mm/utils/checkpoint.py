@@ -113,8 +113,9 @@ def load_checkpoint_file(path: str, map_location: Any = 'cpu', what: str = 'chec
 
     Raises:
         FileNotFoundError: No such file (the message names it).
-        CheckpointLoadError: The file holds objects a weights-only load refuses, or is not a
-            readable torch file (one line naming the file).
+        CheckpointLoadError: The file holds objects a weights-only load refuses, is not a
+            readable torch file or nests containers deeper than :data:`MAX_NESTING_DEPTH`
+            (one line naming the file).
     """
     import torch
     path = osp.expanduser(path)
@@ -124,7 +125,7 @@ def load_checkpoint_file(path: str, map_location: Any = 'cpu', what: str = 'chec
         obj = torch.load(path, map_location=map_location, weights_only=True)
     except Exception as e:  # noqa: BLE001 - the unpickler fails in many ways on a bad file
         raise checkpoint_error(path, e) from None
-    return from_weights_only(obj)
+    return from_weights_only(obj, path)
 
 
 def load_checkpoint_url(url: str,
@@ -143,7 +144,7 @@ def load_checkpoint_url(url: str,
             weights_only=True)
     except (pickle.UnpicklingError, RuntimeError, EOFError) as e:
         raise checkpoint_error(url, e) from None
-    return from_weights_only(obj)
+    return from_weights_only(obj, url)
 
 
 #: The numpy dtypes that torch tensors hold exactly.
@@ -196,37 +197,79 @@ def to_weights_only(obj: Any) -> Any:
     return obj
 
 
-def from_weights_only(obj: Any) -> Any:
-    """Undo :func:`to_weights_only`: ``HistoryBuffer`` objects and numpy arrays again."""
+#: The deepest nesting of containers a checkpoint may have (an mmengine checkpoint nests about
+#: 6 deep). A deeper file is refused with one line instead of overflowing the stack here or in
+#: whatever walks the checkpoint next.
+MAX_NESTING_DEPTH = 100
+
+
+def from_weights_only(obj: Any, source: str = 'checkpoint') -> Any:
+    """Undo :func:`to_weights_only`: ``HistoryBuffer`` objects and numpy arrays again.
+
+    Args:
+        obj: A weights-only loaded checkpoint; its lists and dicts are changed in place.
+        source (str): The file or URL it came from, for the messages. Defaults to
+            ``'checkpoint'``.
+
+    Raises:
+        CheckpointLoadError: ``'<source>: ...'`` for containers nested deeper than
+            :data:`MAX_NESTING_DEPTH` or a marker dict that is not one of
+            :func:`to_weights_only`.
+    """
+    return _from_plain(obj, source, 0)
+
+
+def _from_plain(obj: Any, source: str, depth: int) -> Any:
+    if depth > MAX_NESTING_DEPTH and isinstance(obj, (dict, list, tuple)):
+        raise CheckpointLoadError(
+            f'{source}: not a readable checkpoint (containers nested more than '
+            f'{MAX_NESTING_DEPTH} levels deep)')
     if isinstance(obj, dict):
         if len(obj) == 1 and HISTORY_BUFFER_KEY in obj and isinstance(obj[HISTORY_BUFFER_KEY],
                                                                       dict):
-            from mmengine.logging import HistoryBuffer
-            buf = obj[HISTORY_BUFFER_KEY]
-            return HistoryBuffer(
-                _as_numpy(buf['log_history']).tolist(),
-                _as_numpy(buf['count_history']).tolist(),
-                max_length=int(buf['max_length']))
+            return _history_buffer(obj[HISTORY_BUFFER_KEY], source)
         if len(obj) == 1 and NDARRAY_KEY in obj:
-            return _as_numpy(obj[NDARRAY_KEY])
+            return _as_numpy(obj[NDARRAY_KEY], source, NDARRAY_KEY)
         for k, v in obj.items():
-            new = from_weights_only(v)
+            new = _from_plain(v, source, depth + 1)
             if new is not v:
                 obj[k] = new
         return obj
     if isinstance(obj, list):
         for i, v in enumerate(obj):
-            obj[i] = from_weights_only(v)
+            obj[i] = _from_plain(v, source, depth + 1)
         return obj
     if type(obj) is tuple:
-        return tuple(from_weights_only(v) for v in obj)
+        return tuple(_from_plain(v, source, depth + 1) for v in obj)
     return obj
 
 
-def _as_numpy(value: Any):
-    import numpy as np
+def _history_buffer(buf: dict, source: str):
+    """The ``HistoryBuffer`` of a ``{'__history_buffer__': buf}`` marker."""
+    from mmengine.logging import HistoryBuffer
+    max_length = buf.get('max_length')
+    if not isinstance(max_length, int) or isinstance(max_length, bool) or max_length < 1:
+        raise CheckpointLoadError(f'{source}: a {HISTORY_BUFFER_KEY} entry needs a positive '
+                                  f'integer max_length, got {max_length!r}')
+    log, count = (_as_numpy(buf.get(k), source, f'{HISTORY_BUFFER_KEY} {k}')
+                  for k in ('log_history', 'count_history'))
+    if log.ndim != 1 or count.shape != log.shape:
+        raise CheckpointLoadError(
+            f'{source}: {HISTORY_BUFFER_KEY} log_history and count_history must be 1-D of one '
+            f'length, got shapes {list(log.shape)} and {list(count.shape)}')
+    return HistoryBuffer(log.tolist(), count.tolist(), max_length=max_length)
+
+
+def _as_numpy(value: Any, source: str, what: str):
+    """The numeric tensor ``value`` of a marker as a numpy array."""
     import torch
-    return value.numpy() if torch.is_tensor(value) else np.asarray(value)
+    if torch.is_tensor(value) and not value.is_complex():
+        try:
+            return value.numpy()
+        except (TypeError, RuntimeError):  # bfloat16, quantized, ...: not from to_weights_only
+            pass
+    raise CheckpointLoadError(f'{source}: {what} must be a real tensor of a numpy dtype, got '
+                              f'{getattr(value, "dtype", type(value).__name__)}')
 
 
 def save_checkpoint_atomic(checkpoint: dict, path: str) -> None:

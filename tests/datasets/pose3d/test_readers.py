@@ -1,6 +1,7 @@
 # Copyright (c) vpd_mm contributors. All rights reserved.
 import os
 import os.path as osp
+import re
 
 import numpy as np
 import pytest
@@ -8,7 +9,7 @@ import pytest
 import vpd_mm  # noqa: F401
 import vpd_mm.datasets.pose3d  # noqa: F401  (registers VIPEPairDataset)
 from vpd_mm.datasets.pose3d.readers import (H36M17_TO_KEPT, H36M32_TO_KEPT, SMPL_TO_KEPT,
-                                            load_amass_joints, load_h36m_npz)
+                                            load_amass_joints, load_h36m_detections, load_h36m_npz)
 
 
 def _z_up_joints(num_frames, num_joints, seed):
@@ -127,3 +128,73 @@ def test_amass_bad_input(tmp_path):
     with pytest.raises(ValueError, match='up_axis'):
         load_amass_joints(str(tmp_path / 'short.npz'), up_axis='x')
     assert osp.isfile(tmp_path / 'short.npz')
+
+
+def _npz_bytes(tmp_path, name, data):
+    path = tmp_path / name
+    path.write_bytes(data)
+    return str(path)
+
+
+@pytest.mark.parametrize('positions,problem', [
+    ({'S1': [np.zeros((4, 32, 3))]}, r':S1: expected a dict action -> array, got list'),
+    ({'S1': 5}, r':S1: expected a dict action -> array, got int'),
+    ({'S1': 'Walking'}, r':S1: expected a dict action -> array, got str'),
+    ({'S1': {}, 1: {}}, r':positions_3d: keys must be strings .*got 1'),
+    ({'S1': {'Walking': np.full((4, 32, 3), 'a')}},
+     r':S1/Walking: expected a numeric array, got <U1 array of shape \[4, 32, 3\]'),
+    ({'S1': {'Walking': [np.zeros((32, 3)), np.zeros((5, 3))]}},
+     r':S1/Walking: expected a numeric array, got list'),
+    (np.zeros(3), r': positions_3d must hold a dict subject -> action -> array, got float64'),
+])
+def test_h36m_hostile_contents_are_named(tmp_path, positions, problem):
+    # containers of the wrong type, mixed keys, string or ragged arrays: a ValueError naming
+    # the file and the subject/action (they were bare TypeErrors / numpy ValueErrors)
+    path = str(tmp_path / 'data_3d_h36m.npz')
+    np.savez(path, positions_3d=positions)
+    with pytest.raises(ValueError, match=re.escape(path) + problem):
+        load_h36m_npz(path)
+
+
+@pytest.mark.parametrize('positions,metadata,problem', [
+    ({'S1': {'Walk': [np.zeros((4, 17, 2))]}}, dict(layout_name=['h36m']),
+     r": unknown 2D joint layout \['h36m'\]"),
+    ({'S1': {'Walk': 3}}, dict(layout_name='h36m'),
+     r':S1/Walk: expected a list of per-camera arrays, got int'),
+    ({'S1': [np.zeros((4, 17, 2))]}, dict(layout_name='h36m'),
+     r':S1: expected a dict action -> list of per-camera arrays, got list'),
+    ({'S1': {'Walk': [np.full((4, 17, 2), 'abc')]}}, dict(layout_name='h36m'),
+     r':S1/Walk camera 0: expected a numeric array, got <U3'),
+    ({'S1': {'Walk': [np.zeros((4, 17, 2))]}}, 'h36m',
+     r': metadata must hold a dict with a layout_name, got <U4 array of shape \[\]'),
+])
+def test_detections_hostile_contents_are_named(tmp_path, positions, metadata, problem):
+    path = str(tmp_path / 'data_2d_h36m_cpn.npz')
+    np.savez(path, positions_2d=positions, metadata=metadata)
+    with pytest.raises(ValueError, match=re.escape(path) + problem):
+        load_h36m_detections(path)
+
+
+def test_amass_hostile_files_are_named(tmp_path):
+    def fails(path, problem):
+        with pytest.raises(ValueError, match=re.escape(path) + problem):
+            load_amass_joints(path)
+
+    # damaged or misnamed files (were BadZipFile, EOFError, a TypeError from a bare .npy)
+    fails(_npz_bytes(tmp_path, 'corrupt.npz', b'PK\x03\x04junk'), r': not an npz file')
+    fails(_npz_bytes(tmp_path, 'empty.npz', b''), r': not an npz file')
+    np.save(tmp_path / 'bare.npy', np.zeros((5, 24, 3)))
+    os.rename(tmp_path / 'bare.npy', tmp_path / 'bare.npz')
+    fails(str(tmp_path / 'bare.npz'), r': not an npz file \(not a zip archive\)')
+    # arrays that are not numbers (were numpy ValueErrors without the file)
+    np.savez(tmp_path / 'obj.npz', joints=np.array([None, 1], dtype=object))
+    fails(str(tmp_path / 'obj.npz'), r': the "joints" entry is not a readable array .*Object')
+    np.savez(tmp_path / 'str.npz', joints=np.full((5, 24, 3), 'a'))
+    fails(str(tmp_path / 'str.npz'), r': joints: expected a numeric array, got <U1')
+    # a folder names the file at fault, not just the folder
+    os.makedirs(tmp_path / 'corpus')
+    np.savez(tmp_path / 'corpus' / 'good.npz', joints=np.zeros((3, 24, 3)))
+    os.rename(tmp_path / 'str.npz', tmp_path / 'corpus' / 'z_bad.npz')
+    fails(str(tmp_path / 'corpus'), '')
+    with pytest.raises(ValueError, match=r'corpus/z_bad\.npz: joints'):
+        load_amass_joints(str(tmp_path / 'corpus'))

@@ -9,7 +9,8 @@ import os
 import os.path as osp
 import pickle
 import zipfile
-from typing import Dict, List, Sequence, Tuple
+import zlib
+from typing import Any, Dict, List, Sequence, Tuple
 
 import numpy as np
 from mmengine.logging import MMLogger
@@ -26,6 +27,56 @@ SMPL_TO_KEPT: Tuple[int, ...] = (15, 16, 17, 18, 19, 20, 21, 1, 2, 4, 5, 7, 8)
 #: z-up -> y-up, a proper rotation about x by -90 deg: (x, y, z) -> (x, z, -y).
 Z_UP_TO_Y_UP = np.array([[1.0, 0.0, 0.0], [0.0, 0.0, 1.0], [0.0, -1.0, 0.0]])
 NUM_KEPT_2D = len(KEPT_JOINTS)
+
+#: What reading a damaged npz file raises (numpy, zipfile, zlib and the safe unpickler).
+_UNREADABLE = (pickle.UnpicklingError, zipfile.BadZipFile, zlib.error, EOFError, OSError,
+               ValueError, NotImplementedError, MemoryError)
+
+
+def _describe(value: Any) -> str:
+    if isinstance(value, np.ndarray):
+        return f'{value.dtype} array of shape {list(value.shape)}'
+    return type(value).__name__
+
+
+def _numeric(where: str, value: Any, dtype=np.float64) -> np.ndarray:
+    """``value`` (an array or nested lists of numbers) as a ``dtype`` array; a ValueError
+    naming ``where`` for strings, objects or ragged lists."""
+    try:
+        arr = np.asarray(value)
+    except ValueError:  # ragged nested lists
+        arr = None
+    if arr is None or arr.dtype.kind not in 'iuf':
+        raise ValueError(f'{where}: expected a numeric array, got {_describe(value)}')
+    return arr.astype(dtype)
+
+
+def _npz_dict(path: str, key: str, what: str, missing: str = '') -> dict:
+    """The dict that entry ``key`` of an npz holds as a pickled 0-d object array, unpickled
+    without running code; a ValueError naming the file for anything else (``missing`` added to
+    the message of a missing entry)."""
+    try:
+        value = safe_npz_entry(path, key)
+    except KeyError as e:
+        raise ValueError(f'{path}: no "{key}" entry{missing} ({e.args[0]})') from None
+    except _UNREADABLE as e:
+        raise ValueError(f'{path}: not a readable npz file ({type(e).__name__}: {e})') from e
+    if isinstance(value, np.ndarray) and value.dtype.hasobject and value.shape == ():
+        value = value.item()
+    if not isinstance(value, dict):
+        raise ValueError(f'{path}: {key} must hold a dict {what}, got {_describe(value)}')
+    return value
+
+
+def _sorted_items(where: str, value: Any, what: str) -> List[Tuple[str, Any]]:
+    """The items of a dict with string keys, sorted by key; a ValueError naming ``where`` for
+    anything else."""
+    if not isinstance(value, dict):
+        raise ValueError(f'{where}: expected a dict {what}, got {_describe(value)}')
+    for k in value:
+        if not isinstance(k, str):
+            raise ValueError(f'{where}: keys must be strings ({what}), got {k!r}')
+    return sorted(value.items())
 
 
 def _to_y_up(joints: np.ndarray, up_axis: str) -> np.ndarray:
@@ -63,8 +114,8 @@ def _log(source: str, stats: Dict[str, int]) -> None:
         logger.info(msg)
 
 
-def _h36m_to_kept(name: str, arr: np.ndarray) -> np.ndarray:
-    arr = np.asarray(arr, dtype=np.float64)
+def _h36m_to_kept(name: str, arr: Any) -> np.ndarray:
+    arr = _numeric(name, arr)
     if arr.ndim != 3 or arr.shape[-1] != 3 or arr.shape[1] not in (32, 17):
         raise ValueError(f'{name}: expected [T, 32, 3] or [T, 17, 3] joints, got {list(arr.shape)}')
     index = H36M32_TO_KEPT if arr.shape[1] == 32 else H36M17_TO_KEPT
@@ -89,27 +140,22 @@ def load_h36m_npz(path: str, frame_ids: bool = False):
 
     Raises:
         FileNotFoundError: The file does not exist.
-        ValueError: The file has no ``positions_3d`` or a sequence has the wrong shape.
+        ValueError: The file is not a readable npz, has no ``positions_3d``, or it is not a
+            dict of dicts with string keys of numeric arrays of the right shape (the message
+            names the file, subject and action).
     """
     if not osp.isfile(path):
         raise FileNotFoundError(f'Human3.6M 3D pose file not found: {path}')
-    try:  # the dict is a pickled object array: unpickled without running code
-        positions = safe_npz_entry(path, 'positions_3d').item()
-    except KeyError as e:
-        raise ValueError(f'{path}: no "positions_3d" entry ({e.args[0]})') from None
-    except (pickle.UnpicklingError, zipfile.BadZipFile, EOFError, ValueError) as e:
-        raise ValueError(f'{path}: not a readable Human3.6M npz ({type(e).__name__}: {e})') \
-            from e
-    if not isinstance(positions, dict):
-        raise ValueError(f'{path}: positions_3d must hold a dict subject -> action -> array, '
-                         f'got {type(positions).__name__}')
+    # the dict is a pickled object array: unpickled without running code
+    positions = _npz_dict(path, 'positions_3d', 'subject -> action -> array')
     stats = dict(sequences=0, frames=0, nan_frames=0, short_sequences=0)
     out: Dict[str, Dict[str, np.ndarray]] = {}
     ids: Dict[str, Dict[str, np.ndarray]] = {}
-    for subject in sorted(positions):
-        for action in sorted(positions[subject]):
+    for subject, actions in _sorted_items(f'{path}:positions_3d', positions,
+                                          'subject -> action -> array'):
+        for action, arr in _sorted_items(f'{path}:{subject}', actions, 'action -> array'):
             name = f'{path}:{subject}/{action}'
-            kept = _clean(name, _h36m_to_kept(name, positions[subject][action]), stats, True)
+            kept = _clean(name, _h36m_to_kept(name, arr), stats, True)
             if kept is not None:
                 out.setdefault(subject, {})[action] = kept[0]
                 ids.setdefault(subject, {})[action] = kept[1]
@@ -145,43 +191,36 @@ def load_h36m_detections(path: str,
 
     Raises:
         FileNotFoundError: The file does not exist.
-        ValueError: The file is unreadable, has no ``positions_2d``, an unknown layout or an
-            array of the wrong shape.
+        ValueError: The file is unreadable, has no ``positions_2d`` (or no ``metadata`` with
+            ``layout='auto'``), an unknown layout, containers of the wrong type or an array that
+            is not numeric or of the wrong shape (the message names the file).
     """
     if not osp.isfile(path):
         raise FileNotFoundError(f'Human3.6M 2D detection file not found: {path}')
-    try:
-        positions = safe_npz_entry(path, 'positions_2d').item()
-        if layout == 'auto':
-            try:
-                meta = safe_npz_entry(path, 'metadata').item()
-            except KeyError:
-                raise ValueError(f'{path}: no "metadata" entry to read the joint layout from: '
-                                 "give the layout ('h36m' or 'coco')") from None
-            layout = meta.get('layout_name') if isinstance(meta, dict) else None
-    except KeyError as e:
-        raise ValueError(f'{path}: no "positions_2d" entry ({e.args[0]})') from None
-    except (pickle.UnpicklingError, zipfile.BadZipFile, EOFError, ValueError) as e:
-        if isinstance(e, ValueError) and str(e).startswith(path):
-            raise
-        raise ValueError(f'{path}: not a readable 2D detection npz ({type(e).__name__}: {e})') \
-            from e
-    if layout not in DETECTION_LAYOUTS:
+    positions = _npz_dict(path, 'positions_2d', 'subject -> action -> list of per-camera arrays')
+    if layout == 'auto':
+        meta = _npz_dict(path, 'metadata', 'with a layout_name',
+                         " to read the joint layout from: give the layout ('h36m' or 'coco')")
+        layout = meta.get('layout_name')
+    if not isinstance(layout, str) or layout not in DETECTION_LAYOUTS:
         raise ValueError(f'{path}: unknown 2D joint layout {layout!r}: use one of '
                          f'{sorted(DETECTION_LAYOUTS)}')
     index = list(DETECTION_LAYOUTS[layout])
-    if not isinstance(positions, dict):
-        raise ValueError(f'{path}: positions_2d must hold a dict subject -> action -> list of '
-                         f'per-camera arrays, got {type(positions).__name__}')
     out: Dict[str, Dict[str, List[np.ndarray]]] = {}
-    for subject in sorted(positions):
-        for action in sorted(positions[subject]):
+    for subject, actions in _sorted_items(f'{path}:positions_2d', positions,
+                                          'subject -> action -> list of per-camera arrays'):
+        for action, per_camera in _sorted_items(f'{path}:{subject}', actions,
+                                                'action -> list of per-camera arrays'):
+            where = f'{path}:{subject}/{action}'
+            if not isinstance(per_camera, (list, tuple, np.ndarray)) or np.ndim(per_camera) < 1:
+                raise ValueError(f'{where}: expected a list of per-camera arrays, got '
+                                 f'{_describe(per_camera)}')
             cams = []
-            for c, arr in enumerate(positions[subject][action]):
-                arr = np.asarray(arr, dtype=np.float32)
+            for c, arr in enumerate(per_camera):
+                arr = _numeric(f'{where} camera {c}', arr, np.float32)
                 if arr.ndim != 3 or arr.shape[1] != 17 or arr.shape[2] not in (2, 3):
-                    raise ValueError(f'{path}:{subject}/{action} camera {c}: expected [T, 17, 2] '
-                                     f'or [T, 17, 3], got {list(arr.shape)}')
+                    raise ValueError(f'{where} camera {c}: expected [T, 17, 2] or [T, 17, 3], '
+                                     f'got {list(arr.shape)}')
                 kept = np.full(arr.shape[:1] + (NUM_KEPT_2D, 3), np.nan, dtype=np.float32)
                 kept[..., :arr.shape[2]] = arr[:, index]
                 cams.append(kept)
@@ -206,6 +245,26 @@ def _amass_files(path: str) -> Sequence[Tuple[str, str]]:
     return sorted(files)
 
 
+def _amass_joints(path: str) -> np.ndarray:
+    """The ``joints`` array of an AMASS npz file as float64; a ValueError naming the file for a
+    damaged file or one that is not a zip archive, a missing entry or a non-numeric array."""
+    if not zipfile.is_zipfile(path):  # np.load would read it as a bare .npy or a pickle
+        raise ValueError(f'{path}: not an npz file (not a zip archive)')
+    try:
+        data = np.load(path, allow_pickle=False)
+    except _UNREADABLE as e:
+        raise ValueError(f'{path}: not a readable npz file ({type(e).__name__}: {e})') from e
+    with data:
+        if 'joints' not in data:
+            raise ValueError(f'{path}: no "joints" entry (keys: {list(data.keys())})')
+        try:
+            joints = data['joints']
+        except _UNREADABLE as e:
+            raise ValueError(f'{path}: the "joints" entry is not a readable array '
+                             f'({type(e).__name__}: {e})') from e
+    return _numeric(f'{path}: joints', joints)
+
+
 def load_amass_joints(path: str, up_axis: str = 'z') -> Dict[str, np.ndarray]:
     """Read AMASS-style joint arrays: one ``.npz`` per sequence with ``joints`` [T, J >= 22, 3].
 
@@ -223,15 +282,13 @@ def load_amass_joints(path: str, up_axis: str = 'z') -> Dict[str, np.ndarray]:
 
     Raises:
         FileNotFoundError: The path does not exist.
-        ValueError: A file has no ``joints`` or fewer than 22 joints.
+        ValueError: A file is not a readable npz archive, has no ``joints``, or its joints are
+            not numeric or have fewer than 22 joints (the message names the file).
     """
     stats = dict(sequences=0, frames=0, nan_frames=0, short_sequences=0)
     out: Dict[str, np.ndarray] = {}
     for name, full in _amass_files(path):
-        with np.load(full, allow_pickle=False) as data:
-            if 'joints' not in data:
-                raise ValueError(f'{full}: no "joints" entry (keys: {list(data.keys())})')
-            arr = np.asarray(data['joints'], dtype=np.float64)
+        arr = _amass_joints(full)
         if arr.ndim != 3 or arr.shape[-1] != 3 or arr.shape[1] < 22:
             raise ValueError(f'{full}: expected joints [T, J >= 22, 3], got {list(arr.shape)}')
         joints = _clean(name, _to_y_up(arr[:, SMPL_TO_KEPT], up_axis), stats)
