@@ -271,3 +271,32 @@ def test_num_classes_of_another_corpus_stops_before_any_run(tmp_path, capsys):
         'classes; set model.cls_head.num_classes=3 (e.g. --cfg-options '
         'model.cls_head.num_classes=3)')
     assert not (tmp_path / 'work').exists()
+
+
+def test_id_list_file_encoding(tmp_path):
+    f = tmp_path / 'ids.txt'
+    f.write_bytes(b'\xef\xbb\xbfa\r\nb\n')  # Windows editor: byte-order mark and CRLF
+    assert read_id_list_file(str(f), ['a', 'b']) == ['a', 'b']
+    f.write_bytes(b'a\n\xff\xfeb\n')
+    with pytest.raises(ValueError, match=r'ids.txt: not a UTF-8 id_list file'):
+        read_id_list_file(str(f), ['a', 'b'])
+
+
+def test_load_run_refuses_a_record_that_is_not_an_object(tmp_path):
+    from vpd_mm.apis.fewshot import _load_run
+    want = dict(ids=['a'], seed=0, steps=10, shots=1)
+    path = tmp_path / 'run.json'
+    assert _load_run(str(path), want) is None  # not run yet
+    path.write_text(json.dumps(dict(want, top1=0.5)))
+    assert _load_run(str(path), want)['top1'] == 0.5
+    assert _load_run(str(path), dict(want, seed=1)) is None  # another seed: run again
+    path.write_text('{"ids": ')  # unreadable: run again
+    assert _load_run(str(path), want) is None
+    for bad, kind in (([want], 'list'), ('done', 'str')):
+        path.write_text(json.dumps(bad))
+        with pytest.raises(ValueError, match=rf'run.json: not a few-shot run record .*got a '
+                           rf'{kind}; delete it'):
+            _load_run(str(path), want)
+    path.write_text(json.dumps(dict(want, top1='high')))
+    with pytest.raises(ValueError, match=r"run.json: top1 must be a number, got 'high'"):
+        _load_run(str(path), want)

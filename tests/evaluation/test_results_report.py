@@ -114,3 +114,15 @@ def test_write_report_is_atomic_and_names_bad_files(tmp_path):
     (tmp_path / 'broken.result.json').write_text(json.dumps([1]))
     with pytest.raises(ValueError, match='broken.result.json'):
         write_report(str(tmp_path))
+
+
+def test_load_results_encoding(tmp_path):
+    rec = _record('recognition', 'diving48', '2dvpd', 'bigru', {'top1': 0.5})
+    path = tmp_path / 'bom.result.json'
+    path.write_bytes(b'\xef\xbb\xbf' + json.dumps(rec).encode())  # a byte-order mark: fine
+    (got, ) = load_results(str(tmp_path))
+    assert got['metrics'] == {'top1': 0.5} and got['_path'] == str(path)
+    (tmp_path / 'latin1.result.json').write_bytes(json.dumps(rec).replace(
+        'bigru', 'bigr\u00fc').encode('latin-1'))
+    with pytest.raises(ValueError, match=r'malformed result file .*latin1.result.json: .*utf-8'):
+        load_results(str(tmp_path))

@@ -230,6 +230,14 @@ def test_killed_runs_temporaries_are_swept(raw_one, tmp_path):
 @pytest.mark.parametrize('key,value', [('label', 'seven'), ('start_frame', 2.5),
                                        ('end_frame', None)])
 def test_non_integer_field_names_file_entry_and_value(tmp_path, key, value):
+    path, out, e = _prepare_diving48_with(tmp_path, key, value)
+    assert str(e.value) == f'{path}: entry #1 (clip_b): {key} must be an integer, got {value!r}'
+    assert not osp.exists(out)
+
+
+def _prepare_diving48_with(tmp_path, key, value, match=None):
+    """Prepare two Diving48 clips, the second's ``key`` set to ``value``: (its annotation file,
+    the output folder, the ReaderError raised)."""
     raw, out = str(tmp_path / 'raw'), str(tmp_path / 'out')
     reader = _diving48_root(raw, ['clip_a', 'clip_b'])
     path = osp.join(raw, 'Diving48_V2_train.json')
@@ -238,10 +246,9 @@ def test_non_integer_field_names_file_entry_and_value(tmp_path, key, value):
     entries[1][key] = value
     with open(path, 'w') as f:
         json.dump(entries, f)
-    with pytest.raises(ReaderError) as e:
+    with pytest.raises(ReaderError, match=match) as e:
         prepare_dataset(make_cfg(raw, out, reader=reader), progress=False)
-    assert str(e.value) == f'{path}: entry #1 (clip_b): {key} must be an integer, got {value!r}'
-    assert not osp.exists(out)
+    return path, out, e
 
 
 def test_annotations_without_videos_exit_2(tmp_path):
@@ -285,3 +292,16 @@ def test_every_video_skipped_exits_3_without_a_dataset(tmp_path):
     assert sorted(os.listdir(layout.skipped_dir)) == ['c_empty.json', 'd_short.json']
     with pytest.raises(NothingPreparedError, match='none of the 2 videos was prepared'):
         prepare_dataset(cfg, progress=False)  # a rerun: the same, nothing redone
+
+
+@pytest.mark.parametrize('key,value,problem', [
+    ('end_frame', 10**30, r'bad segment \[0, 10+\) \(more than 1e\+08 frames'),
+    ('start_frame', -3, r'bad segment \[-3, 10\) \(negative start\)'),
+    ('vid_name', None, 'vid_name must be a string, got None'),
+])
+def test_frame_ranges_and_names_refused_before_preparing(tmp_path, key, value, problem):
+    """A huge end frame used to be dropped silently after decoding (an int64 overflow in
+    ``actions_on_prepared_frames``); now nothing is prepared."""
+    path, out, e = _prepare_diving48_with(tmp_path, key, value, problem)
+    assert str(e.value).startswith(f'{path}: entry #1')
+    assert not osp.exists(out)

@@ -275,3 +275,209 @@ def test_action_json_round_trip(tmp_path):
     dump_action_annotations(ann, str(tmp_path / 'a.json'))
     back = load_action_annotations(str(tmp_path / 'a.json'))
     assert back['actions'][0]['end_frame'] == 5 and back['videos']['v']['split'] == 'test'
+
+
+# ------------------------------------------------------------- hostile annotation files (audit)
+def _read(tmp_path, **cfg):
+    return TASK_UTILS.build(dict(data_root=str(tmp_path), **cfg)).read()
+
+
+def _seg_json(tmp_path, **top):
+    """A one-video JSON segment list; ``top`` replaces top-level keys (``video``, ``actions``,
+    ... go into the video entry when given as ``v_<key>``)."""
+    video = dict(video='p1', split='train', actions=[dict(start=1.0, end=2.0, label='Axel')])
+    video.update({k[2:]: v for k, v in top.items() if k.startswith('v_')})
+    data = dict(classes=['Axel'], videos=[video])
+    data.update({k: v for k, v in top.items() if not k.startswith('v_')})
+    with open(tmp_path / 'seg.json', 'w') as f:
+        json.dump(data, f)  # (NaN and Infinity written as JSON's extensions)
+    return dict(type='SegmentListReader', ann_file='seg.json')
+
+
+@pytest.mark.parametrize('row,problem', [
+    ('nan,2.0,', r'\[nan, 2.0\) \(start and end must be finite'),
+    ('1.0,inf,', r'\[1.0, inf\) \(start and end must be finite'),
+    (',,nan', 'finite'),
+    ('1.0,1e30,', r'more than 1e\+06 seconds'),
+    ('2.0,2.0,', 'the end must come after the start'),
+])
+def test_segment_list_refuses_bad_times(tmp_path, row, problem):
+    (tmp_path / 'seg.csv').write_text(f'video,start,end,time,label\np1,{row},Axel\n')
+    with pytest.raises(ReaderError, match=rf'seg.csv:2: bad segment .*{problem}'):
+        _read(tmp_path, type='SegmentListReader', ann_file='seg.csv')
+
+
+@pytest.mark.parametrize('top,problem', [
+    (dict(v_actions=[dict(start=float('nan'), end=2.0)]), r'videos\[0\].actions\[0\]: bad seg'),
+    (dict(v_actions=[dict(start=0, end=10**30)], unit='frame'), 'more than 1e.08 frames'),
+    (dict(unit='minute'), "unit must be one of .*'minute'"),
+    (dict(unit=3), 'unit must be one of .*, got 3'),
+    (dict(classes=5), 'classes must be a list of class names'),
+    (dict(classes=[{'a': 1}]), 'classes must be a list of class names'),
+    (dict(classes=['Axel', 'Lutz', 'Axel']), r"classes\[2\] 'Axel' is classes\[0\] again"),
+    (dict(v_actions={'a': 1}), r'videos\[0\]: actions must be a list'),
+    (dict(v_actions=[[1, 2]]), r'videos\[0\].actions\[0\]: expected an object'),
+    (dict(v_actions=[None]), r'videos\[0\].actions\[0\]: expected an object'),
+    (dict(v_actions=[dict(start=[1], end=2)]), 'start must be a number, got'),
+    (dict(v_actions=[dict(start=1, end=2, label=True)]), 'label must be a string or an int'),
+    (dict(v_actions=[dict(start=1, end=2, id=['x'])]), r"id must be a string or an int.*\['x"),
+    (dict(v_video=None), r'videos\[0\]: video must be a string, got None'),
+    (dict(v_video=['a']), r"videos\[0\]: video must be a string, got \['a'\]"),
+    (dict(v_video=5), r'videos\[0\]: video must be a string, got 5'),
+    (dict(v_split=['train']), r'videos\[0\]: split must be a string'),
+    (dict(v_split='holdout'), r"videos\[0\].actions\[0\]: split 'holdout' is not one of"),
+    (dict(v_file=['a', 'b']), r'videos\[0\]: file must be a string'),
+])
+def test_segment_list_json_refused_with_file_and_entry(tmp_path, top, problem):
+    with pytest.raises(ReaderError, match=problem) as e:
+        _read(tmp_path, **_seg_json(tmp_path, **top))
+    assert str(e.value).startswith(str(tmp_path / 'seg.json') + ':')
+
+
+def test_segment_list_split_duplicates_and_encoding(tmp_path):
+    csv_head = 'video,split,start,end,label,id\n'
+    cfg = dict(type='SegmentListReader', ann_file='seg.csv')
+    (tmp_path / 'seg.csv').write_text(csv_head + 'p1,train,0,1,Axel,a\np2,holdout,0,1,Axel,b\n')
+    with pytest.raises(ReaderError, match=r"seg.csv:3: split 'holdout' is not one of"):
+        _read(tmp_path, **cfg)
+    (tmp_path / 'seg.csv').write_text(csv_head + 'p1,train,0,1,Axel,a\np2,test,0,1,Axel,a\n')
+    with pytest.raises(ReaderError, match=r"seg.csv:3: action id 'a' is also the id of .*"
+                       r'seg.csv:2$'):
+        _read(tmp_path, **cfg)
+    (tmp_path / 'seg.csv').write_text(csv_head + 'p1,train,0,1,Axel,p1_1\np1,train,2,3,Axel,\n')
+    with pytest.raises(ReaderError, match=r"seg.csv:3: action id 'p1_1' is also the id of"):
+        _read(tmp_path, **cfg)  # an explicit id equal to a generated one
+    (tmp_path / 'classes.txt').write_text('Axel\nLutz\n\nAxel\n')
+    with pytest.raises(ReaderError, match=r"classes.txt:4: class 'Axel' already listed on line 1"):
+        _read(tmp_path, classes='classes.txt', **cfg)
+    # a class name of Unicode digits is a name, not an index ('²'.isdigit() is True)
+    (tmp_path / 'seg.csv').write_text(csv_head + 'p1,train,0,1,\u00b2,a\n')
+    assert _read(tmp_path, **cfg).classes == ['\u00b2']
+    with pytest.raises(ReaderError, match=r"seg.csv:2: label '\u00b2' is not one of the 1 cl"):
+        _read(tmp_path, classes=['Axel'], **cfg)
+    # a byte-order mark (Windows editors) is dropped; bytes that are not UTF-8 are named
+    (tmp_path / 'seg.csv').write_bytes(b'\xef\xbb\xbf' + (csv_head + 'p1,test,0,1,Axel,a\n')
+                                       .encode())
+    (p1, ) = _read(tmp_path, **cfg).videos
+    assert p1['split'] == 'test' and p1['actions'][0]['id'] == 'a'
+    (tmp_path / 'seg.csv').write_bytes(csv_head.encode() + b'p\xff1,train,0,1,Axel,a\n')
+    with pytest.raises(ReaderError, match=r'seg.csv: not a UTF-8 segment list'):
+        _read(tmp_path, **cfg)
+    (tmp_path / 'seg.csv').write_text(csv_head + 'p1,train,0,1,Axel,a\n')
+    (tmp_path / 'classes.txt').write_bytes(b'Axel\n\xe9t\xe9\n')
+    with pytest.raises(ReaderError, match=r'classes.txt: not a UTF-8 class list'):
+        _read(tmp_path, **cfg, classes='classes.txt')
+
+
+def _diving48_files(tmp_path, **entry):
+    _json(tmp_path / 'Diving48_vocab.json', [['Back', '15som', 'NoTwis', 'PIKE']])
+    _json(tmp_path / 'Diving48_V2_train.json',
+          [dict(dict(vid_name='clip_a', label=0, start_frame=0, end_frame=10), **entry)])
+    _json(tmp_path / 'Diving48_V2_test.json', [])
+    return dict(type='Diving48Reader')
+
+
+@pytest.mark.parametrize('entry,problem', [
+    (dict(vid_name=None), 'entry #0: vid_name must be a string, got None'),
+    (dict(vid_name=['a', 'b']), r"entry #0: vid_name must be a string, got \['a', 'b'\]"),
+    (dict(vid_name=123), 'entry #0: vid_name must be a string, got 123'),
+    (dict(start_frame=-3), r'entry #0 \(clip_a\): bad segment \[-3, 10\) \(negative start\)'),
+    (dict(end_frame=10**30), r'entry #0 \(clip_a\): bad segment .*more than 1e\+08 frames'),
+])
+def test_diving48_refuses_bad_entries(tmp_path, entry, problem):
+    with pytest.raises(ReaderError, match=problem) as e:
+        _read(tmp_path, **_diving48_files(tmp_path, **entry))
+    assert str(e.value).startswith(str(tmp_path / 'Diving48_V2_train.json') + ': ')
+
+
+@pytest.mark.parametrize('stamps,problem', [
+    ([[float('nan'), 3.0]], r'timestamps\[0\]: bad segment \[nan, 3.0\) \(start and end must'),
+    ([[1.2, 3.0], [3.0, float('inf')]], r'timestamps\[1\]: bad segment .*finite'),
+    ([[-1.0, 3.0]], r'timestamps\[0\]: bad segment .*negative start'),
+    ([[3.0, 1.2]], r'timestamps\[0\]: bad segment .*the end must come after'),
+    ([[1.2, 1e300]], r'timestamps\[0\]: bad segment .*more than 1e\+06 seconds'),
+    ([['1.2', 3.0]], 'start and end must be numbers'),
+    ([[1.2]], r'timestamps\[0\] must be \[start, end\], got \[1.2\]'),
+    ([], 'timestamps must be a non-empty list'),
+])
+@pytest.mark.parametrize('end_inclusive', [False, True])
+def test_finegym_refuses_bad_timestamps(tmp_path, stamps, problem, end_inclusive):
+    _finegym(tmp_path, False)
+    ann = tmp_path / 'finegym_annotation_info_v1.1.json'
+    data = json.loads(ann.read_text())
+    data['vidA']['E_000100_000160']['segments']['A_0001_0003']['timestamps'] = stamps
+    _json(ann, data)
+    with pytest.raises(ReaderError, match=problem) as e:
+        _read(tmp_path, type='FineGymFXReader', end_inclusive=end_inclusive, fps=25.0)
+    assert str(e.value).startswith(f'{ann}: action vidA_E_000100_000160_A_0001_0003: ')
+
+
+def test_finegym_label_files_checked(tmp_path):
+    _finegym(tmp_path, True)
+    train = tmp_path / 'gym99_train_element_v1.1.txt'
+    text = train.read_text()
+    cfg = dict(type='FineGymFXReader')
+    train.write_text(text + 'vidA_E_000100_000160_A_0001_0003 7\n')
+    with pytest.raises(ReaderError, match=r"train_element_v1.1.txt:4: action 'vidA_E_000100_"
+                       r"000160_A_0001_0003' already listed on line 1"):
+        _read(tmp_path, **cfg)
+    train.write_text(text + 'vidB_E_000010_000050_A_0005_0006 17\n')  # also a val action
+    with pytest.raises(ReaderError, match=r'gym99_val_element.txt: action vidB_E_000010_000050_'
+                       r'A_0005_0006 is also listed in .*gym99_train_element_v1.1.txt'):
+        _read(tmp_path, **cfg)
+    train.write_text(text + 'vidB_E_000010_000050_A_0005_0007 \u00b2\n')
+    with pytest.raises(ReaderError, match=r"1.txt:4: the label must be an integer, got '\u00b2'"):
+        _read(tmp_path, **cfg)
+    train.write_bytes(b'vidA_E_000100_000160_A_0001_0003 \xff6\n')
+    with pytest.raises(ReaderError, match=r'train_element_v1.1.txt: not a UTF-8 label file'):
+        _read(tmp_path, **cfg)
+    train.write_bytes(b'\xef\xbb\xbf' + text.encode())  # a byte-order mark is dropped
+    assert len(_read(tmp_path, **cfg).videos) == 2
+    cats = tmp_path / 'gym99_categories.txt'
+    lines = cats.read_text().splitlines()
+    cats.write_text('\n'.join(lines + [lines[1].replace('element 6', 'again')]) + '\n')
+    with pytest.raises(ReaderError, match=r'categories.txt:37: Clabel 6 already listed on line 2'):
+        _read(tmp_path, **cfg)
+    cats.write_bytes(b'Clabel: 6; set: 21; Glabel: 66; (FX) \xff\n')
+    with pytest.raises(ReaderError, match=r'categories.txt: not a UTF-8 FineGym categories'):
+        _read(tmp_path, **cfg)
+
+
+def test_video_folder_label_file_checked(tmp_path):
+    (tmp_path / 'videos').mkdir()
+    for name in ('a.mp4', 'b.mp4'):
+        _touch(tmp_path / 'videos' / name)
+    cfg = dict(type='VideoFolderReader', label_file='labels.txt')
+    (tmp_path / 'labels.txt').write_text('a kick\n# b\nb punch\na punch test\n')
+    with pytest.raises(ReaderError, match=r"labels.txt:4: video 'a' already listed on .*"
+                       r'labels.txt:1$'):
+        _read(tmp_path, **cfg)
+    (tmp_path / 'labels.txt').write_text('a \u00b2\n')
+    with pytest.raises(ReaderError, match=r"labels.txt:1: label '\u00b2' is not one of the 1 cl"):
+        _read(tmp_path, classes=['kick'], **cfg)
+    (tmp_path / 'labels.txt').write_bytes(b'a kick\nb p\xfcnch\n')
+    with pytest.raises(ReaderError, match=r'labels.txt: not a UTF-8 label file'):
+        _read(tmp_path, **cfg)
+    (tmp_path / 'labels.txt').write_bytes(b'\xef\xbb\xbfa kick\n')  # byte-order mark dropped
+    assert [v['label'] for v in _read(tmp_path, **cfg).videos] == [0, -1]
+    for label in (['kick'], True, 0.0):
+        _json(tmp_path / 'labels.json', {'a': {'label': label}})
+        with pytest.raises(ReaderError, match=r'labels.json: a: label must be a class name or '
+                           r'index, got'):
+            _read(tmp_path, type='VideoFolderReader', label_file='labels.json')
+    _json(tmp_path / 'labels.json', {'a': {'label': 'kick', 'split': ['test']}})
+    with pytest.raises(ReaderError, match=r'labels.json: a: split must be one of'):
+        _read(tmp_path, type='VideoFolderReader', label_file='labels.json')
+
+
+def test_actions_on_prepared_frames_huge_and_non_finite_times():
+    src = np.arange(0, 30, 3)
+    acts = [dict(id='huge', label=0, split='train', start=3, end=10**30, unit='frame'),
+            dict(id='huge_s', label=0, split='train', start=0.0, end=1e300, unit='second'),
+            dict(id='max_s', label=0, split='train', start=0.1, end=1.7e308, unit='second')]
+    kept, dropped = actions_on_prepared_frames(acts, src, 30.0)
+    assert not dropped  # to the last prepared frame, not dropped by an int64 overflow
+    assert [(a['start_frame'], a['end_frame']) for a in kept] == [(1, 10), (0, 10), (1, 10)]
+    with pytest.raises(ValueError, match=r"action 'n': start and end must be finite"):
+        actions_on_prepared_frames([dict(id='n', start=float('nan'), end=3, unit='frame')], src,
+                                   30.0)

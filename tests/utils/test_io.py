@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 
 from vpd_mm.utils.io import (FileFormatError, atomic_path, dump_json_atomic, dump_pickle_atomic,
-                             load_json, parse_temporary_name, pid_running, read_id_list,
+                             int_field, load_json, parse_temporary_name, pid_running, read_id_list,
                              read_text_lines, save_npy_atomic, sweep_temporaries, temporary_path)
 
 
@@ -157,3 +157,11 @@ def test_read_text_lines_bom_crlf_and_bad_bytes(tmp_path):
         read_id_list(str(bad))
     with pytest.raises(FileNotFoundError, match='label file not found'):
         read_text_lines(str(tmp_path / 'none.txt'), 'label file')
+
+
+def test_int_field_takes_ascii_decimal_text_only():
+    assert int_field(' 7 ', 'label', 'a.txt:3') == 7
+    assert int_field(np.int64(-2), 'label', 'a.txt:3') == -2
+    for bad in ('\u0666', '\u00b2', '7.5', True, 7.5, float('nan'), None):
+        with pytest.raises(ValueError, match=r'a\.txt:3: label must be an integer'):
+            int_field(bad, 'label', 'a.txt:3')

@@ -55,7 +55,7 @@ from mmengine.config import Config
 from vpd_mm.datasets.feature_sequence_dataset import check_num_classes, read_id_list
 from vpd_mm.datasets.features import load_action_annotations
 from vpd_mm.evaluation.fewshot_summary import ALL_SHOTS, Shots, shots_key, shots_label
-from vpd_mm.utils.io import dump_json_atomic
+from vpd_mm.utils.io import dump_json_atomic, load_json
 
 #: Defaults of a config's ``fewshot`` dict.
 FEWSHOT_DEFAULTS = dict(steps=1000, warmup_ratio=0.1, eta_min_ratio=0.01)
@@ -144,7 +144,8 @@ def read_id_list_file(path: str, known_ids: Iterable[str]) -> List[str]:
 
     Raises:
         FileNotFoundError: no such file.
-        ValueError: empty list, duplicates or unknown ids (the first ones are listed).
+        ValueError: not UTF-8 text, empty list, duplicates or unknown ids (the first ones are
+            listed); the message names the file.
     """
     ids = read_id_list(path)
     if not ids:
@@ -533,16 +534,31 @@ def run_fewshot_protocol(config_paths: Sequence[str],
 
 
 def _load_run(path: str, want: dict) -> Optional[dict]:
-    """A finished run's record, if it was run with the same ids, seed and steps."""
+    """A finished run's record, if it was run with the same ids, seed and steps.
+
+    An unreadable file (truncated JSON, not UTF-8) is no record: the run is made again.
+
+    Raises:
+        ValueError: naming the file, when it holds JSON that is not a run record (not an
+            object, or a ``top1`` that is not a number); delete it to run again.
+    """
     if not osp.isfile(path):
         return None
     try:
-        with open(path) as f:
-            prev = json.load(f)
-    except (OSError, ValueError):
+        prev = load_json(path, 'few-shot run record')
+    except ValueError:  # FileFormatError
         return None
+    if not isinstance(prev, dict):
+        raise ValueError(f'{path}: not a few-shot run record (a JSON object), got a '
+                         f'{type(prev).__name__}; delete it to run again')
     same = all(prev.get(key) == want[key] for key in ('ids', 'seed', 'steps', 'shots'))
-    return prev if same and 'top1' in prev else None
+    if not (same and 'top1' in prev):
+        return None
+    top1 = prev['top1']
+    if isinstance(top1, bool) or not isinstance(top1, (int, float)):
+        raise ValueError(f'{path}: top1 must be a number, got {top1!r:.80}; delete the file to '
+                         f'run again')
+    return prev
 
 
 def write_fewshot_results(rows: Sequence[dict], summary: Sequence[dict],

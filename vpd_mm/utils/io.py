@@ -183,7 +183,7 @@ def read_text_lines(path: str,
     return [(n, line.strip()) for n, line in enumerate(lines, 1) if line.strip()]
 
 
-_INT_TEXT = re.compile(r'^\s*[-+]?\d+\s*$')
+_INT_TEXT = re.compile(r'^\s*[-+]?\d+\s*$', re.ASCII)  # not '٦' or '²'
 
 
 def int_field(value: Any, what: str, where: str,

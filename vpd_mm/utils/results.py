@@ -11,12 +11,11 @@ One file holds one evaluated setting::
 """
 import datetime
 import glob
-import json
 import os
 import os.path as osp
 from typing import Dict, Iterable, List, Union
 
-from .io import dump_json_atomic
+from .io import dump_json_atomic, load_json
 
 TASKS = ('recognition', 'fewshot', 'retrieval', 'temporal_detection', 'localization',
          'detection')  # 'detection': the old name of 'temporal_detection' (earlier records)
@@ -72,6 +71,10 @@ def _to_builtin(value):
     return value
 
 
+def _malformed(path: str, message: str) -> ValueError:
+    return ValueError(f'load_results: malformed result file {path}: {message}')
+
+
 def load_results(paths_or_dirs: Union[str, Iterable[str]]) -> List[dict]:
     """Load result records from files and/or folders (searched recursively for ``*.result.json``).
 
@@ -79,7 +82,8 @@ def load_results(paths_or_dirs: Union[str, Iterable[str]]) -> List[dict]:
 
     Raises:
         FileNotFoundError: a given path does not exist.
-        ValueError: a file is not valid JSON or lacks a required field (the file is named).
+        ValueError: a file is not valid UTF-8 JSON or lacks a required field (the file is
+            named).
     """
     if isinstance(paths_or_dirs, (str, os.PathLike)):
         paths_or_dirs = [paths_or_dirs]
@@ -94,11 +98,7 @@ def load_results(paths_or_dirs: Union[str, Iterable[str]]) -> List[dict]:
             raise FileNotFoundError(f'load_results: {p!r} does not exist')
     records = []
     for f in sorted(set(files)):
-        try:
-            with open(f) as fh:
-                rec = json.load(fh)
-        except (OSError, json.JSONDecodeError) as err:
-            raise ValueError(f'load_results: malformed result file {f}: {err}') from err
+        rec = load_json(f, 'result file', _malformed)
         if not isinstance(rec, dict):
             raise ValueError(f'load_results: malformed result file {f}: top level is not an object')
         missing = [k for k in _REQUIRED if k not in rec]

@@ -24,6 +24,10 @@ no ``/``, ``\\``, ``..``, leading dot, NUL or control character). A reader refus
 with a :class:`ReaderError` naming the file and the entry (:func:`check_video_name`,
 :func:`resolve_video`), and :class:`VideoIndex` checks every name again, so nothing of a dataset
 with such an entry is prepared, written or deleted: fix the entry and rerun.
+
+**Times are checked at read time** (:func:`check_segment`): finite, not negative, the end after
+the start and at most :data:`MAX_SOURCE_SECONDS` / :data:`MAX_SOURCE_FRAMES`, so a broken entry
+is refused with its file and entry instead of failing or vanishing after hours of decoding.
 """
 import math
 import os
@@ -34,14 +38,100 @@ from typing import Dict, Iterable, List, Optional, Sequence, Tuple
 import numpy as np
 
 from vpd_mm.datasets.features import SPLITS
+from vpd_mm.utils.io import int_field
 from vpd_mm.utils.paths import UnsafePathError, check_path_component, join_under
 
 #: File name extensions recognised as videos (lower case).
 VIDEO_EXTS: Tuple[str, ...] = ('.mp4', '.webm', '.mkv', '.avi', '.mov', '.m4v', '.mpg', '.mpeg')
+#: Units of action times an annotation file may give (readers also set ``'video'``: the whole
+#: video).
+TIME_UNITS: Tuple[str, ...] = ('second', 'frame')
+#: Largest action time accepted in seconds: about 11.6 days, longer than any video of a sports
+#: dataset; a larger value is a broken entry (e.g. 10**30), refused by :func:`check_segment`.
+MAX_SOURCE_SECONDS = 1e6
+#: Largest action time accepted in source frames: :data:`MAX_SOURCE_SECONDS` at 100 fps.
+MAX_SOURCE_FRAMES = 10**8
 
 
 class ReaderError(ValueError):
     """An annotation file that does not follow its format; the message names the file."""
+
+
+def reader_error(path: str, message: str) -> ReaderError:
+    """``ReaderError('<path>: <message>')``: the ``error`` argument of
+    :func:`vpd_mm.utils.io.load_json` and :func:`vpd_mm.utils.io.read_text` for the readers."""
+    return ReaderError(f'{path}: {message}')
+
+
+def check_segment(start: float, end: float, unit: str, where: str,
+                  empty_ok: bool = False) -> None:
+    """Check an action's times from an annotation file.
+
+    Args:
+        start (float): Start, in ``unit``.
+        end (float): End, in ``unit``.
+        unit (str): One of :data:`TIME_UNITS`.
+        where (str): The file and entry, for the message.
+        empty_ok (bool): Accept ``end == start`` (a stage of one instant). Defaults to False.
+
+    Raises:
+        ReaderError: ``'<where>: bad segment [start, end) (<why>)'`` for a time that is not a
+            finite number, a negative start, an end before (or at) the start, or an end past
+            :data:`MAX_SOURCE_SECONDS` / :data:`MAX_SOURCE_FRAMES`.
+    """
+    if unit not in TIME_UNITS:
+        raise ReaderError(f'{where}: unit must be one of {TIME_UNITS}, got {unit!r}')
+    limit = MAX_SOURCE_SECONDS if unit == 'second' else MAX_SOURCE_FRAMES
+    if not all(isinstance(t, (int, float, np.integer, np.floating)) and not isinstance(t, bool)
+               for t in (start, end)):
+        why = 'start and end must be numbers'
+    elif not (math.isfinite(start) and math.isfinite(end)):
+        why = 'start and end must be finite numbers'
+    elif start < 0:
+        why = 'negative start'
+    elif end < start or (end == start and not empty_ok):
+        why = 'the end must come after the start'
+    elif end > limit:
+        why = f'more than {limit:g} {unit}s, the most a source video may last here'
+    else:
+        return
+    raise ReaderError(f'{where}: bad segment [{start}, {end}) ({why})')
+
+
+def is_class_index(label: str) -> bool:
+    """Whether a label text is a class index (an integer text that
+    :func:`vpd_mm.utils.io.int_field` accepts, e.g. ``'3'``, ``'-1'``; not ``'²'``) rather than
+    a class name."""
+    try:
+        int_field(label, 'label', '')
+    except ValueError:
+        return False
+    return True
+
+
+def class_label(label: str, class_index: Dict[str, int], where: str) -> int:
+    """The class index of an entry's label text.
+
+    Args:
+        label (str): ``''`` (unlabelled), a class name or a class index (:func:`is_class_index`).
+        class_index (dict[str, int]): Class name -> index.
+        where (str): The file and entry, for the message.
+
+    Returns:
+        int: -1 for ``''``, else the class's index (a name wins over an index text).
+
+    Raises:
+        ReaderError: naming ``where`` and the label, when it is neither a class name nor an
+            index in ``[-1, len(class_index))``.
+    """
+    num = len(class_index)
+    if not label:
+        return -1
+    if label in class_index:
+        return class_index[label]
+    if is_class_index(label) and -1 <= int(label) < num:
+        return int(label)
+    raise ReaderError(f'{where}: label {label!r} is not one of the {num} classes')
 
 
 def check_video_name(name: str, where: Optional[str] = None) -> str:
@@ -183,22 +273,28 @@ def actions_on_prepared_frames(actions: Iterable[dict], src_indices: np.ndarray,
         prepared frame (as given, with a ``reason``).
     """
     src_indices = np.asarray(src_indices, dtype=np.int64)
+    past = int(src_indices[-1]) + 1 if len(src_indices) else 0  # a source frame after the last
     kept, dropped = [], []
     for act in actions:
         unit = act.get('unit', 'second')
         if unit == 'video':  # the whole video
-            start, end = 0.0, float(src_indices[-1] + 1 if len(src_indices) else 0)
-            a, b = 0, int(end)
+            start, end = 0.0, float(past)
+            a, b = 0, past
         else:
             start, end = float(act['start']), float(act['end'])
+            if not (math.isfinite(start) and math.isfinite(end)):
+                raise ValueError(f'action {act.get("id")!r}: start and end must be finite '
+                                 f'numbers, got [{start}, {end})')
         if unit == 'video':
             pass
         elif unit == 'second':
-            a, b = math.floor(start * src_fps + 1e-6), math.ceil(end * src_fps - 1e-6)
+            a, b = (math.floor(min(start * src_fps, past) + 1e-6),  # (no float overflow)
+                    math.ceil(min(end * src_fps, past) - 1e-6))
         elif unit == 'frame':
             a, b = int(math.floor(start)), int(math.ceil(end))
         else:
             raise ValueError(f'action {act.get("id")!r}: unknown unit {unit!r}')
+        a, b = (min(max(t, -1), past) for t in (a, b))  # the same ranges, no int64 overflow
         lo = int(np.searchsorted(src_indices, a, side='left'))
         hi = int(np.searchsorted(src_indices, b, side='left'))
         if hi <= lo:

@@ -6,11 +6,8 @@ from typing import List, Optional
 from mmaction.registry import TASK_UTILS
 
 from vpd_mm.utils.io import int_field, load_json
-from .base import BaseVideoReader, ReaderError, VideoIndex, resolve_video
-
-
-def _reader_error(path: str, message: str) -> ReaderError:
-    return ReaderError(f'{path}: {message}')
+from .base import (BaseVideoReader, ReaderError, VideoIndex, check_segment, reader_error,
+                   resolve_video)
 
 
 def load_json_file(path: str, what: str):
@@ -20,7 +17,7 @@ def load_json_file(path: str, what: str):
         FileNotFoundError: no such file (the message names ``what`` and the path).
         ReaderError: not readable JSON; the message names the file and ``what``.
     """
-    return load_json(path, what, error=_reader_error)
+    return load_json(path, what, error=reader_error)
 
 
 @TASK_UTILS.register_module()
@@ -80,7 +77,10 @@ class Diving48Reader(BaseVideoReader):
                            if not isinstance(e, dict) or k not in e]
                 if missing:
                     raise ReaderError(f'{path}: entry #{i} has no {missing}')
-                name = str(e['vid_name'])
+                name = e['vid_name']
+                if not isinstance(name, str):
+                    raise ReaderError(f'{path}: entry #{i}: vid_name must be a string, got '
+                                      f'{name!r}')
                 where = f'{path}: entry #{i} ({name})'
                 label = int_field(e['label'], 'label', where, ReaderError)
                 start = int_field(e['start_frame'], 'start_frame', where, ReaderError)
@@ -88,8 +88,7 @@ class Diving48Reader(BaseVideoReader):
                 if not 0 <= label < len(classes):
                     raise ReaderError(f'{where}: label {label} outside the {len(classes)} '
                                       f'classes of {self.vocab_file}')
-                if end <= start:
-                    raise ReaderError(f'{where}: empty frame range [{start}, {end})')
+                check_segment(start, end, 'frame', where)
                 if name in seen:
                     raise ReaderError(f'{path}: clip {name!r} also listed in {seen[name]}')
                 seen[name] = path

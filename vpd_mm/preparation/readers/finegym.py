@@ -7,9 +7,12 @@ from typing import Dict, List, Optional, Tuple
 
 from mmaction.registry import TASK_UTILS
 
-from .base import BaseVideoReader, ReaderError, VideoIndex, resolve_video
+from vpd_mm.utils.io import int_field, read_text_lines
+from .base import (BaseVideoReader, ReaderError, VideoIndex, check_segment, reader_error,
+                   resolve_video)
 from .diving48 import load_json_file
 from .frame_rate import SourceFrameRates
+from .id_lists import read_labelled_ids
 
 #: Gym99 class ids of the floor exercise ("(FX)" in ``gym99_categories.txt``): 6..40.
 GYM99_FX_CLASSES: Tuple[int, ...] = tuple(range(6, 41))
@@ -43,34 +46,48 @@ def authors_action_frames(start: float, end: float, fps: float) -> Tuple[int, in
 
 
 def load_gym99_labels(path: str) -> Dict[str, int]:
-    """A Gym99 split file: lines ``<action id> <gym99 label>``."""
-    if not osp.isfile(path):
-        raise FileNotFoundError(f'FineGym label file not found: {path}')
-    labels = {}
-    with open(path) as f:
-        for n, line in enumerate(f, 1):
-            parts = line.split()
-            if not parts:
-                continue
-            if len(parts) != 2 or not parts[1].lstrip('-').isdigit():
-                raise ReaderError(f'{path}:{n}: expected "<action id> <label>", got {line!r}')
-            labels[parts[0]] = int(parts[1])
-    return labels
+    """A Gym99 split file: lines ``<action id> <gym99 label>``, each action id once.
+
+    Raises:
+        FileNotFoundError: no such file.
+        ReaderError: the file is not UTF-8 text, a line is not ``<action id> <integer>``, or an
+            action id is listed twice (:func:`.id_lists.read_labelled_ids`; both lines named).
+    """
+    return {
+        action_id: int_field(label, 'the label', f'{path}:{n}', ReaderError)
+        for n, action_id, label in read_labelled_ids(path)
+    }
 
 
 def load_gym99_categories(path: str) -> Dict[int, Tuple[str, str]]:
-    """Gym99 categories: lines ``Clabel: 6; set: 21; Glabel: 67; (FX) name`` -> {6: (FX, name)}."""
-    cats = {}
-    with open(path) as f:
-        for n, line in enumerate(f, 1):
-            if not line.strip():
-                continue
-            m = _CATEGORY.match(line)
-            if m is None:
-                raise ReaderError(f'{path}:{n}: expected "Clabel: <i>; set: <j>; Glabel: <k>; '
-                                  f'(<event>) <name>", got {line!r}')
-            cats[int(m[1])] = (m[4], m[5])
+    """Gym99 categories: lines ``Clabel: 6; set: 21; Glabel: 67; (FX) name`` -> {6: (FX, name)},
+    each Clabel once (else a :class:`ReaderError` naming both lines)."""
+    cats, lines = {}, {}
+    for n, line in read_text_lines(path, 'FineGym categories file', reader_error):
+        m = _CATEGORY.match(line)
+        if m is None:
+            raise ReaderError(f'{path}:{n}: expected "Clabel: <i>; set: <j>; Glabel: <k>; '
+                              f'(<event>) <name>", got {line!r}')
+        clabel = int(m[1])
+        if clabel in cats:
+            raise ReaderError(f'{path}:{n}: Clabel {clabel} already listed on line '
+                              f'{lines[clabel]}')
+        cats[clabel], lines[clabel] = (m[4], m[5]), n
     return cats
+
+
+def _action_times(stamps, where: str) -> Tuple[float, float]:
+    """``[min start, max end]`` of an action's stage timestamps ``[[s, e], ...]`` (seconds),
+    each stage a finite ``0 <= s <= e`` (:func:`.base.check_segment`)."""
+    if not isinstance(stamps, list) or not stamps:
+        raise ReaderError(f'{where}: timestamps must be a non-empty list of [start, end] '
+                          f'pairs, got {stamps!r:.80}')
+    for k, stage in enumerate(stamps):
+        if not (isinstance(stage, list) and len(stage) == 2):
+            raise ReaderError(f'{where}: timestamps[{k}] must be [start, end], got '
+                              f'{stage!r:.80}')
+        check_segment(stage[0], stage[1], 'second', f'{where}: timestamps[{k}]', empty_ok=True)
+    return min(float(s) for s, _ in stamps), max(float(e) for _, e in stamps)
 
 
 @TASK_UTILS.register_module()
@@ -177,9 +194,14 @@ class FineGymFXReader(BaseVideoReader):
         rates = SourceFrameRates(self.fps, self.default_fps)
         video_fps: Dict[str, float] = {}
         videos: Dict[str, dict] = {}
+        listed: Dict[str, str] = {}  # action id -> label file
         for split, fname in self.label_files.items():
             path = self._path(fname)
             for action_id, gym99 in load_gym99_labels(path).items():
+                if action_id in listed:
+                    raise ReaderError(f'{path}: action {action_id} is also listed in '
+                                      f'{listed[action_id]}')
+                listed[action_id] = path
                 if gym99 not in index:
                     continue  # another event's class
                 try:
@@ -188,11 +210,10 @@ class FineGymFXReader(BaseVideoReader):
                     raise ReaderError(f'{path}: {e}') from e
                 try:
                     stamps = ann[yt][event_id]['segments'][seg_id]['timestamps']
-                    start = min(float(s) for s, _ in stamps)
-                    end = max(float(e) for _, e in stamps)
-                except (KeyError, TypeError, ValueError) as e:
+                except (KeyError, TypeError) as e:
                     raise ReaderError(f'{path}: action {action_id} has no usable timestamps in '
                                       f'{ann_path} ({type(e).__name__}: {e})') from e
+                start, end = _action_times(stamps, f'{ann_path}: action {action_id}')
                 name = f'{yt}_{event_id}'
                 rec = videos.setdefault(
                     name,

@@ -28,25 +28,68 @@ unlabeled, -1), ``id`` (default ``<video>_<k>``).
 ``video`` becomes a file name of the prepared dataset, so it must be one plain name
 (:func:`.base.check_video_name`), and ``file`` must stay inside ``video_dir`` (each of its
 ``/``-separated parts a plain name); an entry that breaks this is refused with its file and
-row (CSV) or index (JSON) before anything is prepared.
+row (CSV) or index (JSON) before anything is prepared. So is an entry with a split other than
+``train``/``val``/``test``, a time that is not a finite number in ``[0, end)``
+(:func:`.base.check_segment`), an action id or class name given twice, or (JSON) a field of the
+wrong type (``video``, ``split``, ``file``, ``unit`` strings; ``start``, ``end``, ``time``
+numbers; ``label``, ``id`` strings or integers; ``classes`` a list of strings).
 """
 import csv
+import io
 import os.path as osp
 from typing import Dict, List, Optional, Sequence
 
 from mmaction.registry import TASK_UTILS
 
+from vpd_mm.datasets.features import SPLITS
+from vpd_mm.utils.io import read_text, read_text_lines
 from vpd_mm.utils.paths import UnsafePathError, join_under
-from .base import BaseVideoReader, ReaderError, VideoIndex, check_video_name, resolve_video
+from .base import (TIME_UNITS, BaseVideoReader, ReaderError, VideoIndex, check_segment,
+                   check_video_name, class_label, is_class_index, reader_error, resolve_video)
 from .diving48 import load_json_file
 
 
 def read_class_list(path: str) -> List[str]:
-    """A class file: one name per line (blank lines ignored)."""
-    if not osp.isfile(path):
-        raise FileNotFoundError(f'class list not found: {path}')
-    with open(path) as f:
-        return [line.strip() for line in f if line.strip()]
+    """A class file: one name per line (blank lines ignored), each name once.
+
+    Raises:
+        FileNotFoundError: no such file.
+        ReaderError: the file is not UTF-8 text, or lists a name twice (both lines named).
+    """
+    names: Dict[str, int] = {}
+    for n, name in read_text_lines(path, 'class list', reader_error):
+        if name in names:
+            raise ReaderError(f'{path}:{n}: class {name!r} already listed on line {names[name]}')
+        names[name] = n
+    return list(names)
+
+
+def _json_classes(value, where: str) -> List[str]:
+    """The ``classes`` of a JSON segment list: distinct strings."""
+    if not isinstance(value, list) or not all(isinstance(c, str) for c in value):
+        raise ReaderError(f'{where}: classes must be a list of class names (strings), got '
+                          f'{value!r:.80}')
+    first: Dict[str, int] = {}
+    for i, c in enumerate(value):
+        if c in first:
+            raise ReaderError(f'{where}: classes[{i}] {c!r} is classes[{first[c]}] again')
+        first[c] = i
+    return list(value)
+
+
+_STRING, _NUMBER, _NAME = ((str, ), 'a string'), ((int, float), 'a number'), \
+    ((str, int), 'a string or an integer')
+#: The JSON types an action's fields may have, and their description.
+_ACTION_FIELDS = dict(start=_NUMBER, end=_NUMBER, time=_NUMBER, label=_NAME, id=_NAME)
+
+
+def _json_text(value, key: str, where: str, kind: tuple = _STRING) -> str:
+    """A JSON field as the text a CSV cell would hold ('' for a missing or null field)."""
+    if value is None:
+        return ''
+    if isinstance(value, bool) or not isinstance(value, kind[0]):
+        raise ReaderError(f'{where}: {key} must be {kind[1]}, got {value!r:.80}')
+    return str(value)
 
 
 @TASK_UTILS.register_module()
@@ -84,17 +127,17 @@ class SegmentListReader(BaseVideoReader):
 
     # ---------------------------------------------------------------- parsing
     def _rows_from_csv(self, path: str) -> List[dict]:
-        with open(path, newline='') as f:
-            reader = csv.DictReader(f)
-            if reader.fieldnames is None or 'video' not in reader.fieldnames:
-                raise ReaderError(f'{path}: expected a CSV header with at least a "video" '
-                                  f'column (video,split,start,end,label,id), got '
-                                  f'{reader.fieldnames}')
-            rows = []
-            for n, row in enumerate(reader, 2):
-                row = {k.strip(): (v or '').strip() for k, v in row.items() if k is not None}
-                row['_where'] = f'{path}:{n}'
-                rows.append(row)
+        text = read_text(path, 'segment list', reader_error)
+        reader = csv.DictReader(io.StringIO(text, newline=''))
+        if reader.fieldnames is None or 'video' not in reader.fieldnames:
+            raise ReaderError(f'{path}: expected a CSV header with at least a "video" '
+                              f'column (video,split,start,end,label,id), got '
+                              f'{reader.fieldnames}')
+        rows = []
+        for row in reader:
+            row = {k.strip(): (v or '').strip() for k, v in row.items() if k is not None}
+            row['_where'] = f'{path}:{reader.line_num}'
+            rows.append(row)
         return rows
 
     def _rows_from_json(self, path: str) -> List[dict]:
@@ -102,30 +145,41 @@ class SegmentListReader(BaseVideoReader):
         if not isinstance(data, dict) or not isinstance(data.get('videos'), list):
             raise ReaderError(f'{path}: expected {{"videos": [{{"video": ..., "actions": '
                               f'[...]}}]}}')
-        if data.get('classes') is not None and self.classes is None:
-            self.classes = list(data['classes'])
+        if data.get('classes') is not None:
+            classes = _json_classes(data['classes'], path)  # checked even when not used
+            if self.classes is None:
+                self.classes = classes
         if data.get('unit') is not None:
+            if data['unit'] not in TIME_UNITS:
+                raise ReaderError(f'{path}: unit must be one of {TIME_UNITS}, got '
+                                  f'{data["unit"]!r:.80}')
             self.unit = data['unit']
         rows = []
         for i, v in enumerate(data['videos']):
+            where = f'{path}: videos[{i}]'
             if not isinstance(v, dict) or 'video' not in v:
-                raise ReaderError(f'{path}: videos[{i}] has no "video"')
-            base = dict(video=str(v['video']), split=v.get('split', ''), file=v.get('file', ''))
-            acts = v.get('actions') or []
+                raise ReaderError(f'{where} has no "video"')
+            if not isinstance(v['video'], str):
+                raise ReaderError(f'{where}: video must be a string, got {v["video"]!r:.80}')
+            base = dict(video=v['video'],
+                        **{k: _json_text(v.get(k), k, where) for k in ('split', 'file')})
+            acts = v.get('actions')
+            if not isinstance(acts, (list, type(None))):
+                raise ReaderError(f'{where}: actions must be a list, got {acts!r:.80}')
             if not acts:
-                rows.append(dict(base, _where=f'{path}: videos[{i}]'))
-            for j, a in enumerate(acts):
+                rows.append(dict(base, _where=where))
+            for j, a in enumerate(acts or []):
+                at = f'{where}.actions[{j}]'
+                if not isinstance(a, dict):
+                    raise ReaderError(f'{at}: expected an object {{"start": ..., "end": ..., '
+                                      f'"label": ...}}, got {a!r:.80}')
                 rows.append(
-                    dict(
-                        base, **{k: '' if a.get(k) is None else str(a[k])
-                                 for k in ('start', 'end', 'time', 'label', 'id')},
-                        _where=f'{path}: videos[{i}].actions[{j}]'))
+                    dict(base, _where=at,
+                         **{k: _json_text(a.get(k), k, at, t) for k, t in _ACTION_FIELDS.items()}))
         return rows
 
     def read(self) -> VideoIndex:
         path = self._path(self.ann_file)
-        if not osp.isfile(path):
-            raise FileNotFoundError(f'segment list not found: {path}')
         rows = (self._rows_from_json(path) if path.lower().endswith('.json') else
                 self._rows_from_csv(path))
         classes = self.classes
@@ -134,16 +188,19 @@ class SegmentListReader(BaseVideoReader):
         if classes is None:
             classes = sorted({
                 r['label']
-                for r in rows if r.get('label', '') and not r['label'].lstrip('-').isdigit()
+                for r in rows if r.get('label', '') and not is_class_index(r['label'])
             })
         classes = list(classes)
         class_index = {c: i for i, c in enumerate(classes)}
         files = self._video_files() if osp.isdir(self.video_dir) else {}
         videos: Dict[str, dict] = {}
+        ids: Dict[str, str] = {}  # action id -> where
         for row in rows:
             where, name = row['_where'], row['video']
             check_video_name(name, where)
             split = row.get('split') or 'train'
+            if split not in SPLITS:
+                raise ReaderError(f'{where}: split {split!r} is not one of {SPLITS}')
             rec = videos.get(name)
             if rec is None:
                 file = row.get('file')
@@ -160,10 +217,15 @@ class SegmentListReader(BaseVideoReader):
             seg = self._segment(row, where)
             if seg is None:
                 continue
-            label = self._label(row.get('label', ''), class_index, len(classes), where)
+            label = class_label(row.get('label', ''), class_index, where)
+            action_id = row.get('id') or f'{name}_{len(rec["actions"])}'
+            if action_id in ids:
+                raise ReaderError(f'{where}: action id {action_id!r} is also the id of '
+                                  f'{ids[action_id]}')
+            ids[action_id] = where
             rec['actions'].append(
                 dict(
-                    id=row.get('id') or f'{name}_{len(rec["actions"])}',
+                    id=action_id,
                     label=label,
                     split=split,
                     start=seg[0],
@@ -181,11 +243,10 @@ class SegmentListReader(BaseVideoReader):
 
     def _segment(self, row: dict, where: str) -> Optional[Sequence[float]]:
         start, end, time = row.get('start', ''), row.get('end', ''), row.get('time', '')
+        if (start or end) and not (start and end):
+            raise ReaderError(f'{where}: give both start and end (got {start!r}, {end!r})')
         try:
-            if start or end:
-                if not (start and end):
-                    raise ReaderError(f'{where}: give both start and end (got {start!r}, '
-                                      f'{end!r})')
+            if start:
                 seg = float(start), float(end)
             elif time:
                 t = float(time)
@@ -194,16 +255,5 @@ class SegmentListReader(BaseVideoReader):
                 return None
         except ValueError as e:
             raise ReaderError(f'{where}: start/end/time must be numbers ({e})') from e
-        if seg[1] <= seg[0] or seg[0] < 0:
-            raise ReaderError(f'{where}: bad segment [{seg[0]}, {seg[1]})')
+        check_segment(seg[0], seg[1], self.unit, where)
         return seg
-
-    @staticmethod
-    def _label(label: str, class_index: Dict[str, int], num: int, where: str) -> int:
-        if not label:
-            return -1
-        if label in class_index:
-            return class_index[label]
-        if label.lstrip('-').isdigit() and -1 <= int(label) < num:
-            return int(label)
-        raise ReaderError(f'{where}: label {label!r} is not one of the {num} classes')

@@ -1,12 +1,13 @@
 # Copyright (c) vpd_mm contributors. All rights reserved.
 """Any folder of videos (unlabeled distillation corpora), with an optional label file."""
-import os.path as osp
 from typing import Dict, Optional, Sequence
 
 from mmaction.registry import TASK_UTILS
 
 from vpd_mm.datasets.features import SPLITS
-from .base import BaseVideoReader, ReaderError, VideoIndex
+from vpd_mm.utils.io import read_text_lines
+from .base import (BaseVideoReader, ReaderError, VideoIndex, class_label, is_class_index,
+                   reader_error)
 from .diving48 import load_json_file
 from .segments import read_class_list
 
@@ -22,6 +23,8 @@ class VideoFolderReader(BaseVideoReader):
     * anything else: lines ``<video> <label> [<split>]`` (whitespace or commas), ``#`` comments.
 
     Videos without a label get label -1 and no action; videos without a split get ``split``.
+    A video listed twice, a JSON label that is not a string or an integer, or a split that is
+    not a string is refused with the file and the entry (both lines for a repeated video).
 
     Args:
         data_root (str): Folder of the raw dataset.
@@ -49,8 +52,6 @@ class VideoFolderReader(BaseVideoReader):
         self.split = split
 
     def _read_labels(self, path: str) -> Dict[str, dict]:
-        if not osp.isfile(path):
-            raise FileNotFoundError(f'label file not found: {path}')
         out = {}
         if path.lower().endswith('.json'):
             data = load_json_file(path, 'label file')
@@ -59,22 +60,30 @@ class VideoFolderReader(BaseVideoReader):
                                   f'"split": ...}}}}')
             for name, v in data.items():
                 v = v if isinstance(v, dict) else dict(label=v)
-                out[str(name)] = dict(
-                    label=None if v.get('label') is None else str(v['label']),
-                    split=v.get('split'),
+                label, split = v.get('label'), v.get('split')
+                if isinstance(label, bool) or not isinstance(label, (str, int, type(None))):
+                    raise ReaderError(f'{path}: {name}: label must be a class name or index, '
+                                      f'got {label!r:.80}')
+                if not isinstance(split, (str, type(None))):
+                    raise ReaderError(f'{path}: {name}: split must be one of {SPLITS}, got '
+                                      f'{split!r:.80}')
+                out[name] = dict(
+                    label=None if label is None else str(label), split=split,
                     where=f'{path}: {name}')
             return out
-        with open(path) as f:
-            for n, line in enumerate(f, 1):
-                parts = line.split('#', 1)[0].replace(',', ' ').split()
-                if not parts:
-                    continue
-                if len(parts) not in (2, 3):
-                    raise ReaderError(f'{path}:{n}: expected "<video> <label> [<split>]", got '
-                                      f'{line.rstrip()!r}')
-                out[parts[0]] = dict(
-                    label=parts[1], split=parts[2] if len(parts) == 3 else None,
-                    where=f'{path}:{n}')
+        for n, line in read_text_lines(path, 'label file', reader_error):
+            parts = line.split('#', 1)[0].replace(',', ' ').split()
+            if not parts:
+                continue
+            if len(parts) not in (2, 3):
+                raise ReaderError(f'{path}:{n}: expected "<video> <label> [<split>]", got '
+                                  f'{line!r}')
+            if parts[0] in out:
+                raise ReaderError(f'{path}:{n}: video {parts[0]!r} already listed on '
+                                  f'{out[parts[0]]["where"]}')
+            out[parts[0]] = dict(
+                label=parts[1], split=parts[2] if len(parts) == 3 else None,
+                where=f'{path}:{n}')
         return out
 
     def read(self) -> VideoIndex:
@@ -90,7 +99,7 @@ class VideoFolderReader(BaseVideoReader):
         if classes is None:
             classes = sorted({
                 v['label']
-                for v in labels.values() if v['label'] and not v['label'].lstrip('-').isdigit()
+                for v in labels.values() if v['label'] and not is_class_index(v['label'])
             })
         classes: Sequence[str] = list(classes)
         index = {c: i for i, c in enumerate(classes)}
@@ -100,16 +109,7 @@ class VideoFolderReader(BaseVideoReader):
             split = info.get('split') or self.split
             if split not in SPLITS:
                 raise ReaderError(f'{info["where"]}: split {split!r} is not one of {SPLITS}')
-            label = info.get('label')
-            if label is None or label == '':
-                label = -1
-            elif label in index:
-                label = index[label]
-            elif label.lstrip('-').isdigit() and -1 <= int(label) < len(classes):
-                label = int(label)
-            else:
-                raise ReaderError(f'{info["where"]}: label {label!r} is not one of the '
-                                  f'{len(classes)} classes')
+            label = class_label(info.get('label') or '', index, info.get('where', ''))
             actions = [] if label == -1 else [
                 dict(id=name, label=label, split=split, unit='video', start=0, end=0)
             ]
