@@ -74,3 +74,47 @@ def test_feature_path_refuses_names_that_leave_the_folder(tmp_path):
     for name in ('../secret', str(tmp_path / 'secret'), 'a/../../secret', ''):
         with pytest.raises(UnsafePathError, match='video name'):
             load_feature_sequence(str(feature_dir), name)
+
+
+def _npy_with_header(path, shape, descr='<f4', data=b'\0' * 64):
+    """A .npy file whose header claims ``shape`` and ``descr`` whatever data follows."""
+    header = "{'descr': %r, 'fortran_order': False, 'shape': %r, }" % (descr, tuple(shape))
+    header += ' ' * (117 - len(header)) + '\n'
+    path.write_bytes(b'\x93NUMPY\x01\x00' + len(header).to_bytes(2, 'little') +
+                     header.encode('latin1') + data)
+
+
+@pytest.mark.parametrize('mmap', [False, True])
+@pytest.mark.parametrize('array', [
+    np.full((2, 1, 3), 'abc'), np.full((2, 1, 3), b'abc'), np.ones((2, 1, 3), np.complex64),
+    np.zeros((2, 1, 3), dtype=[('a', 'f4'), ('b', 'i4')]), np.zeros((2, 3), 'datetime64[s]')])
+def test_feature_files_must_hold_real_numbers(tmp_path, array, mmap):
+    np.save(tmp_path / 'v.npy', array)
+    with pytest.raises(ValueError) as err:
+        load_feature_sequence(str(tmp_path), 'v', mmap=mmap)
+    assert str(err.value) == (f'{tmp_path / "v.npy"}: features must be real numbers, got '
+                              f'dtype {array.dtype}')
+
+
+@pytest.mark.parametrize('mmap', [False, True])
+@pytest.mark.parametrize('shape,problem', [
+    ((10**12, 2, 128), r'the header announces a float32 array of shape \(1000000000000, 2, '
+     r'128\) \(1024000000000000 bytes\) but the file holds 64 bytes'),
+    ((2**62, 2**62, 2), 'the header announces'),
+    ((-1, 2, 2), r'bad feature array shape \(-1, 2, 2\)'),
+    ((4, 0, 2), r'bad feature array shape \(4, 0, 2\)'),
+])
+def test_feature_file_headers_are_not_trusted(tmp_path, shape, problem, mmap):
+    """A 200-byte file claiming terabytes is refused from its size, before numpy allocates."""
+    _npy_with_header(tmp_path / 'v.npy', shape)
+    with pytest.raises(ValueError, match=f'^{tmp_path / "v.npy"}: {problem}'):
+        load_feature_sequence(str(tmp_path), 'v', mmap=mmap)
+
+
+def test_int_and_bool_features_still_load(tmp_path):
+    np.save(tmp_path / 'i.npy', np.arange(6, dtype=np.int16).reshape(3, 2))
+    np.save(tmp_path / 'e.npy', np.zeros((0, 2, 4), np.float32))
+    feats = load_feature_sequence(str(tmp_path), 'i')
+    assert feats.dtype == np.float32 and feats[:, 0].tolist() == [[0, 1], [2, 3], [4, 5]]
+    assert load_feature_sequence(str(tmp_path), 'i', mmap=True).dtype == np.int16
+    assert load_feature_sequence(str(tmp_path), 'e').shape == (0, 2, 4)

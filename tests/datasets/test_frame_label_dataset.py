@@ -48,3 +48,12 @@ def test_frame_label_dataset(toy, tmp_path):
     np.save(tmp_path / f'{video}.npy', bad)
     with pytest.raises(ValueError, match=f"{video}.*frame 7"):
         FrameLabelDataset(toy['ann_file'], str(tmp_path), videos=[video])
+
+
+def test_clean_features_of_an_empty_file(tmp_path):
+    from vpd_mm.datasets import load_clean_features
+    np.save(tmp_path / 'v.npy', np.zeros((0, 2, 4), np.float32))
+    with pytest.raises(ValueError) as err:
+        load_clean_features(str(tmp_path), 'v')
+    assert str(err.value) == (f"{tmp_path / 'v.npy'}: video 'v' has no frames (feature array "
+                              'of shape [0, 2, 4])')

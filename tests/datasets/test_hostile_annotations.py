@@ -94,3 +94,82 @@ def test_check_num_classes(tmp_path):
     assert check_num_classes(Config(dict(model=dict(type='VPDDistiller')))) is None
     assert check_num_classes(_cfg(str(tmp_path / 'missing.json'), 8)) is None
     assert check_num_classes(_cfg(path, 8, dataset='FrameLabelDataset')) is None
+
+
+def _write_ann(tmp_path, **over):
+    ann = dict(classes=['a', 'b'], videos=dict(v0=dict(fps=25.0, num_frames=9, split='train')),
+               actions=[_act(0)])
+    ann.update(over)
+    path = tmp_path / 'actions.json'
+    path.write_text(json.dumps(ann))
+    return str(path)
+
+
+@pytest.mark.parametrize('over,problem', [
+    (dict(classes=5), '"classes" must be a list of class names (strings), got 5'),
+    (dict(classes='ab'), '"classes" must be a list of class names (strings), got \'ab\''),
+    (dict(classes=None), '"classes" must be a list of class names (strings), got None'),
+    (dict(classes=['a', 3]), '"classes" must be a list of class names (strings)'),
+    (dict(actions=[dict(_act(0), id=[1, 2])]), 'action #0: id must be a string'),
+    (dict(actions=[dict(_act(0), id={'a': 1})]), 'action #0: id must be a string'),
+    (dict(videos=dict(v0=5)), "videos['v0'] must be a dict (fps, num_frames, split), got 5"),
+    (dict(videos=dict(v0=None)), "videos['v0'] must be a dict"),
+    (dict(videos=dict(v0={}, v1=dict(split='bogus'))),
+     "videos['v1']: split 'bogus' is not one of ('train', 'val', 'test')"),
+    (dict(videos=dict(v0=dict(fps='fast'))), "videos['v0']: fps must be a positive number, "
+     "got 'fast'"),
+    (dict(videos=dict(v0=dict(fps=-25))), "videos['v0']: fps must be a positive number"),
+    (dict(videos=dict(v0=dict(fps=True))), "videos['v0']: fps must be a positive number"),
+    (dict(videos=dict(v0=dict(num_frames=-1))), "videos['v0']: negative num_frames -1"),
+])
+def test_json_types_are_checked(tmp_path, over, problem):
+    path = _write_ann(tmp_path, **over)
+    with pytest.raises(AnnotationError) as err:
+        load_action_annotations(path)
+    assert str(err.value).startswith(f'{path}: {problem}')
+
+
+@pytest.mark.parametrize('video,why', [('../../etc', 'contains a path separator'),
+                                       ('/etc/passwd', 'is an absolute path'),
+                                       (None, 'is a NoneType, not a string'),
+                                       (['v0'], 'is a list, not a string'),
+                                       (5, 'is a int, not a string')])
+def test_video_names_must_be_file_names(tmp_path, video, why):
+    """A video name becomes <feature_dir>/<video>.npy and rawframes/<video>: refused, in an
+    action or as a key of "videos", with an error of both classes."""
+    from vpd_mm.datasets.features import UnsafeVideoNameError
+    from vpd_mm.utils.paths import UnsafePathError
+    path = _write_ann(tmp_path, actions=[_act(0), _act(1, video=video)])
+    with pytest.raises(UnsafeVideoNameError) as err:
+        load_action_annotations(path)
+    assert isinstance(err.value, UnsafePathError)
+    assert str(err.value).startswith(f"{path}: action #1 ('a1'): video name {video!r} {why}")
+    if isinstance(video, str):
+        path = _write_ann(tmp_path, videos={video: dict(num_frames=3)})
+        with pytest.raises(UnsafeVideoNameError, match=f'videos\\[{video!r}\\]: video name'):
+            load_action_annotations(path)
+
+
+def test_encodings(tmp_path):
+    path = tmp_path / 'actions.json'
+    text = json.dumps(dict(classes=['é'], actions=[_act(0)]), ensure_ascii=False)
+    path.write_bytes(text.encode('latin-1'))
+    with pytest.raises(AnnotationError, match=f"^{path}: .*'utf-8' codec can't decode"):
+        load_action_annotations(str(path))
+    path.write_bytes(b'\xff\xfe\x00\x01')
+    with pytest.raises(AnnotationError, match=f'^{path}: not a readable JSON'):
+        load_action_annotations(str(path))
+    # a byte-order mark (Windows editors) is fine
+    path.write_text('\ufeff' + text, encoding='utf-8')
+    assert load_action_annotations(str(path))['classes'] == ['é']
+
+
+def test_action_frames_dataset_joins_under_rawframes(tmp_path):
+    """Defence in depth: the dataset's rawframes path of a video is joined with join_under."""
+    from vpd_mm.datasets.action_frames_dataset import VPDActionFramesDataset
+    from vpd_mm.utils.paths import UnsafePathError
+    ds = VPDActionFramesDataset.__new__(VPDActionFramesDataset)
+    ds.data_prefix, ds.ann_file = dict(img=str(tmp_path / 'rawframes')), 'ann.json'
+    assert ds._frame_path('v0') == str(tmp_path / 'rawframes' / 'v0')
+    with pytest.raises(UnsafePathError, match=r"ann\.json: video name '\.\./x'"):
+        ds._frame_path('../x')

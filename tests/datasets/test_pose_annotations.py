@@ -119,3 +119,37 @@ def test_dump_round_trip_and_refusals(tmp_path):
     assert list(annotations_by_video(path)) == ['v0', 'v1']
     with pytest.raises(PoseKeyError, match=r'p\.pkl: annotation #1 \(v1\) has no "keypoint"'):
         annotations_by_video(path, required=('keypoint', ))
+
+
+@pytest.mark.parametrize('name,why', [('../../x', 'contains a path separator'),
+                                      ('/etc/passwd', 'is an absolute path'),
+                                      ('..', 'is a relative path'), ('', 'is empty'),
+                                      ('.hidden', 'starts with a dot')])
+def test_frame_dir_must_be_one_file_name(tmp_path, name, why):
+    """A frame_dir becomes rawframes/<frame_dir>/ and <emb_dir>/<frame_dir>.npy: a file with a
+    name that leaves its folder is refused as a whole, and never written."""
+    from vpd_mm.datasets.pose_annotations import UnsafeFrameDirError
+    from vpd_mm.utils.paths import UnsafePathError
+    path = tmp_path / 'p.pkl'
+    path.write_bytes(pickle.dumps([_ann('v0'), _ann(name)]))
+    with pytest.raises(UnsafeFrameDirError) as err:
+        load_pose_annotations(str(path))
+    assert isinstance(err.value, PoseAnnotationError) and isinstance(err.value, UnsafePathError)
+    assert str(err.value).startswith(f'{path}: annotation #1: frame_dir {name!r} {why}')
+    out = tmp_path / 'out.pkl'
+    with pytest.raises(UnsafeFrameDirError, match=r'out\.pkl: annotation #0: frame_dir'):
+        dump_pose_annotations(str(out), [_ann(name)])
+    assert not out.exists()
+
+
+@pytest.mark.parametrize('key,value,problem', [
+    ('keypoint', [[[1, 2]] * 17, [[3]]], 'keypoint is not a regular array of numbers'),
+    ('keypoint', np.full((1, 3, 17, 2), 'x'), 'keypoint must hold numbers, got dtype <U1'),
+    ('keypoint_score', [[['a'] * 17] * 3], 'keypoint_score must hold numbers, got dtype <U1'),
+    ('keypoint', np.full((1, 3, 17, 2), None), 'keypoint must hold numbers, got dtype object'),
+])
+def test_athlete_track_refuses_non_numbers(key, value, problem):
+    ann = dict(_ann('v0'), **{key: value})
+    with pytest.raises(PoseAnnotationError) as err:
+        athlete_track(ann, 'x.pkl', dtype=np.float32)
+    assert str(err.value).startswith(f"x.pkl: video 'v0': {problem}")

@@ -268,3 +268,59 @@ def test_absurd_poses_are_not_confident_targets(tmp_path):
                with_motion=False)
     assert frames_of(ds) == [('vid_a', i) for i in (0, 2, 4, 5)]
     assert ds.stats['frames_nonfinite_pose'] == 2 and ds.stats['frames_confident'] == 4
+
+
+@pytest.mark.parametrize('key,value,problem', [
+    ('total_frames', 'six', "total_frames must be an integer, got 'six'"),
+    ('total_frames', [6], 'total_frames must be an integer, got [6]'),
+    ('total_frames', 6.5, 'total_frames must be an integer, got 6.5'),
+    ('athlete_box', [[1, 2, 3, 4]] * 5 + [[3]], 'athlete_box is not a regular array of numbers'),
+    ('crop_box', [['a'] * 4] * 6, 'crop_box must hold numbers'),
+    ('img_shape', 5, 'img_shape must be (height, width), got 5'),
+])
+def test_hostile_annotation_fields_name_the_file(tmp_path, toy_corpus, key, value, problem):
+    from vpd_mm.datasets.pose_annotations import PoseAnnotationError
+    ann = make_annotation('vid_a', [0.9] * 6)
+    ann[key] = value
+    path = str(tmp_path / 'bad.pkl')
+    mmengine.dump([ann], path)
+    with pytest.raises(PoseAnnotationError) as err:
+        build(dict(toy_corpus, ann_file=path))
+    assert str(err.value).startswith(f"{path}: video 'vid_a': {problem}")
+
+
+def test_frame_dirs_never_leave_their_folders(tmp_path, toy_corpus):
+    """A frame_dir of '../outside/secret' is refused when the pkl is read; the dataset's own
+    paths (rawframes, teacher embeddings) are joined with join_under as well."""
+    from vpd_mm.utils.paths import UnsafePathError
+    (tmp_path / 'outside').mkdir()
+    np.save(tmp_path / 'outside' / 'secret.npy', np.zeros((6, 2, 8), np.float32))
+    emb_dir = tmp_path / 'emb'
+    emb_dir.mkdir()
+    path = str(tmp_path / 'evil.pkl')
+    mmengine.dump([make_annotation('../outside/secret', [0.9] * 6)], path)
+    with pytest.raises(UnsafePathError, match=r"evil\.pkl: annotation #0: frame_dir "
+                       r"'\.\./outside/secret' contains a path separator"):
+        build(dict(toy_corpus, ann_file=path), target_type='embedding', emb_dir=str(emb_dir))
+    ds = build(toy_corpus, frames='all')
+    ds.emb_dir = str(emb_dir)
+    with pytest.raises(UnsafePathError, match="frame_dir '../outside/secret'"):
+        ds._load_embedding('../outside/secret', 6, None)
+
+
+@pytest.mark.parametrize('header', [
+    "{'descr': '<U3', 'fortran_order': False, 'shape': (6, 2, 8), }",
+    "{'descr': '<f4', 'fortran_order': False, 'shape': (1000000000000, 2, 8), }"])
+def test_embedding_file_header_is_checked(tmp_path, toy_corpus, header):
+    """A teacher embedding whose header claims strings or terabytes is refused naming the file,
+    without a numpy error or a huge allocation."""
+    emb_dir = tmp_path / 'emb'
+    emb_dir.mkdir()
+    for name in ('vid_a', 'vid_b', 'vid_c'):
+        np.save(emb_dir / f'{name}.npy', np.zeros((6, 2, 8), np.float32))
+    header += ' ' * (117 - len(header)) + '\n'
+    (emb_dir / 'vid_b.npy').write_bytes(b'\x93NUMPY\x01\x00' + len(header).to_bytes(2, 'little') +
+                                        header.encode('latin1') + b'\0' * 64)
+    with pytest.raises(ValueError, match=r'vid_b\.npy: (features must be real numbers, got '
+                       r'dtype <U3|the header announces .* but the file holds 64 bytes)'):
+        build(toy_corpus, target_type='embedding', emb_dir=str(emb_dir))

@@ -1,7 +1,10 @@
 # Copyright (c) vpd_mm contributors. All rights reserved.
 import copy
 import os.path as osp
+import struct
+import zlib
 
+import cv2
 import numpy as np
 import pytest
 import torch
@@ -12,6 +15,7 @@ from vpd_mm.codecs import PoseNormalizer
 from vpd_mm.datasets.transforms import (LoadVPDFrame, PackVPDInputs, VPDBackgroundNoise,
                                         VPDColorJitter, VPDRandomFlip, VPDRandomResizedCrop,
                                         VPDResize)
+from vpd_mm.datasets.transforms.loading import MAX_FRAME_PIXELS, image_header_size
 
 
 def test_load_reads_the_right_files(tmp_path):
@@ -39,10 +43,59 @@ def test_load_bad_files(tmp_path):
         f.write(b'\x00garbage, not a jpeg' * 10)
     with pytest.raises(IOError, match=r'flow_y_00002\.jpg'):
         load(dict(frame_path=folder, frame_idx=1))
-    import cv2
     cv2.imwrite(osp.join(folder, 'flow_x_00003.jpg'), np.zeros((8, 16), np.uint8))
     with pytest.raises(ValueError, match=r'flow_x_00003\.jpg.*img_00003\.jpg'):
         load(dict(frame_path=folder, frame_idx=2))
+
+
+def _chunk(kind, data):
+    return (struct.pack('>I', len(data)) + kind + data +
+            struct.pack('>I', zlib.crc32(kind + data) & 0xffffffff))
+
+
+def _claiming(fmt, width, height):
+    """A PNG, JPEG or BMP whose header claims ``width`` x ``height`` pixels, with no data."""
+    if fmt == 'png':
+        ihdr = struct.pack('>IIBBBBB', width, height, 8, 2, 0, 0, 0)
+        return (b'\x89PNG\r\n\x1a\n' + _chunk(b'IHDR', ihdr) +
+                _chunk(b'IDAT', zlib.compress(b'\0' * 100)) + _chunk(b'IEND', b''))
+    if fmt == 'jpg':  # SOI, an APP0 segment, then SOF0 (3 components)
+        app0 = b'\xff\xe0' + struct.pack('>H', 16) + b'JFIF\0\x01\x01\0\0\x01\0\x01\0\0'
+        sof = struct.pack('>HBHHB', 17, 8, height, width, 3) + b'\x01\x11\0\x02\x11\0\x03\x11\0'
+        return b'\xff\xd8' + app0 + b'\xff\xc0' + sof + b'\xff\xd9'
+    dib = struct.pack('<IiiHHIIiiII', 40, width, height, 1, 24, 0, 0, 2835, 2835, 0, 0)
+    return b'BM' + struct.pack('<IHHI', 70, 0, 0, 54) + dib + b'\0' * 16
+
+
+@pytest.mark.parametrize('fmt,width,height', [('png', 20000, 20000), ('png', 40000, 40000),
+                                              ('jpg', 30000, 30000), ('bmp', 40000, 40000)])
+def test_load_refuses_a_header_claiming_a_huge_image(tmp_path, fmt, width, height):
+    """A few bytes claiming a huge image: refused from the header naming the file, never
+    allocated by OpenCV (20000 x 20000 was 1.2 GB) nor a bare cv2.error (above 2**30 pixels)."""
+    folder = write_frames(str(tmp_path), 'v', vid=0, num=2, size=16)
+    path = osp.join(folder, 'img_00002.jpg')
+    with open(path, 'wb') as f:
+        f.write(_claiming(fmt, width, height))
+    with pytest.raises(IOError) as err:
+        LoadVPDFrame(with_flow=False)(dict(frame_path=folder, frame_idx=1))
+    if fmt == 'bmp':  # not a format whose header we read: OpenCV's own limit, with the file
+        why = 'its header claims an image larger than OpenCV decodes (CV_IO_MAX_IMAGE_PIXELS)'
+    else:
+        why = (f'its header claims {width} x {height} pixels, more than a frame has '
+               f'(MAX_FRAME_PIXELS = {MAX_FRAME_PIXELS})')
+    assert str(err.value) == f'cannot decode image file {path}: {why}'
+
+
+def test_image_header_size_of_encoded_frames():
+    rng = np.random.default_rng(0)
+    for shape in ((12, 20, 3), (7, 9)):
+        img = rng.integers(0, 256, shape, dtype=np.uint8)
+        for ext, params in (('.jpg', []), ('.png', []),
+                            ('.jpg', [cv2.IMWRITE_JPEG_PROGRESSIVE, 1])):
+            data = cv2.imencode(ext, img, params)[1].tobytes()
+            assert image_header_size(data) == (shape[1], shape[0]), (ext, params)
+    assert image_header_size(b'BM' + b'\0' * 60) is None
+    assert image_header_size(b'\xff\xd8\xff\xe0\x00') is None  # truncated: the decoder judges
 
 
 def test_flip_round_trip_and_targets(toy_sample):
@@ -115,7 +168,6 @@ def test_random_resized_crop_same_box_and_flow_scale(toy_sample):
         assert 0.3 * 48 * 40 - 60 <= w * h <= 0.6 * 48 * 40 + 60
         assert out['flow_scale'] == pytest.approx((24 / w, 24 / h))
         # the same pixels as cropping the source with that box and resizing
-        import cv2
         shrink = w >= 24 and h >= 24
         ref = cv2.resize(
             base[int(y1):int(y2), int(x1):int(x2)], (24, 24),
@@ -214,7 +266,6 @@ def _disc_mask(h=48, w=48, cx=20.0, cy=30.0, r=9.0):
 
 
 def test_load_mask(tmp_path):
-    import cv2
     folder = write_frames(str(tmp_path), 'v', vid=0, num=3, size=16)
     mask = np.zeros((16, 16), np.uint8)
     mask[3:9, 5:12] = 255
@@ -293,7 +344,6 @@ def test_background_noise_mask_must_come_before_geometry(toy_sample):
 
 def test_train_pipeline_noise_spares_the_masked_athlete(tmp_path):
     """The configs' train pipeline start: LoadVPDFrame(with_mask) -> noise -> flip."""
-    import cv2
     from mmcv.transforms import Compose
     folder = write_frames(str(tmp_path), 'v', vid=0, num=1, size=48)
     athlete = _disc_mask()

@@ -7,6 +7,7 @@ from typing import Callable, Dict, List, Optional, Sequence, Union
 import numpy as np
 from mmaction.registry import DATASETS
 
+from vpd_mm.utils.paths import join_under
 from .feature_sequence_dataset import VPDFeatureSequenceDataset
 
 
@@ -54,7 +55,10 @@ class VPDActionFramesDataset(VPDFeatureSequenceDataset):
             **kwargs)
 
     def _frame_path(self, video: str) -> str:
-        return osp.join(self.data_prefix.get('img', ''), video)
+        """``data_prefix['img']/<video>``; a video name that is not one plain file name raises
+        ``UnsafePathError`` (the annotation loader refuses those already)."""
+        return join_under(self.data_prefix.get('img', ''), video, what='video name',
+                          where=self.ann_file, resolve=False)
 
     def _frames_present(self, video: str, cache: Dict[str, np.ndarray]) -> np.ndarray:
         if video not in cache:

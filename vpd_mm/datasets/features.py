@@ -21,14 +21,15 @@ Formats (see ``docs/data_layout.md``):
   index into ``classes`` (``-1`` for unlabeled actions). Videos without actions (unlabeled
   distillation corpora) may appear in ``videos`` only.
 """
-import json
+import math
+import os
 import os.path as osp
-from typing import Dict, List, Optional
+from typing import Dict, List, Optional, Tuple
 
 import numpy as np
 
-from vpd_mm.utils.io import dump_json_atomic, int_field
-from vpd_mm.utils.paths import join_under
+from vpd_mm.utils.io import dump_json_atomic, int_field, load_json
+from vpd_mm.utils.paths import UnsafePathError, check_path_component, join_under
 
 SPLITS = ('train', 'val', 'test')
 
@@ -37,10 +38,78 @@ class AnnotationError(ValueError):
     """An action annotation file that does not follow the format; the message names the file."""
 
 
+class UnsafeVideoNameError(AnnotationError, UnsafePathError):
+    """A video name of an action annotation file that is not one plain file name (both error
+    classes, so the callers of either catch it)."""
+
+
 def feature_path(feature_dir: str, video: str) -> str:
     """``<feature_dir>/<video>.npy``; an unsafe video name (``..``, a separator, an absolute
     path: see :func:`vpd_mm.utils.paths.check_path_component`) raises ``UnsafePathError``."""
     return join_under(feature_dir, video, what='video name', suffix='.npy', resolve=False)
+
+
+def _npy_header(path: str) -> Tuple[tuple, bool, np.dtype, int]:
+    """Shape, Fortran order, dtype and data offset of a ``.npy`` file, from its header only."""
+    fmt = np.lib.format
+    with open(path, 'rb') as f:
+        version = fmt.read_magic(f)
+        if version == (1, 0):
+            shape, fortran, dtype = fmt.read_array_header_1_0(f)
+        elif version == (2, 0):
+            shape, fortran, dtype = fmt.read_array_header_2_0(f)
+        else:  # 3.0 only differs for structured dtypes with non-latin-1 field names
+            raise ValueError(f'unsupported .npy format version {version[0]}.{version[1]}')
+        return shape, fortran, dtype, f.tell()
+
+
+def read_feature_file(path: str, mmap: bool = False) -> np.ndarray:
+    """Read a ``.npy`` feature array after checking its header against the format and the file.
+
+    The header is not trusted: the dtype must be real numbers (bool, integer or float), the
+    shape ``[T, V, d]`` or ``[T, d]`` with no negative size and ``V, d >= 1``, and the file must
+    hold the bytes the header announces, so a 100-byte file claiming terabytes is refused
+    before anything is allocated.
+
+    Args:
+        path (str): The file.
+        mmap (bool): Memory-map it instead of reading it. Defaults to False.
+
+    Returns:
+        np.ndarray: The array as stored (``[T, V, d]`` or ``[T, d]``, dtype as stored).
+
+    Raises:
+        ValueError: unreadable, or not such an array; the message names the file.
+    """
+    try:
+        shape, fortran, dtype, offset = _npy_header(path)
+    except (ValueError, OSError, EOFError) as e:
+        raise ValueError(f'{path}: not a readable .npy feature file ({e})') from e
+    if dtype.kind not in 'biuf':  # no strings, objects, records, complex numbers, dates
+        raise ValueError(f'{path}: features must be real numbers, got dtype {dtype}')
+    if len(shape) not in (2, 3):
+        raise ValueError(f'{path}: features must be [T, V, d] (or [T, d]), got shape {shape}')
+    if min(shape) < 0 or min(shape[1:]) < 1:
+        raise ValueError(f'{path}: bad feature array shape {shape} in the header (sizes must '
+                         'be >= 0, views and dimensions >= 1)')
+    need = math.prod(shape) * dtype.itemsize
+    have = os.path.getsize(path) - offset
+    if need > have:
+        raise ValueError(f'{path}: the header announces a {dtype} array of shape {shape} '
+                         f'({need} bytes) but the file holds {have} bytes of data (truncated '
+                         'or corrupt)')
+    order = 'F' if fortran else 'C'
+    try:  # read what the checked header says (as np.load would, without parsing it again)
+        if mmap:
+            return np.memmap(path, dtype=dtype, mode='r', offset=offset, shape=shape,
+                             order=order)
+        with open(path, 'rb') as f:
+            f.seek(offset)
+            data = np.fromfile(f, dtype=dtype, count=math.prod(shape))
+        return data.reshape(shape, order=order)
+    except (ValueError, OSError, EOFError, MemoryError) as e:
+        raise ValueError(f'{path}: not a readable .npy feature file ({type(e).__name__}: '
+                         f'{e})') from e
 
 
 def load_feature_sequence(feature_dir: str, video: str, mmap: bool = False) -> np.ndarray:
@@ -49,23 +118,23 @@ def load_feature_sequence(feature_dir: str, video: str, mmap: bool = False) -> n
     Args:
         feature_dir: Folder of ``<video>.npy`` files.
         video: Video name (the ``frame_dir`` of the pose annotations).
-        mmap: Memory-map the file instead of reading it.
+        mmap: Memory-map the file instead of reading it (the array is then returned with its
+            stored dtype).
 
     Returns:
         np.ndarray: float32 ``[T, V, d]``; a ``[T, d]`` file is returned as ``[T, 1, d]``.
+
+    Raises:
+        FileNotFoundError: no such file.
+        ValueError: not a feature array (see :func:`read_feature_file`); the message names the
+            file.
     """
     path = feature_path(feature_dir, video)
     if not osp.isfile(path):
         raise FileNotFoundError(f'no features for video {video!r}: {path} does not exist')
-    try:
-        feats = np.load(path, mmap_mode='r' if mmap else None)
-    except (ValueError, OSError, EOFError) as e:
-        raise ValueError(f'{path}: not a readable .npy feature file ({e})') from e
+    feats = read_feature_file(path, mmap)
     if feats.ndim == 2:
         feats = feats[:, None]
-    if feats.ndim != 3:
-        raise ValueError(f'{path}: features must be [T, V, d] (or [T, d]), got shape '
-                         f'{tuple(feats.shape)}')
     return feats if mmap else feats.astype(np.float32, copy=False)
 
 
@@ -73,26 +142,60 @@ def _fail(path: str, msg: str):
     raise AnnotationError(f'{path}: {msg}')
 
 
+def _is_real(value) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
+def _check_video(path: str, video, info, where: str) -> dict:
+    """Check the name and the entry of one video of ``videos`` (or named by an action)."""
+    try:
+        check_path_component(video, 'video name', f'{path}: {where}')
+    except UnsafePathError as e:
+        raise UnsafeVideoNameError(str(e)) from None
+    if not isinstance(info, dict):
+        _fail(path, f'videos[{video!r}] must be a dict (fps, num_frames, split), got '
+              f'{info!r:.80}')
+    if 'split' in info and info['split'] not in SPLITS:
+        _fail(path, f'videos[{video!r}]: split {info["split"]!r} is not one of {SPLITS}')
+    if info.get('num_frames') is not None:
+        info['num_frames'] = int_field(info['num_frames'], 'num_frames', f'video {video!r}',
+                                       lambda msg: AnnotationError(f'{path}: {msg}'))
+        if info['num_frames'] < 0:
+            _fail(path, f'videos[{video!r}]: negative num_frames {info["num_frames"]}')
+    fps = info.get('fps')
+    if fps is not None and not (_is_real(fps) and math.isfinite(fps) and fps > 0):
+        _fail(path, f'videos[{video!r}]: fps must be a positive number, got {fps!r:.40}')
+    return info
+
+
 def load_action_annotations(path: str) -> dict:
     """Read and validate an action annotation file (format in the module docstring).
+
+    Checked: the JSON types of the containers and fields, ``classes`` a list of strings, every
+    video name one plain file name (it becomes ``<video>.npy``, ``rawframes/<video>``), splits
+    from :data:`SPLITS`, integer frame ranges and labels, ``num_frames`` and a positive ``fps``.
 
     Returns:
         dict: the file's content with defaults filled in (``videos`` entries for every video an
         action names, ``split`` of videos taken from their actions when missing).
+
+    Raises:
+        FileNotFoundError: no such file.
+        AnnotationError: anything else wrong (:class:`UnsafeVideoNameError` for an unsafe video
+            name); the message names the file, the entry and the value.
     """
-    try:
-        with open(path) as f:
-            ann = json.load(f)
-    except FileNotFoundError:
-        raise
-    except (OSError, json.JSONDecodeError) as e:
-        raise AnnotationError(f'{path}: not a readable JSON file ({e})') from e
+    ann = load_json(path, 'action annotation file',
+                    lambda p, msg: AnnotationError(f'{p}: {msg}'))
     if not isinstance(ann, dict) or 'actions' not in ann:
         _fail(path, 'expected a dict with "classes", "videos" and "actions"')
     classes = ann.setdefault('classes', [])
+    if not isinstance(classes, list) or not all(isinstance(c, str) for c in classes):
+        _fail(path, f'"classes" must be a list of class names (strings), got {classes!r:.80}')
     videos: Dict[str, dict] = ann.setdefault('videos', {})
     if not isinstance(ann['actions'], list) or not isinstance(videos, dict):
         _fail(path, '"actions" must be a list and "videos" a dict')
+    for video, info in videos.items():
+        _check_video(path, video, info, f'videos[{video!r}]')
 
     def error(msg: str) -> AnnotationError:
         return AnnotationError(f'{path}: {msg}')
@@ -104,6 +207,9 @@ def load_action_annotations(path: str) -> dict:
         for key in ('id', 'video', 'start_frame', 'end_frame', 'label'):
             if key not in act:
                 _fail(path, f'action #{i} ({act.get("id", "?")}) has no "{key}"')
+        if not isinstance(act['id'], (str, int)) or isinstance(act['id'], bool):
+            _fail(path, f'action #{i}: id must be a string (or an integer), got '
+                  f'{act["id"]!r:.80}')
         if act['id'] in ids:
             _fail(path, f'action id {act["id"]!r} appears twice')
         ids.add(act['id'])
@@ -116,17 +222,18 @@ def load_action_annotations(path: str) -> dict:
             _fail(path, f'action {act["id"]!r}: bad frame range [{start}, {end})')
         if label < -1 or (classes and label >= len(classes)):
             _fail(path, f'action {act["id"]!r}: label {label} outside the {len(classes)} classes')
-        split = act.setdefault('split', videos.get(act['video'], {}).get('split', 'train'))
+        video = act['video']
+        if isinstance(video, str) and video in videos:
+            info = videos[video]
+        else:  # a new video: its name is checked before it becomes a key
+            info = videos[video] = _check_video(path, video, {}, where)
+        split = act.setdefault('split', info.get('split', 'train'))
         if split not in SPLITS:
             _fail(path, f'action {act["id"]!r}: split {split!r} is not one of {SPLITS}')
-        info = videos.setdefault(act['video'], {})
         info.setdefault('split', split)
         num_frames = info.get('num_frames')
-        if num_frames is not None:
-            num_frames = info['num_frames'] = int_field(num_frames, 'num_frames',
-                                                        f'video {act["video"]!r}', error)
         if num_frames is not None and end > num_frames:
-            _fail(path, f'action {act["id"]!r} ends at frame {end} but video {act["video"]!r} '
+            _fail(path, f'action {act["id"]!r} ends at frame {end} but video {video!r} '
                   f'has {num_frames} frames')
     return ann
 

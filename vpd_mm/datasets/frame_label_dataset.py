@@ -37,9 +37,13 @@ def load_clean_features(feature_dir: str, video: str) -> Tuple[np.ndarray, np.nd
         tuple: float32 ``[T, V, d]`` features and bool ``[T]`` mask of frames without features.
 
     Raises:
-        ValueError: a frame has NaN in some but not all of its values (file and frame named).
+        ValueError: the file holds no frame, or a frame has NaN in some but not all of its
+            values (file and frame named).
     """
     feats = load_feature_sequence(feature_dir, video)
+    if len(feats) == 0:
+        raise ValueError(f'{feature_path(feature_dir, video)}: video {video!r} has no frames '
+                         f'(feature array of shape {list(feats.shape)})')
     nan = np.isnan(feats).reshape(len(feats), -1)
     missing = nan.all(1)
     partial = nan.any(1) & ~missing

@@ -16,6 +16,10 @@ optional) or a plain list of annotations. An annotation is a dict with a unique 
 the teacher has no pose; person 0 is the athlete) and ``keypoint_score`` [M, T, 17], and
 optionally ``athlete_box`` / ``crop_box`` [T, 4], ``img_shape``, ``label`` and more keys
 (``gt_keypoint`` [T, 17, 2] in the synthetic corpora).
+
+A ``frame_dir`` becomes a path (``rawframes/<frame_dir>/``, ``<emb_dir>/<frame_dir>.npy``), so it
+must be one plain file name (:func:`vpd_mm.utils.paths.check_path_component`): a file with
+``'../x'`` or ``'/etc/passwd'`` is refused as a whole.
 """
 import os.path as osp
 import pickle
@@ -25,11 +29,18 @@ import numpy as np
 
 from vpd_mm.codecs import NUM_KEYPOINTS
 from vpd_mm.utils.io import dump_pickle_atomic
+from vpd_mm.utils.io import numeric_array as _numeric_array
+from vpd_mm.utils.paths import UnsafePathError, check_path_component
 from vpd_mm.utils.safe_pickle import safe_pickle_load
 
 
 class PoseAnnotationError(ValueError):
     """A pose-annotation file that is not one: the message names the file and the problem."""
+
+
+class UnsafeFrameDirError(PoseAnnotationError, UnsafePathError):
+    """A ``frame_dir`` that is not one plain file name (both error classes, so the callers of
+    either catch it)."""
 
 
 class PoseKeyError(PoseAnnotationError, KeyError):
@@ -48,10 +59,12 @@ def check_pose_annotations(data, path: str) -> dict:
 
     Returns:
         dict: ``split`` (dict, ``{}`` if there is none) and ``annotations`` (list of dicts
-        with unique ``frame_dir`` strings).
+        with unique ``frame_dir`` strings, each one plain file name).
 
     Raises:
         PoseAnnotationError: the wrong structure; the message names ``path`` and the problem.
+        UnsafeFrameDirError: a ``frame_dir`` that is not one plain file name (``'../x'``, an
+            absolute path); also an :class:`vpd_mm.utils.paths.UnsafePathError`.
     """
     if isinstance(data, dict):
         if 'annotations' not in data:
@@ -70,6 +83,10 @@ def check_pose_annotations(data, path: str) -> dict:
         if not isinstance(ann, dict) or not isinstance(ann.get('frame_dir'), str):
             raise PoseAnnotationError(f"{path}: annotation #{i} is not a dict with a string "
                                       "'frame_dir'")
+        try:
+            check_path_component(ann['frame_dir'], 'frame_dir', f'{path}: annotation #{i}')
+        except UnsafePathError as e:
+            raise UnsafeFrameDirError(str(e)) from None
         names.append(ann['frame_dir'])
     if len(set(names)) != len(names):
         dup = sorted({n for n in names if names.count(n) > 1})[:5]
@@ -94,7 +111,8 @@ def load_pose_annotations(path: str) -> dict:
 
     Raises:
         FileNotFoundError: no such file.
-        PoseAnnotationError: not a readable pickle, refused content, or the wrong structure.
+        PoseAnnotationError: not a readable pickle, refused content, or the wrong structure
+            (:class:`UnsafeFrameDirError` for a ``frame_dir`` that is not a plain file name).
     """
     if not osp.isfile(path):
         raise FileNotFoundError(f'pose annotation file not found: {path!r}')
@@ -124,6 +142,11 @@ def annotations_by_video(path: str, required: Sequence[str] = ()) -> Dict[str, d
     return by_video
 
 
+def numeric_array(value, what: str, where: str) -> np.ndarray:
+    """:func:`vpd_mm.utils.io.numeric_array` raising :class:`PoseAnnotationError`."""
+    return _numeric_array(value, what, where, PoseAnnotationError)
+
+
 def athlete_track(ann: dict,
                   path: str,
                   key: str = 'keypoint',
@@ -146,14 +169,14 @@ def athlete_track(ann: dict,
 
     Raises:
         PoseKeyError: ``key`` or ``score_key`` is missing (also a ``KeyError``).
-        PoseAnnotationError: a shape does not follow the format; the message names the file,
-            the video and the key.
+        PoseAnnotationError: a shape does not follow the format, or the values are not a
+            regular array of numbers; the message names the file, the video and the key.
     """
     where = f"{path}: video {ann.get('frame_dir', '?')!r}"
     for k in (key, score_key):
         if k is not None and k not in ann:
             raise PoseKeyError(f'{where} has no {k!r} (keys: {sorted(map(str, ann))})')
-    kp = np.asarray(ann[key])
+    kp = numeric_array(ann[key], key, where)
     if not (kp.ndim == 4 and len(kp) >= 1 or kp.ndim == 3) or \
             kp.shape[-2:] != (NUM_KEYPOINTS, 2):
         raise PoseAnnotationError(f'{where}: {key} must have shape [M >= 1, T, '
@@ -161,7 +184,7 @@ def athlete_track(ann: dict,
                                   f'(COCO-{NUM_KEYPOINTS}), got {list(kp.shape)}')
     sc = None
     if score_key is not None:
-        sc = np.asarray(ann[score_key])
+        sc = numeric_array(ann[score_key], score_key, where)
         if sc.shape != kp.shape[:-1]:
             raise PoseAnnotationError(f'{where}: {score_key} must have shape '
                                       f'{list(kp.shape[:-1])} (like {key} without its last '

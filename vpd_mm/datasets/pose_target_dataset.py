@@ -9,7 +9,11 @@ from mmengine.dataset import BaseDataset
 from mmengine.logging import MMLogger
 
 from vpd_mm.codecs import NUM_KEYPOINTS, PoseNormalizer, pose_confidence
-from .pose_annotations import athlete_track, load_pose_annotations
+from vpd_mm.utils.io import int_field
+from vpd_mm.utils.paths import join_under
+from .features import read_feature_file
+from .pose_annotations import (PoseAnnotationError, athlete_track, load_pose_annotations,
+                               numeric_array)
 
 _SPLITS = ('train', 'val', 'all')
 _FRAMES = ('confident', 'all')
@@ -187,31 +191,39 @@ class VPDPoseTargetDataset(BaseDataset):
         return list(anns)
 
     def _check_annotation(self, ann: dict) -> Tuple[np.ndarray, np.ndarray, int]:
-        """Validate one annotation; return the athlete's keypoints [T, 17, 2] and scores."""
+        """Validate one annotation; return the athlete's keypoints [T, 17, 2] and scores.
+
+        Raises:
+            PoseAnnotationError: (a ``ValueError``) naming the file, the video and the field.
+        """
         name = ann['frame_dir']
         where = f'{self.ann_file}: video {name!r}'
         if 'total_frames' not in ann:
-            raise ValueError(f"{where}: missing 'total_frames'")
+            raise PoseAnnotationError(f"{where}: missing 'total_frames'")
         kp, sc = athlete_track(ann, self.ann_file, dtype=np.float32)  # [T, 17, 2], [T, 17]
-        num = int(ann['total_frames'])
+        num = int_field(ann['total_frames'], 'total_frames', where, PoseAnnotationError)
         if len(kp) != num:
-            raise ValueError(f'{where}: keypoint holds {len(kp)} frames but total_frames '
-                             f'is {num}')
+            raise PoseAnnotationError(f'{where}: keypoint holds {len(kp)} frames but '
+                                      f'total_frames is {num}')
         for key in ('athlete_box', 'crop_box'):
-            if ann.get(key) is not None and np.shape(ann[key]) != (num, 4):
-                raise ValueError(f'{where}: {key} must have shape [{num}, 4], got '
-                                 f'{list(np.shape(ann[key]))}')
+            if ann.get(key) is not None:
+                shape = numeric_array(ann[key], key, where).shape
+                if shape != (num, 4):
+                    raise PoseAnnotationError(f'{where}: {key} must have shape [{num}, 4], got '
+                                              f'{list(shape)}')
+        if ann.get('img_shape') is not None and \
+                numeric_array(ann['img_shape'], 'img_shape', where).ndim != 1:
+            raise PoseAnnotationError(f'{where}: img_shape must be (height, width), got '
+                                      f'{ann["img_shape"]!r:.60}')
         return kp, sc, num
 
     def _load_embedding(self, name: str, num: int, dim: Optional[int]) -> np.ndarray:
-        path = osp.join(self.emb_dir, f'{name}.npy')
+        path = join_under(self.emb_dir, name, what='frame_dir', where=self.ann_file,
+                          suffix='.npy', resolve=False)
         if not osp.isfile(path):
             raise FileNotFoundError(f'teacher embedding file not found: {path} (video {name!r} '
                                     f'of {self.ann_file})')
-        try:
-            emb = np.load(path)
-        except Exception as e:  # noqa: BLE001 - report the file whatever numpy raises
-            raise IOError(f'cannot read teacher embedding file {path}: {e}') from e
+        emb = read_feature_file(path)  # a checked header: real numbers, as many as the file has
         if emb.ndim != 3 or emb.shape[:2] != (num, 2) or (dim is not None and emb.shape[2] != dim):
             want = f'[{num}, 2, {dim if dim is not None else "d"}]'
             raise ValueError(f'{path}: expected a teacher embedding of shape {want} '
@@ -338,7 +350,8 @@ class VPDPoseTargetDataset(BaseDataset):
             dict(
                 frame_dir=ann['frame_dir'],
                 total_frames=num,
-                frame_path=osp.join(self.data_prefix.get('img', ''), ann['frame_dir']),
+                frame_path=join_under(self.data_prefix.get('img', ''), ann['frame_dir'],
+                                      what='frame_dir', where=self.ann_file, resolve=False),
                 img_shape=None if ann.get('img_shape') is None else tuple(ann['img_shape']))
             for ann, _, _, num in checked
         ]

@@ -217,6 +217,35 @@ def int_field(value: Any, what: str, where: str,
     raise error(f'{where}: {what} must be an integer, got {value!r}')
 
 
+def numeric_array(value: Any, what: str, where: str,
+                  error: Callable[[str], Exception] = ValueError,
+                  kinds: str = 'biuf') -> np.ndarray:
+    """``np.asarray(value)`` of an annotation field, refused unless it is a regular array of
+    numbers (no ragged nesting, strings, objects or complex numbers).
+
+    Args:
+        value: The field (list, tuple, array or number).
+        what (str): The field (e.g. ``'athlete_box'``), for the message.
+        where (str): The file and entry, for the message.
+        error (callable): Builds the exception from the message. Defaults to ValueError.
+        kinds (str): The accepted numpy dtype kinds. Defaults to ``'biuf'`` (bool, integers,
+            floats).
+
+    Returns:
+        np.ndarray: The array, in its own dtype.
+
+    Raises:
+        Exception: ``error('<where>: <what> ...')``.
+    """
+    try:
+        arr = np.asarray(value)
+    except (ValueError, TypeError) as e:  # ragged nesting
+        raise error(f'{where}: {what} is not a regular array of numbers ({e})') from None
+    if arr.dtype.kind not in kinds:
+        raise error(f'{where}: {what} must hold numbers, got dtype {arr.dtype}')
+    return arr
+
+
 def read_id_list(id_list: Union[None, str, Sequence[str]]) -> Optional[List[str]]:
     """Ids as a list: None, a sequence, or a text file with one id per line.
 

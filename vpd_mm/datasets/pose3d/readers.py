@@ -16,6 +16,7 @@ import numpy as np
 from mmengine.logging import MMLogger
 
 from vpd_mm.codecs import KEPT_JOINTS
+from vpd_mm.utils.io import numeric_array
 from vpd_mm.utils.safe_pickle import safe_npz_entry
 
 #: Human3.6M's 32-joint indices of the kept joints (nose <- 14 "neck/nose").
@@ -42,13 +43,7 @@ def _describe(value: Any) -> str:
 def _numeric(where: str, value: Any, dtype=np.float64) -> np.ndarray:
     """``value`` (an array or nested lists of numbers) as a ``dtype`` array; a ValueError
     naming ``where`` for strings, objects or ragged lists."""
-    try:
-        arr = np.asarray(value)
-    except ValueError:  # ragged nested lists
-        arr = None
-    if arr is None or arr.dtype.kind not in 'iuf':
-        raise ValueError(f'{where}: expected a numeric array, got {_describe(value)}')
-    return arr.astype(dtype)
+    return numeric_array(value, 'the entry', where, kinds='iuf').astype(dtype)
 
 
 def _npz_dict(path: str, key: str, what: str, missing: str = '') -> dict:

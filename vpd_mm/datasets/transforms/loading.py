@@ -1,11 +1,49 @@
 # Copyright (c) vpd_mm contributors. All rights reserved.
 """Read a frame's athlete crop, its quantised flow and its athlete mask (rawframes layout)."""
 import os.path as osp
+import struct
+from typing import Optional, Tuple
 
 import cv2
 import numpy as np
 from mmaction.registry import TRANSFORMS
 from mmcv.transforms import BaseTransform
+
+#: Most pixels of a frame file :class:`LoadVPDFrame` decodes (crops are a few hundred pixels
+#: wide): a PNG or JPEG header claiming more is refused before OpenCV allocates the image.
+MAX_FRAME_PIXELS = 8192 * 8192
+#: Bytes read to find the size in a header (a JPEG's EXIF block comes before it).
+_HEADER_BYTES = 1 << 16
+_PNG_MAGIC = b'\x89PNG\r\n\x1a\n'
+
+
+def image_header_size(head: bytes) -> Optional[Tuple[int, int]]:
+    """(width, height) that a PNG or JPEG header claims.
+
+    Args:
+        head (bytes): The first bytes of the file.
+
+    Returns:
+        tuple[int, int] | None: The size; None for another format or a size not found in
+        ``head`` (the decoder then judges the file).
+    """
+    if head[:8] == _PNG_MAGIC and head[12:16] == b'IHDR' and len(head) >= 24:
+        return struct.unpack('>II', head[16:24])
+    if head[:2] != b'\xff\xd8':
+        return None
+    i = 2  # JPEG: walk the marker segments up to the frame header (SOF0-SOF15)
+    while i + 9 <= len(head) and head[i] == 0xFF:
+        marker = head[i + 1]
+        if marker == 0xFF:  # fill byte
+            i += 1
+        elif marker == 0x01 or 0xD0 <= marker <= 0xD9:  # markers without a length
+            i += 2
+        elif 0xC0 <= marker <= 0xCF and marker not in (0xC4, 0xC8, 0xCC):
+            height, width = struct.unpack('>HH', head[i + 5:i + 9])
+            return width, height
+        else:
+            i += 2 + int.from_bytes(head[i + 2:i + 4], 'big')
+    return None
 
 
 @TRANSFORMS.register_module()
@@ -48,7 +86,24 @@ class LoadVPDFrame(BaseTransform):
 
     @staticmethod
     def _read(path: str, flag: int) -> np.ndarray:
-        img = cv2.imread(path, flag)
+        try:
+            with open(path, 'rb') as f:
+                size = image_header_size(f.read(_HEADER_BYTES))
+        except FileNotFoundError:
+            raise FileNotFoundError(f'frame file not found: {path}') from None
+        except OSError as e:
+            raise IOError(f'cannot read image file {path}: {e}') from e
+        if size is not None and size[0] * size[1] > MAX_FRAME_PIXELS:
+            raise IOError(f'cannot decode image file {path}: its header claims {size[0]} x '
+                          f'{size[1]} pixels, more than a frame has (MAX_FRAME_PIXELS = '
+                          f'{MAX_FRAME_PIXELS})')
+        try:
+            img = cv2.imread(path, flag)
+        except cv2.error as e:  # e.g. a header claiming more than CV_IO_MAX_IMAGE_PIXELS
+            why = ('its header claims an image larger than OpenCV decodes '
+                   '(CV_IO_MAX_IMAGE_PIXELS)' if 'CV_IO_MAX_IMAGE_PIXELS' in str(e) else
+                   f'corrupt or not an image: {getattr(e, "err", None) or e}')
+            raise IOError(f'cannot decode image file {path}: {why}') from None
         if img is None:
             if not osp.isfile(path):
                 raise FileNotFoundError(f'frame file not found: {path}')
