@@ -43,22 +43,23 @@ DEFAULT_PREP_CONFIG = 'configs/preparation/video_folder.py'
 
 def parse_args(argv=None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
-        description='VPD on one video: features, gallery neighbours, annotated video',
-        formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+        description='VPD on one video: features, gallery neighbours, annotated video')
     parser.add_argument('video', help='the video file')
     parser.add_argument('--student', required=True,
                         help='student weights: a checkpoint path or http(s) URL (weights only)')
     parser.add_argument('--out-dir', required=True, help='output folder')
     parser.add_argument('--student-config', default=DEFAULT_STUDENT_CONFIG,
-                        help='config the student was trained with (configs/vpd/)')
+                        help='config the student was trained with (configs/vpd/; default: '
+                        f'{DEFAULT_STUDENT_CONFIG})')
     parser.add_argument('--prep-config', default=DEFAULT_PREP_CONFIG,
                         help='preparation config: detector, tracker, athlete, teacher, crops, '
-                        'flow (configs/preparation/)')
+                        f'flow (configs/preparation/; default: {DEFAULT_PREP_CONFIG})')
     parser.add_argument('--gallery', nargs=2, metavar=('FEATURES', 'ANN'),
                         help='labelled gallery: a feature folder of the same student and its '
                         'action annotations (docs/data_layout.md)')
     parser.add_argument('--gallery-splits', nargs='+', help='gallery splits (default: all)')
-    parser.add_argument('--top-k', type=int, default=5, help='neighbours per query')
+    parser.add_argument('--top-k', type=int, default=5,
+                        help='neighbours per query (default: 5)')
     parser.add_argument('--window', type=int,
                         help='look up sliding windows of this many frames (default: the whole '
                         'video as one query)')
@@ -67,8 +68,9 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument('--name', help='output name (default: the video file\'s stem)')
     parser.add_argument('--device', default='cpu',
                         help='device of the student, and of the detector and teacher where '
-                        'their configs take one')
-    parser.add_argument('--batch-size', type=int, default=64, help='student frames per batch')
+                        'their configs take one (default: cpu)')
+    parser.add_argument('--batch-size', type=int, default=64,
+                        help='student frames per batch (default: 64)')
     parser.add_argument('--no-video', action='store_true', help='skip the annotated video')
     parser.add_argument('--quiet', action='store_true', help='no progress bars')
     parser.add_argument('--cfg-options', nargs='+', action=DictAction,

@@ -33,14 +33,17 @@ def parse_args(argv=None) -> argparse.Namespace:
                         help='feature folder(s); several are concatenated')
     parser.add_argument('--query-split', choices=SPLITS, default=None,
                         help='only actions of this split are queries (default: all)')
-    parser.add_argument('--ks', type=int, nargs='+', default=[1, 10, 50])
+    parser.add_argument('--ks', type=int, nargs='+', default=[1, 10, 50],
+                        help='the k of precision@k (default: 1 10 50)')
     parser.add_argument('--view', default='concat',
                         help="'concat' (flip views side by side, the authors'; default), a view "
                         "index, 'mean' or 'min'")
     parser.add_argument('--step-pattern', choices=STEP_PATTERNS, default=DEFAULT_STEP_PATTERN,
                         help='DTW step pattern (default: the authors\' symmetricP2)')
-    parser.add_argument('--block-size', type=int, default=128, help='queries per block')
-    parser.add_argument('--threads', type=int, default=None, help='numba threads')
+    parser.add_argument('--block-size', type=int, default=128,
+                        help='queries per block (default: 128)')
+    parser.add_argument('--threads', type=int, default=None,
+                        help="numba threads (default: numba's, all CPUs)")
     parser.add_argument('--backend', choices=('numba', 'torch'), default='numba',
                         help='numba CPU kernels (default) or torch batched over pairs')
     parser.add_argument('--device', default=None,

@@ -33,6 +33,14 @@ No download, no GPU: on a 2-core CPU the whole run takes under 20 minutes.
 Every stage reuses what a previous run finished (rerun the command to resume); ``--fresh``
 starts over. It is a simulation: see docs/synthetic_benchmark.md for what it does and does not
 show.
+
+Paths: a relative ``--work-dir`` or ``--data-dir`` is relative to the current directory (the
+defaults are inside the repository: ``work_dirs/synthetic_benchmark`` and ``data``). The demo
+writes a marker file ``.vpd_demo`` into every folder it creates (the work dir,
+``DATA_DIR/raw/sports``, ``DATA_DIR/sports``). ``--fresh`` deletes the two corpus folders and,
+in the work dir, only the demo's own outputs (``configs``, ``vipe``, ``2dvpd``, ``vivpd``,
+``fewshot``, ``report.json``, ``report.md``); it refuses, deleting nothing, when one of these
+folders exists, is not empty and carries no marker (a folder the demo did not make).
 """
 import argparse
 import datetime
@@ -49,6 +57,11 @@ from typing import Dict, List, Optional
 import numpy as np
 
 ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
+#: the file the demo writes into every folder it creates; ``--fresh`` deletes only marked folders
+DEMO_MARKER = '.vpd_demo'
+#: what the demo writes into its work dir: all that ``--fresh`` deletes there
+WORK_OUTPUTS = ('configs', 'vipe', '2dvpd', 'vivpd', 'fewshot', 'report.json', 'report.md')
+DEFAULT_WORK_DIR = osp.join('work_dirs', 'synthetic_benchmark')
 
 PREP_CONFIG = 'configs/preparation/synthetic_sports.py'
 VIPE_CONFIG = 'configs/vipe/vipe_synthetic_tiny.py'
@@ -68,30 +81,100 @@ TEACHER_OF = {'2dvpd': 'pose2d', 'vivpd': 'vipe'}
 
 
 def parse_args(argv=None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
-    parser.add_argument('--videos-per-class', type=int, default=26)
+    parser = argparse.ArgumentParser(
+        description=__doc__.split('\n')[0],
+        epilog='Relative --work-dir and --data-dir are relative to the current directory; the '
+        'defaults are inside the repository. --fresh deletes DATA_DIR/raw/sports, '
+        'DATA_DIR/sports and the demo\'s outputs in the work dir (' + ', '.join(WORK_OUTPUTS) +
+        f'), and only folders that carry the demo\'s marker file {DEMO_MARKER}: it refuses to '
+        'delete a folder the demo did not make.')
+    parser.add_argument('--videos-per-class', type=int, default=26,
+                        help='videos rendered per jump class (default: 26)')
     parser.add_argument('--iters', type=int, default=None,
                         help="distillation steps per student (default: the config's)")
-    parser.add_argument('--shots', nargs='+', default=['4', '16', 'all'])
-    parser.add_argument('--subsets', type=int, default=5, help='seeded subsets per k')
+    parser.add_argument('--shots', nargs='+', default=['4', '16', 'all'],
+                        help='few-shot k: labelled training actions per class, or "all" '
+                        '(default: 4 16 all)')
+    parser.add_argument('--subsets', type=int, default=5,
+                        help='seeded subsets per k (default: 5)')
     parser.add_argument('--fewshot-steps', type=int, default=None,
                         help="BiGRU steps per few-shot run (default: the config's fewshot.steps)")
-    parser.add_argument('--jobs', type=int, default=2, help='few-shot runs in parallel')
+    parser.add_argument('--jobs', type=int, default=2,
+                        help='few-shot runs in parallel (default: 2)')
     parser.add_argument('--vivpd', action='store_true',
                         help='also train VIPE* and the VI-VPD student (about 8 more minutes)')
-    parser.add_argument('--work-dir', default='work_dirs/synthetic_benchmark')
-    parser.add_argument('--data-dir', default='data',
+    parser.add_argument('--work-dir', default=None,
+                        help='checkpoints, logs, few-shot runs and the report (default: '
+                        f'{DEFAULT_WORK_DIR} in the repository)')
+    parser.add_argument('--data-dir', default=None,
                         help='the corpus goes to DATA_DIR/raw/sports, the prepared data to '
-                        'DATA_DIR/sports')
-    parser.add_argument('--classes', nargs='+', default=None, help='jump classes (default 8)')
-    parser.add_argument('--size', type=int, nargs=2, default=(192, 144), metavar=('W', 'H'))
-    parser.add_argument('--frames', type=int, nargs=2, default=(64, 96), metavar=('MIN', 'MAX'))
+                        'DATA_DIR/sports (default: data in the repository)')
+    parser.add_argument('--classes', nargs='+', default=None,
+                        help='jump classes (default: all 8)')
+    parser.add_argument('--size', type=int, nargs=2, default=(192, 144), metavar=('W', 'H'),
+                        help='video width and height in pixels (default: 192 144)')
+    parser.add_argument('--frames', type=int, nargs=2, default=(64, 96), metavar=('MIN', 'MAX'),
+                        help='frames per video, drawn between MIN and MAX (default: 64 96)')
     parser.add_argument('--vipe-iters', type=int, default=None,
                         help='VIPE* training steps (default: the config\'s 1000)')
     parser.add_argument('--no-amp', action='store_true',
                         help='float32 distillation and features even where the CPU has bfloat16')
-    parser.add_argument('--fresh', action='store_true', help='delete earlier outputs first')
-    return parser.parse_args(argv)
+    parser.add_argument('--fresh', action='store_true',
+                        help="delete the demo's earlier outputs first (the corpus folders and "
+                        "the demo's outputs in the work dir; see below)")
+    args = parser.parse_args(argv)
+    # resolved against the caller's directory before main() changes to the repository root
+    args.work_dir = osp.abspath(args.work_dir) if args.work_dir else osp.join(
+        ROOT, DEFAULT_WORK_DIR)
+    args.data_dir = osp.abspath(args.data_dir) if args.data_dir else osp.join(ROOT, 'data')
+    return args
+
+
+def _is_marked_or_absent(path: str) -> bool:
+    """Whether ``--fresh`` may delete ``path``: absent, an empty folder, or marked by the demo."""
+    if not osp.lexists(path):
+        return True
+    if not osp.isdir(path) or osp.islink(path):
+        return False
+    return osp.isfile(osp.join(path, DEMO_MARKER)) or not os.listdir(path)
+
+
+def claim_dir(path: str) -> None:
+    """Create ``path`` with the demo's marker, or mark it when it exists but is empty.
+
+    A folder that already holds something without the marker (made by someone else, or by a demo
+    from before the marker) is used as it is and left unmarked, so ``--fresh`` will not delete it.
+    """
+    if not osp.isdir(path) or not os.listdir(path):
+        os.makedirs(path, exist_ok=True)
+        with open(osp.join(path, DEMO_MARKER), 'w') as f:
+            f.write('made by tools/run_demo.py; its --fresh may delete this folder\n')
+
+
+def fresh_start(work: str, corpus_dirs: List[str]) -> None:
+    """``--fresh``: delete the corpus folders and the demo's outputs in ``work``.
+
+    Refuses (``SystemExit``, nothing deleted) when one of the folders exists, is not empty and
+    carries no marker file: a folder the demo did not make.
+    """
+    for path in list(corpus_dirs) + [work]:
+        if not _is_marked_or_absent(path):
+            raise SystemExit(
+                f'run_demo.py --fresh: refusing to delete {path}: it is not a folder made by '
+                f'tools/run_demo.py (no {DEMO_MARKER} marker in it). Delete it yourself if it '
+                'holds nothing you need, or choose another --work-dir / --data-dir.')
+    for path in corpus_dirs:
+        if osp.isdir(path):
+            print(f'--fresh: deleting {path}', flush=True)
+            shutil.rmtree(path)
+    if osp.isdir(work):
+        for name in WORK_OUTPUTS:
+            path = osp.join(work, name)
+            if osp.isdir(path) and not osp.islink(path):
+                print(f'--fresh: deleting {path}', flush=True)
+                shutil.rmtree(path)
+            elif osp.lexists(path):
+                os.remove(path)
 
 
 class Stages:
@@ -216,9 +299,8 @@ def main(argv=None) -> None:
     work = args.work_dir
     raw, data = osp.join(args.data_dir, 'raw', 'sports'), osp.join(args.data_dir, 'sports')
     if args.fresh:
-        for path in (raw, data, work):
-            shutil.rmtree(path, ignore_errors=True)
-    os.makedirs(work, exist_ok=True)
+        fresh_start(work, [raw, data])
+    claim_dir(work)
     students = ['2dvpd', 'vivpd'] if args.vivpd else ['2dvpd']
     features = ['gt_pose2d', 'pose2d', '2dvpd'] + (['vipe', 'vivpd'] if args.vivpd else [])
     from vpd_mm.utils.machine import bf16_autocast_supported, machine_description
@@ -227,6 +309,7 @@ def main(argv=None) -> None:
 
     stage('corpus', 'synthetic sports corpus (videos + ground truth)')
     from vpd_mm.synthetic import make_sports_corpus
+    claim_dir(raw)
     make_sports_corpus(raw, num_videos_per_class=args.videos_per_class, classes=args.classes,
                        image_size=tuple(args.size), num_frames=tuple(args.frames), seed=0)
 
@@ -235,6 +318,7 @@ def main(argv=None) -> None:
     pose_pkl = osp.join(data, 'annotations', 'sports_pose.pkl')
     ann_file = osp.join(data, 'annotations', 'sports_actions.json')
     if not (osp.isfile(pose_pkl) and osp.isfile(ann_file)):
+        claim_dir(data)
         run([sys.executable, 'tools/data/prepare.py', PREP_CONFIG, '--no-progress',
              '--cfg-options', f'reader.data_root={raw}/', f'out_dir={data}/'])
     else:

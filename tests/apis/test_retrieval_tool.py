@@ -1,6 +1,7 @@
 # Copyright (c) vpd_mm contributors. All rights reserved.
 import json
 import os.path as osp
+import re
 import sys
 
 import numpy as np
@@ -152,3 +153,24 @@ def test_tool_partial_nan_names_video(tmp_path):
     ann = _write_dataset(tmp_path, partial_nan=True)
     with pytest.raises(ValueError, match=r"act3.*vid3.*some NaN"):
         retrieval_tool.main(['--ann-file', ann, '--feature-dir', str(tmp_path / 'f1')])
+
+
+def test_tool_folders_disagreeing_on_frames_are_named(tmp_path):
+    ann = _write_dataset(tmp_path)
+    f1, f2 = str(tmp_path / 'f1'), str(tmp_path / 'f2')
+    feats = np.load(tmp_path / 'f2' / 'vid3.npy')
+    feats[3] = np.nan  # frame 3 of vid3 (inside act3) has features in f1 only
+    np.save(tmp_path / 'f2' / 'vid3.npy', feats)
+    with pytest.raises(ValueError) as e:
+        retrieval_tool.main(['--ann-file', ann, '--feature-dir', f1, f2])
+    msg = str(e.value)
+    assert "act3" in msg and "'vid3'" in msg and 'disagree on which frames exist' in msg
+    assert f'frame(s) [3] are missing (all NaN) in {f2}/vid3.npy but not in {f1}/vid3.npy' in msg
+    assert 'some NaN' not in msg
+    # the other way round
+    with pytest.raises(ValueError, match=r'frame\(s\) \[3\] are missing \(all NaN\) in '
+                       + re.escape(f'{f2}/vid3.npy but not in {f1}')):
+        retrieval_tool.main(['--ann-file', ann, '--feature-dir', f2, f1])
+    # each folder alone is fine: missing frames are dropped
+    for fdir in (f1, f2):
+        retrieval_tool.main(['--ann-file', ann, '--feature-dir', fdir])

@@ -28,6 +28,7 @@ import vpd_mm  # noqa: F401
 from vpd_mm.datasets import load_action_annotations
 from vpd_mm.preparation import PrepareLayout, merge_outputs, prepare_dataset
 from vpd_mm.preparation.cli import main as cli_main
+from vpd_mm.preparation.cli import parse_args as cli_parse_args
 
 ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 H, W, T = 48, 64, 20
@@ -308,7 +309,7 @@ def test_partial_outputs_are_redone(raw, tmp_path):
     assert sorted(s['video'] for s in report['skipped']) == sorted(SKIPS)
 
 
-def test_shards_then_merge(raw, prepared, tmp_path):
+def test_shards_then_merge(raw, prepared, tmp_path, capsys):
     out = str(tmp_path / 'sharded')
     cfg = make_cfg(raw, out)
     layout = PrepareLayout(out, 'tiny')
@@ -333,11 +334,34 @@ def test_shards_then_merge(raw, prepared, tmp_path):
     os.remove(layout.pose_pkl)
     cfg_file = str(tmp_path / 'cfg.py')
     cfg.dump(cfg_file)
+    capsys.readouterr()
     assert cli_main([cfg_file, '--merge-only', '--no-progress']) == 0
     again = mmengine.load(layout.pose_pkl)
     assert again['split'] == merged['split']
     assert [a['frame_dir'] for a in again['annotations']] == [
         a['frame_dir'] for a in merged['annotations']]
+    assert 'merge tiny' not in capsys.readouterr().err  # --no-progress hides the merge bar too
+    os.remove(layout.pose_pkl)
+    assert cli_main([cfg_file, '--no-progress'], merge_tool=True) == 0  # tools/data/merge.py
+    assert osp.isfile(layout.pose_pkl) and 'merge tiny' not in capsys.readouterr().err
+    merge_outputs(cfg)  # with the bar
+    assert 'merge tiny' in capsys.readouterr().err
+
+
+def test_merge_tool_has_its_own_command_line(capsys):
+    args = cli_parse_args(['cfg.py', '--allow-missing'], merge_tool=True)
+    assert args.merge_only and args.allow_missing and args.shard == 0 and not args.overwrite
+    with pytest.raises(SystemExit):
+        cli_parse_args(['cfg.py', '--shard', '1'], merge_tool=True)
+    capsys.readouterr()
+    with pytest.raises(SystemExit):
+        cli_parse_args(['--help'], merge_tool=True)
+    text = capsys.readouterr().out
+    assert 'Merge the finished videos' in text and 'Prepare a VPD' not in text
+    options = text.split('options:')[1]
+    assert '--allow-missing' in options and '--no-progress' in options
+    for option in ('--no-merge', '--merge-only', '--shard', '--overwrite', '--device'):
+        assert option not in options
 
 
 def test_frame_rate_option(raw, tmp_path):

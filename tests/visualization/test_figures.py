@@ -70,7 +70,16 @@ def test_contact_sheet(tmp_path):
     text = _texts(fig)
     assert 'v: 6 frames, 4 confident (>= 0.5)' in text
     assert 'confident 4, unconfident 1, no pose 1' in text
-    assert 't=1\n0.90' in text and 't=6\nno pose' in text  # frames 0, 2 (or 3) and 5
+    # 0-based frame labels, as the tools' --frames: frames 0, 2 (or 3) and 5
+    assert 't=0\n0.90' in text and 't=5\nno pose' in text and 't=6\n' not in text
+    fig = contact_sheet(str(tmp_path / 'v'), ann, frames=[0, 4], tile=48)
+    text = _texts(fig)
+    assert 't=0\n0.90' in text and 't=4\n0.10' in text
+    timeline = fig.axes[-1]
+    assert timeline.get_xlim() == (-0.5, 5.5)
+    assert sorted(line.get_xdata()[0] for line in timeline.get_lines()[1:]
+                  if line.get_xdata()[0] == line.get_xdata()[1]) == [0, 4]  # the frame markers
+    fig = contact_sheet(str(tmp_path / 'v'), ann, num_frames=3, student_poses=poses, tile=48)
     # 3 rows x 3 frames + the plot + its twin axis (the student's distance)
     assert len(fig.axes) == 3 * 3 + 2
     out = save_figure(fig, str(tmp_path / 'pics' / 'sheet.png'))
@@ -94,8 +103,11 @@ def test_track_preview():
     fig = track_preview(frames, rows, boxes, interp, athlete_ids={1})
     text = _texts(fig)
     assert '2 tracks, athlete = tracks [1]' in text
-    assert 'frame 1: 1 tracked' in text and 'frame 6: 2 tracked' in text
+    # 0-based frame labels, as the tools' --frames (frame 5 is the 6th: both tracks)
+    assert 'frame 0: 1 tracked' in text and 'frame 5: 2 tracked' in text
+    assert 'frame 6:' not in text
     timeline = fig.axes[-1]
+    assert timeline.get_xlim() == (-0.5, 9.5)
     assert [t.get_text() for t in timeline.get_yticklabels()] == ['athlete', '#1*', '#4']
 
 

@@ -37,16 +37,38 @@ CURVES = {
 }
 
 
-def parse_args() -> argparse.Namespace:
-    parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
-    parser.add_argument('--config', default='configs/vpd/2dvpd_sports_cpu.py')
-    parser.add_argument('--steps', type=int, nargs='+', default=[600, 1200, 2400, 4800])
-    parser.add_argument('--data-dir', default='data')
-    parser.add_argument('--work-dir', default='work_dirs/synthetic_benchmark/learning_curve')
+def parse_args(argv=None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(
+        description=__doc__.split('\n')[0],
+        epilog='Relative paths are relative to the repository root (the tool runs there).')
+    parser.add_argument('--config', default='configs/vpd/2dvpd_sports_cpu.py',
+                        help='the student config to distil (default: %(default)s)')
+    parser.add_argument('--steps', type=int, nargs='+', default=[600, 1200, 2400, 4800],
+                        help='distillation steps of each point of the curve, one complete run '
+                        'per value (default: 600 1200 2400 4800)')
+    parser.add_argument('--data-dir', default='data',
+                        help='where `make demo` put the benchmark: DATA_DIR/raw/sports and '
+                        'DATA_DIR/sports (default: %(default)s)')
+    parser.add_argument('--work-dir', default='work_dirs/synthetic_benchmark/learning_curve',
+                        help='one steps<N> folder per point, learning_curve.json and .png '
+                        '(default: %(default)s)')
     parser.add_argument('--no-amp', action='store_true', help='float32 instead of bfloat16')
     parser.add_argument('--cfg-options', nargs='+', default=[],
                         help='key=value overrides of the student config (an ablation)')
-    return parser.parse_args()
+    return parser.parse_args(argv)
+
+
+def markdown_table(points) -> str:
+    """The student's pose error per number of steps, and the teacher's, as a Markdown table."""
+    lines = ['| steps | train s | ' + ' | '.join(CURVES) + ' |',
+             '|' + '---|' * (2 + len(CURVES))]
+    for p in points:
+        lines.append(f'| {p["steps"]} | {p["train_seconds"]:.0f} | ' + ' | '.join(
+            f'{p["pose_error"][g]["student"]:.3f}' for g in CURVES) + ' |')
+    lines.append('| teacher | | ' + ' | '.join(
+        '-' if points[-1]['pose_error'][g]['teacher'] is None else
+        f'{points[-1]["pose_error"][g]["teacher"]:.3f}' for g in CURVES) + ' |')
+    return '\n'.join(lines)
 
 
 def run(cmd) -> None:
@@ -143,13 +165,7 @@ def main() -> None:
         points=points)
     dump_json_atomic(out, osp.join(args.work_dir, 'learning_curve.json'), indent=1)
     plot(points, osp.join(args.work_dir, 'learning_curve.png'))
-    print('\n| steps | train s | ' + ' | '.join(CURVES) + ' |')
-    for p in points:
-        print(f'| {p["steps"]} | {p["train_seconds"]:.0f} | ' + ' | '.join(
-            f'{p["pose_error"][g]["student"]:.3f}' for g in CURVES) + ' |')
-    print('| teacher | | ' + ' | '.join(
-        '-' if points[-1]['pose_error'][g]['teacher'] is None else
-        f'{points[-1]["pose_error"][g]["teacher"]:.3f}' for g in CURVES) + ' |')
+    print('\n' + markdown_table(points))
     print(f'wrote {osp.join(args.work_dir, "learning_curve.json")} and learning_curve.png')
 
 

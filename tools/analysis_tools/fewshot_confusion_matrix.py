@@ -29,8 +29,10 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument('--subsets', type=int, nargs='+', help='subsets (default: all run)')
     parser.add_argument('--json', help='also write the matrix and per-run top-1 here')
     parser.add_argument('--counts', action='store_true', help='colour by counts, not fractions')
-    parser.add_argument('--device', default='cpu')
-    parser.add_argument('--dpi', type=int, default=100)
+    parser.add_argument('--device', default='cpu',
+                        help='device of the models tested on the test split (default: cpu)')
+    parser.add_argument('--dpi', type=int, default=100,
+                        help='resolution of the picture (default: 100)')
     return parser.parse_args(argv)
 
 

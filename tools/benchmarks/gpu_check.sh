@@ -7,7 +7,8 @@
 #                                                       # ops: setup_env.sh builds them with nvcc)
 #   bash tools/benchmarks/gpu_check.sh --device cpu     # the same, small, as a CPU smoke check
 #
-# Options: --device DEV (cuda:0) --work-dir DIR (work_dirs/gpu_check) --steps N (50; 5 on cpu)
+# Options: --device DEV (cuda:0) --work-dir DIR (work_dirs/gpu_check in the repository; a
+#   relative DIR is relative to the current directory) --steps N (50; 5 on cpu)
 #   --frames N (frames per video: 96 at 25 fps; 24 at 10 fps on cpu)
 #   --det-checkpoint P --pose-checkpoint P (local files; default: random weights)
 #   --python PY (default: $VPD_MM_VENV/bin/python, .venv/bin/python, else python)
@@ -18,6 +19,8 @@
 # the simulated detector and teacher (random weights find nobody to crop); (3) tools/train.py,
 # the tiny student, --amp; (4) tools/test.py --dump-features --all-videos. Unmeasured on a GPU
 # so far (docs/installation.md).
+# Each run starts from an empty DIR: the script deletes DIR only when it made it itself (the
+# marker file DIR/.gpu_check) or DIR is empty; any other existing DIR is refused, never deleted.
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
@@ -46,6 +49,16 @@ else
     STEPS=${STEPS:-50} FRAMES=${FRAMES:-96} FPS=25
 fi
 [[ $FRAMES -ge 8 ]] || { echo "gpu_check.sh: --frames must be >= 8" >&2; exit 2; }
+[[ $WORK == /* ]] || WORK=$PWD/$WORK  # relative to the caller's directory, not the repository
+MARKER=.gpu_check
+if [[ -e $WORK || -L $WORK ]]; then
+    if [[ -L $WORK || ! -d $WORK ]] \
+        || { [[ ! -f $WORK/$MARKER ]] && [[ -n $(ls -A "$WORK") ]]; }; then
+        echo "gpu_check.sh: refusing to delete --work-dir $WORK: it exists and was not made by" \
+            "gpu_check.sh (no $MARKER marker in it); choose a new or empty folder" >&2
+        exit 2
+    fi
+fi
 cd "$ROOT"
 log() { printf '[gpu_check] %s\n' "$*"; }
 
@@ -68,7 +81,8 @@ else:
     print(f'[gpu_check] CPU, torch {torch.__version__}')
 PYEOF
 
-rm -rf "$WORK" && mkdir -p "$WORK"
+rm -rf "$WORK" && mkdir -p "$WORK"  # made by this script (marker) or empty: checked above
+echo "made by tools/benchmarks/gpu_check.sh, which deletes this folder when rerun" > "$WORK/$MARKER"
 RAW=$WORK/raw OUT=$WORK/prepared
 log "2 generated videos of $FRAMES frames at $FPS fps"
 "$PY" tools/data/make_sports_corpus.py "$RAW" --videos-per-class 1 --classes 1som_tuck 2som_pike \

@@ -19,21 +19,32 @@ from vpd_mm.synthetic.sports_motions import DEFAULT_CLASSES, SPORTS_CLASSES
 def parse_args(argv=None):
     parser = argparse.ArgumentParser(description='Generate the synthetic sports corpus.')
     parser.add_argument('out_dir', help='output folder')
-    parser.add_argument('--videos-per-class', type=int, default=20)
-    parser.add_argument('--seed', type=int, default=0)
-    parser.add_argument('--size', type=int, nargs=2, default=(192, 144), metavar=('W', 'H'))
-    parser.add_argument('--fps', type=float, default=25.0)
+    parser.add_argument('--videos-per-class', type=int, default=20,
+                        help='videos rendered per class (default: 20)')
+    parser.add_argument('--seed', type=int, default=0,
+                        help='seed of the whole corpus: the same seed renders the same videos '
+                        '(default: 0)')
+    parser.add_argument('--size', type=int, nargs=2, default=(192, 144), metavar=('W', 'H'),
+                        help='video width and height in pixels (default: 192 144)')
+    parser.add_argument('--fps', type=float, default=25.0,
+                        help='frame rate of the videos (default: 25)')
     parser.add_argument('--frames', type=int, nargs=2, default=(64, 96), metavar=('MIN', 'MAX'),
-                        help='inclusive range of the video lengths')
-    parser.add_argument('--distractors', type=int, nargs=2, default=(1, 4), metavar=('MIN', 'MAX'))
+                        help='inclusive range of the video lengths in frames (default: 64 96)')
+    parser.add_argument('--distractors', type=int, nargs=2, default=(1, 4), metavar=('MIN', 'MAX'),
+                        help='inclusive range of the other people per video, who the athlete '
+                        'selection must ignore (default: 1 4)')
     parser.add_argument('--classes', nargs='+', default=list(DEFAULT_CLASSES),
                         choices=sorted(SPORTS_CLASSES), metavar='CLASS',
-                        help=f'class names, from {sorted(SPORTS_CLASSES)}')
-    parser.add_argument('--test-fraction', type=float, default=0.3)
-    parser.add_argument('--name', default='sports', help='dataset name of the annotation files')
+                        help=f'class names, from {sorted(SPORTS_CLASSES)} (default: '
+                        f'{" ".join(DEFAULT_CLASSES)})')
+    parser.add_argument('--test-fraction', type=float, default=0.3,
+                        help='fraction of the videos of each class in the test split '
+                        '(default: 0.3)')
+    parser.add_argument('--name', default='sports',
+                        help='dataset name of the annotation files (default: sports)')
     parser.add_argument('--overwrite', action='store_true',
                         help='re-render every video (and accept other arguments)')
-    parser.add_argument('--no-progress', action='store_true')
+    parser.add_argument('--no-progress', action='store_true', help='no progress bar')
     return parser.parse_args(argv)
 
 

@@ -2,7 +2,7 @@
 """Merge the finished videos of a (sharded) preparation run into the dataset files.
 
     python tools/data/merge.py configs/preparation/diving48.py [--allow-missing]
-        [--out-dir DIR] [--work-dir DIR] [--cfg-options key=value ...]
+        [--out-dir DIR] [--work-dir DIR] [--no-progress] [--cfg-options key=value ...]
 
 Same as ``tools/data/prepare.py CONFIG --merge-only``.
 """
@@ -12,4 +12,4 @@ import vpd_mm  # noqa: F401  (the stack's workarounds; registers vpd_mm's module
 from vpd_mm.preparation.cli import main
 
 if __name__ == '__main__':
-    sys.exit(main(sys.argv[1:] + ['--merge-only']))
+    sys.exit(main(sys.argv[1:], merge_tool=True))

@@ -30,7 +30,8 @@ def parse_args(argv=None) -> argparse.Namespace:
                         help='teacher confidence threshold of the distillation')
     parser.add_argument('--flow-bound', type=float, default=20.0, help='flow quantisation bound')
     parser.add_argument('--tile', type=int, default=96, help='picture side, pixels')
-    parser.add_argument('--dpi', type=int, default=100)
+    parser.add_argument('--dpi', type=int, default=100,
+                        help='resolution of the picture (default: 100)')
     return parser.parse_args(argv)
 
 

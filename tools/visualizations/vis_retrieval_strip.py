@@ -32,7 +32,8 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument('--num-frames', type=int, default=6, help='frames per action')
     parser.add_argument('--size', type=int, default=72, help='frame side, pixels')
     parser.add_argument('--step-pattern', help='DTW step pattern (default: the DTW default)')
-    parser.add_argument('--dpi', type=int, default=100)
+    parser.add_argument('--dpi', type=int, default=100,
+                        help='resolution of the picture (default: 100)')
     return parser.parse_args(argv)
 
 

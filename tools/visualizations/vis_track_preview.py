@@ -33,7 +33,8 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument('--cfg-options', nargs='+', action=DictAction,
                         help='overrides of the preparation config')
     parser.add_argument('--quiet', action='store_true', help='no progress bar')
-    parser.add_argument('--dpi', type=int, default=100)
+    parser.add_argument('--dpi', type=int, default=100,
+                        help='resolution of the picture (default: 100)')
     return parser.parse_args(argv)
 
 

@@ -85,10 +85,47 @@ def load_action_sequences(ann_file: str,
         if len(views) != 1:
             raise ValueError(f'video {act["video"]!r}: feature folders disagree on the number '
                              f'of views {sorted(views)}')
+        if len(parts) > 1:
+            check_same_frames(parts, feature_dirs, act)
         seq = np.concatenate(parts, axis=2)
-        seqs.append(
-            clean_sequence(seq, f'action {act["id"]!r} (video {act["video"]!r})'))
+        where = f'action {act["id"]!r} (video {act["video"]!r}'
+        where += f', feature folders {list(feature_dirs)})' if len(parts) > 1 else ')'
+        seqs.append(clean_sequence(seq, where))
     return actions, seqs
+
+
+def check_same_frames(parts: Sequence[np.ndarray], feature_dirs: Sequence[str],
+                      act: dict) -> None:
+    """Check that several feature folders have features for the same frames of an action.
+
+    Args:
+        parts (Sequence[np.ndarray]): The [T, V, d_i] features of the action from each folder.
+        feature_dirs (Sequence[str]): The folders, in the order of ``parts``.
+        act (dict): The action (``id``, ``video``, ``start_frame``).
+
+    Raises:
+        ValueError: a frame is missing (all NaN) in one folder but not in another: names the
+            two folders, the video and the frames (video frame indices).
+    """
+    missing = [np.isnan(p.reshape(len(p), -1)).all(axis=1) for p in parts]
+    for fdir, miss in zip(feature_dirs[1:], missing[1:]):
+        if (miss == missing[0]).all():
+            continue
+        start, video = int(act['start_frame']), act['video']
+        only_first = (np.flatnonzero(missing[0] & ~miss) + start)[:10].tolist()
+        only_other = (np.flatnonzero(miss & ~missing[0]) + start)[:10].tolist()
+        lines = []
+        if only_first:
+            lines.append(f'frame(s) {only_first} are missing (all NaN) in {feature_dirs[0]}/'
+                         f'{video}.npy but not in {fdir}/{video}.npy')
+        if only_other:
+            lines.append(f'frame(s) {only_other} are missing (all NaN) in {fdir}/{video}.npy '
+                         f'but not in {feature_dirs[0]}/{video}.npy')
+        raise ValueError(
+            f'action {act["id"]!r} (video {video!r}): the feature folders {feature_dirs[0]} and '
+            f'{fdir} disagree on which frames exist: ' + '; '.join(lines) + '. Concatenated '
+            'features need the same frames in every folder: use folders made from the same '
+            'prepared frames (the same pose file)')
 
 
 def select_view(seq: np.ndarray, view: ViewSpec) -> np.ndarray:

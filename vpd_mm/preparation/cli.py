@@ -50,32 +50,53 @@ def set_stage_device(cfg: Config, device: str) -> None:
             cfg[key]['device'] = device
 
 
-def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
-    """The command line of ``tools/data/prepare.py`` (``argv`` None: ``sys.argv[1:]``)."""
-    parser = argparse.ArgumentParser(description='Prepare a VPD distillation dataset')
+#: the description of ``tools/data/merge.py --help``
+MERGE_DESCRIPTION = ('Merge the finished videos of a (sharded) preparation run into the dataset '
+                     'files (the same as tools/data/prepare.py CONFIG --merge-only)')
+
+
+def parse_args(argv: Optional[List[str]] = None, merge_tool: bool = False) -> argparse.Namespace:
+    """The command line of ``tools/data/prepare.py`` (``argv`` None: ``sys.argv[1:]``).
+
+    Args:
+        argv (list[str], optional): The arguments after the program name.
+        merge_tool (bool): The command line of ``tools/data/merge.py`` instead: its own
+            description and only the options of a merge (``merge_only`` is always True).
+    """
+    parser = argparse.ArgumentParser(
+        description=MERGE_DESCRIPTION if merge_tool else 'Prepare a VPD distillation dataset')
     parser.add_argument('config', help='preparation config (configs/preparation/*.py)')
-    parser.add_argument('--shard', type=int, default=0, help='index of this shard (0-based)')
-    parser.add_argument('--num-shards', type=int, default=1, help='number of shards')
-    parser.add_argument('--merge-only', action='store_true',
-                        help='only build the dataset files from the finished videos')
+    if not merge_tool:
+        parser.add_argument('--shard', type=int, default=0,
+                            help='index of this shard (0-based; default: 0)')
+        parser.add_argument('--num-shards', type=int, default=1,
+                            help='number of shards (default: 1)')
+        parser.add_argument('--merge-only', action='store_true',
+                            help='only build the dataset files from the finished videos')
     parser.add_argument('--allow-missing', action='store_true',
-                        help='with --merge-only: merge even if some videos are unfinished')
-    parser.add_argument('--no-merge', action='store_true',
-                        help='do not merge at the end, even when every video is finished')
-    parser.add_argument('--device', help='device of the detector, the teacher and RAFT '
-                        '(e.g. cuda:0); overrides the config')
+                        help=('merge' if merge_tool else 'with --merge-only: merge') +
+                        ' even if some videos are unfinished')
+    if not merge_tool:
+        parser.add_argument('--no-merge', action='store_true',
+                            help='do not merge at the end, even when every video is finished')
+        parser.add_argument('--device', help='device of the detector, the teacher and RAFT '
+                            '(e.g. cuda:0); overrides the config')
     parser.add_argument('--out-dir', help='output root (overrides the config\'s out_dir)')
     parser.add_argument('--work-dir', help='per-video results, reports and logs '
                         '(default: <out_dir>/work)')
-    parser.add_argument('--retry-skipped', action='store_true',
-                        help='redo the videos an earlier run skipped')
-    parser.add_argument('--overwrite', action='store_true',
-                        help='discard every earlier output of this dataset first (only the '
-                        'files the preparation writes: other files in --work-dir stay)')
-    parser.add_argument('--no-progress', action='store_true', help='no progress bar')
+    if not merge_tool:
+        parser.add_argument('--retry-skipped', action='store_true',
+                            help='redo the videos an earlier run skipped')
+        parser.add_argument('--overwrite', action='store_true',
+                            help='discard every earlier output of this dataset first (only the '
+                            'files the preparation writes: other files in --work-dir stay)')
+    parser.add_argument('--no-progress', action='store_true', help='no progress bars')
     parser.add_argument('--cfg-options', nargs='+', action=DictAction,
                         help='override settings of the config, key=value pairs (e.g. fps=25 '
                         'detector.batch_size=16)')
+    if merge_tool:
+        parser.set_defaults(merge_only=True, shard=0, num_shards=1, device=None,
+                            no_merge=False, retry_skipped=False, overwrite=False)
     return parser.parse_args(argv)
 
 
@@ -95,12 +116,13 @@ def load_config(args: argparse.Namespace) -> Config:
     return cfg
 
 
-def main(argv: Optional[List[str]] = None) -> int:
-    """Run ``tools/data/prepare.py`` (and ``tools/data/merge.py``, which adds ``--merge-only``).
+def main(argv: Optional[List[str]] = None, merge_tool: bool = False) -> int:
+    """Run ``tools/data/prepare.py`` (or, ``merge_tool``, ``tools/data/merge.py``).
 
     Args:
         argv (list[str], optional): The arguments after the program name. Defaults to
             ``sys.argv[1:]``.
+        merge_tool (bool): The command line of ``tools/data/merge.py``: only merge.
 
     Returns:
         int: Exit status: 0 done, 1 some video failed unexpectedly (retried by the next run),
@@ -109,7 +131,7 @@ def main(argv: Optional[List[str]] = None) -> int:
         video was skipped (the one-line error gives the reasons and where the skip records
         are).
     """
-    args = parse_args(argv)
+    args = parse_args(argv, merge_tool=merge_tool)
     cfg = load_config(args)
     work_dir = cfg.get('work_dir', None) or osp.join(cfg.out_dir, 'work')
     stamp = time.strftime('%Y%m%d_%H%M%S')
@@ -120,7 +142,7 @@ def main(argv: Optional[List[str]] = None) -> int:
         log_level='INFO')
     try:
         if args.merge_only:
-            merge_outputs(cfg, allow_missing=args.allow_missing)
+            merge_outputs(cfg, allow_missing=args.allow_missing, progress=not args.no_progress)
             return 0
         report = prepare_dataset(
             cfg,

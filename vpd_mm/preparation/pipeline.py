@@ -461,7 +461,7 @@ def prepare_dataset(cfg: Config,
     finished = all(_status(layout, v['video']) for v in index.videos)
     report['merged'] = None
     if merge or (merge is None and finished):
-        report['merged'] = merge_outputs(cfg, index=index)
+        report['merged'] = merge_outputs(cfg, index=index, progress=progress)
     elif not finished:
         print_log(
             f'{dataset}: not every video is finished yet; run with --merge-only once all '
@@ -470,7 +470,7 @@ def prepare_dataset(cfg: Config,
 
 
 def merge_outputs(cfg: Config, index: Optional[VideoIndex] = None,
-                  allow_missing: bool = False) -> dict:
+                  allow_missing: bool = False, progress: bool = True) -> dict:
     """Build the dataset files from the per-video results.
 
     Writes ``annotations/<dataset>_pose.pkl`` (``split`` dict by the readers' splits +
@@ -483,6 +483,7 @@ def merge_outputs(cfg: Config, index: Optional[VideoIndex] = None,
         index (VideoIndex, optional): The reader's output (read again when None).
         allow_missing (bool): Merge even when videos are unfinished (they are listed in the
             report as ``missing``). Defaults to False.
+        progress (bool): Show the ``merge <dataset>`` progress bar. Defaults to True.
 
     Returns:
         dict: The report's ``summary``.
@@ -520,7 +521,8 @@ def merge_outputs(cfg: Config, index: Optional[VideoIndex] = None,
             'then rerun with --retry-skipped')
 
     annotations, split, videos, actions, dropped, per_video = [], {}, {}, {}, [], {}
-    for rec in tqdm(done, desc=f'merge {dataset}', unit='video', leave=False):
+    for rec in tqdm(done, desc=f'merge {dataset}', unit='video', leave=False,
+                    disable=not progress):
         name = rec['video']
         try:
             res = safe_pickle_load(layout.done(name))

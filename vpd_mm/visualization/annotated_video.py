@@ -206,7 +206,7 @@ def render_annotated_video(video: str,
                 canvas[out_h - strip_h:, :] = strip_cursor(strip, t, num)
                 state = int(teacher['states'][t])
                 conf = teacher['confidence'][t]
-                text = f'frame {t + 1}/{num}  teacher ' + (
+                text = f'frame {t}/{num - 1}  teacher ' + (  # 0-based, as --frames
                     f'{conf:.2f} {STATE_NAMES[state]}' if np.isfinite(conf) else 'no pose')
                 put_text(canvas, text, (4, max(12, int(14 * max(0.3, h / 480) / 0.4))),
                          STATE_COLORS[state], max(0.3, h / 480))

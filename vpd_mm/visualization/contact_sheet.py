@@ -134,24 +134,24 @@ def contact_sheet(frame_dir: str,
                 t = int(frames[c])
                 state = int(teacher['states'][t])
                 conf = teacher['confidence'][t]
-                text = f't={t + 1}\n' + (f'{conf:.2f}' if np.isfinite(conf) else 'no pose')
+                text = f't={t}\n' + (f'{conf:.2f}' if np.isfinite(conf) else 'no pose')
                 ax.set_title(text, fontsize=7, color=_rgb(STATE_COLORS[state]))
 
     ax = fig.add_subplot(grid[3, :])
-    x = np.arange(1, num + 1)
+    x = np.arange(num)  # 0-based frame indices, as the tools' --frames
     states_rgb = np.array([_rgb(STATE_COLORS[int(s)]) for s in teacher['states']])[None]
-    ax.imshow(states_rgb, extent=(0.5, num + 0.5, 0, 1), aspect='auto', alpha=0.3,
+    ax.imshow(states_rgb, extent=(-0.5, num - 0.5, 0, 1), aspect='auto', alpha=0.3,
               interpolation='nearest')
     conf = np.where(np.isfinite(teacher['confidence']), teacher['confidence'], np.nan)
     ax.plot(x, conf, color='k', linewidth=1, label='teacher confidence')
     ax.axhline(conf_thr, color='k', linestyle=':', linewidth=0.8)
     for t in frames:
-        ax.axvline(t + 1, color='0.4', linewidth=0.5)
-    ax.set_xlim(0.5, num + 0.5)
+        ax.axvline(t, color='0.4', linewidth=0.5)
+    ax.set_xlim(-0.5, num - 0.5)
     ax.set_ylim(0, 1)
     counts = ', '.join(f'{STATE_NAMES[s]} {int((teacher["states"] == s).sum())}'
                        for s in sorted(STATE_NAMES, reverse=True))
-    ax.set_xlabel(f'frame (background: {counts})', fontsize=7)
+    ax.set_xlabel(f'frame (0-based; background: {counts})', fontsize=7)
     ax.set_ylabel('confidence', fontsize=7)
     ax.tick_params(labelsize=7)
     handles = ax.get_lines()[:1]

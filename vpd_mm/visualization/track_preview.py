@@ -113,31 +113,31 @@ def track_preview(frames: Dict[int, np.ndarray],
         ax.set_xticks([])
         ax.set_yticks([])
         lo, hi = np.searchsorted(track_rows[:, 0], [t, t + 1]) if len(track_rows) else (0, 0)
-        ax.set_title(f'frame {t + 1}: {hi - lo} tracked', fontsize=8)
+        ax.set_title(f'frame {t}: {hi - lo} tracked', fontsize=8)
 
     ax = fig.add_subplot(grid[1, :])
     labels = ['athlete']
     have = np.flatnonzero(np.isfinite(athlete_boxes).all(axis=1))
     for start, length in _runs(have):
         solid = ~interp[start:start + length]
-        ax.broken_barh([(start + 0.5, length)], (-0.4, 0.8), color=_rgb(ATHLETE_COLOR),
+        ax.broken_barh([(start - 0.5, length)], (-0.4, 0.8), color=_rgb(ATHLETE_COLOR),
                        alpha=1.0 if solid.all() else 0.6)
     for start, length in _runs(np.flatnonzero(interp)):
-        ax.broken_barh([(start + 0.5, length)], (-0.4, 0.8), facecolor='none',
+        ax.broken_barh([(start - 0.5, length)], (-0.4, 0.8), facecolor='none',
                        edgecolor='k', hatch='////', linewidth=0)
     for y, i in enumerate(order, 1):
         tid = int(tids[i])
         frames_i = track_rows[track_rows[:, 1] == tid, 0].astype(np.int64)
         color = _rgb(ATHLETE_COLOR) if tid in athlete_ids else _rgb(track_color(tid))
-        ax.broken_barh([(s + 0.5, n) for s, n in _runs(np.sort(frames_i))], (y - 0.35, 0.7),
+        ax.broken_barh([(s - 0.5, n) for s, n in _runs(np.sort(frames_i))], (y - 0.35, 0.7),
                        color=color)
         labels.append(f'#{tid}' + ('*' if tid in athlete_ids else ''))
     for t in shown:
-        ax.axvline(t + 1, color='0.3', linewidth=0.6, linestyle=':')
+        ax.axvline(t, color='0.3', linewidth=0.6, linestyle=':')
     ax.set_yticks(range(len(labels)), labels, fontsize=6)
     ax.set_ylim(len(labels) - 0.5, -0.5)
-    ax.set_xlim(0.5, num + 0.5)
-    ax.set_xlabel(f'frame ({len(tids)} tracks; * joined into the athlete track; hatched: '
+    ax.set_xlim(-0.5, num - 0.5)
+    ax.set_xlabel(f'frame (0-based; {len(tids)} tracks; * joined into the athlete track; hatched: '
                   'interpolated)', fontsize=7)
     ax.tick_params(axis='x', labelsize=7)
     ax.grid(axis='x', alpha=0.3)
