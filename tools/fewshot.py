@@ -32,19 +32,24 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description='Few-shot recognition protocol')
     parser.add_argument('configs', nargs='+', help='recognition config(s)')
     parser.add_argument('--shots', nargs='+', default=['4', '8', '16', '32', '64', '128'],
-                        help="k's: positive integers and/or 'all'")
-    parser.add_argument('--subsets', type=int, default=5, help='random subsets per k')
+                        help="k's: positive integers and/or 'all' (default: 4 8 16 32 64 128)")
+    parser.add_argument('--subsets', type=int, default=5,
+                        help='random subsets per k (default: 5)')
     parser.add_argument('--steps', type=int, default=None,
                         help="optimizer steps of every run (default: the config's "
                         'fewshot.steps)')
-    parser.add_argument('--seed', type=int, default=0)
-    parser.add_argument('--jobs', type=int, default=1, help='runs in parallel processes')
+    parser.add_argument('--seed', type=int, default=0,
+                        help='seed of the subset draws and of the runs (default: 0)')
+    parser.add_argument('--jobs', type=int, default=1,
+                        help='runs in parallel processes (default: 1)')
     parser.add_argument('--threads', type=int, default=None,
                         help='CPU threads per run (default: CPUs / jobs)')
     parser.add_argument('--id-lists', nargs='+', default=None,
                         help='subset files (one action id per line) instead of sampling; '
                         'reported as k = the largest number of ids of a class')
-    parser.add_argument('--work-dir', default='work_dirs/fewshot')
+    parser.add_argument('--work-dir', default='work_dirs/fewshot',
+                        help='one folder per config, k and subset, and the results '
+                        '(default: work_dirs/fewshot)')
     parser.add_argument('--verbose', action='store_true',
                         help="show the runners' logs (by default they go to the runs' log files)")
     parser.add_argument('--cfg-options', nargs='+', action=DictAction,

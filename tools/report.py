@@ -14,7 +14,7 @@ from vpd_mm.evaluation.results_report import write_report
 def main(argv=None) -> str:
     parser = argparse.ArgumentParser(description='Markdown tables of *.result.json files')
     parser.add_argument('paths', nargs='*', default=['work_dirs'],
-                        help='folders (searched recursively) or files')
+                        help='folders (searched recursively) or files (default: work_dirs)')
     parser.add_argument('--out', default=None, help='write the Markdown here (else stdout)')
     args = parser.parse_args(argv)
     text = write_report(args.paths, args.out)

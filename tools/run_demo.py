@@ -252,15 +252,26 @@ def write_gt_features(anns: Dict[str, dict], raw: str, out_dir: str) -> None:
                           videos=lengths), osp.join(out_dir, 'features.json'), indent=1)
 
 
-def retrieval(ann_file: str, feat_root: str, features: List[str], ks=(1, 10)) -> Dict[str, dict]:
+def retrieval(ann_file: str, feat_root: str, features: List[str], work: str,
+              ks=(1, 10)) -> Dict[str, dict]:
+    """DTW precision@k of the test actions per feature type; each also written as
+    ``WORK/retrieval/<dataset>_<feature>.result.json`` (Table 3 of ``tools/report.py``)."""
     from vpd_mm.apis.retrieval import dtw_retrieval, load_action_sequences
+    from vpd_mm.datasets.features import load_action_annotations
+    from vpd_mm.utils.results import write_result
+    dataset = load_action_annotations(ann_file).get('dataset') or 'sports'
     out = {}
     for feat in features:
-        actions, seqs = load_action_sequences(ann_file, osp.join(feat_root, feat))
+        feature_dir = osp.join(feat_root, feat)
+        actions, seqs = load_action_sequences(ann_file, feature_dir)
         queries = [i for i, a in enumerate(actions) if a['split'] == 'test']
         res = dtw_retrieval(seqs, [a['label'] for a in actions], query_index=queries, ks=ks,
                             ids=[a['id'] for a in actions], num_threads=1)
         out[feat] = {k: v for k, v in res.items() if k.startswith('precision')}
+        write_result(osp.join(work, 'retrieval', f'{dataset}_{feat}.result.json'), 'retrieval',
+                     dataset, feat, 'dtw', out[feat], query_split='test', view='concat',
+                     num_queries=res['num_queries'], num_corpus=res['num_corpus'],
+                     ann_file=osp.abspath(ann_file), feature_dirs=[osp.abspath(feature_dir)])
     return out
 
 
@@ -406,7 +417,7 @@ def main(argv=None) -> None:
     write_fewshot_results(rows, summary, fewshot_dir)
 
     stage('retrieval', 'retrieval: DTW precision@k of the test actions against all actions')
-    prec = retrieval(ann_file, feat_root, features)
+    prec = retrieval(ann_file, feat_root, features, work)
     stage.close()
 
     from vpd_mm.evaluation.demo_report import demo_checks, demo_report_markdown

@@ -1,7 +1,9 @@
 # Copyright (c) vpd_mm contributors. All rights reserved.
 import json
 import os.path as osp
+import re
 import sys
+from collections import Counter
 
 import numpy as np
 import pytest
@@ -300,3 +302,38 @@ def test_load_run_refuses_a_record_that_is_not_an_object(tmp_path):
     path.write_text(json.dumps(dict(want, top1='high')))
     with pytest.raises(ValueError, match=r"run.json: top1 must be a number, got 'high'"):
         _load_run(str(path), want)
+
+
+def test_runs_started_in_the_same_second_log_to_their_own_files(tmp_path, monkeypatch):
+    """Audit item 4: mmengine names a runner's logger and visualizer by experiment name and
+    start second; two runs of one config starting within one second shared the first run's
+    logger (the second run's folder got no .log and no vis_data)."""
+    import time
+
+    from mmengine.config import Config
+
+    import vpd_mm.apis.fewshot as fewshot
+    ann, fdir = _toy_dataset(tmp_path)
+    cfg = Config.fromfile(osp.join(ROOT, 'configs/recognition/dtwnn_tiny_cpu.py'))
+    cfg.merge_from_dict(dict(o.split('=', 1) for o in _opts(ann, fdir)))
+    strftime = time.strftime
+    monkeypatch.setattr(time, 'strftime',  # every runner starts in the same second
+                        lambda fmt, *t: '20260101_000000' if fmt == '%Y%m%d_%H%M%S' else
+                        strftime(fmt, *t))
+    monkeypatch.setattr(fewshot, '_EXPERIMENT_NAMES', Counter())  # names of earlier tests
+    ids = [f'v{c}_{i}' for c in range(3) for i in range(2)]
+    names = []
+    for s in (0, 1, 0):  # the third one reruns the first folder in the same process
+        run_dir = tmp_path / 'work' / 'dtwnn_tiny_cpu' / 'k2' / f'subset{s}'
+        if s == 0 and run_dir.exists():
+            run_dir = tmp_path / 'again' / 'dtwnn_tiny_cpu' / 'k2' / 'subset0'
+        fewshot.run_fewshot_subset(cfg, ids, str(run_dir), quiet=True)
+        logs = sorted(run_dir.glob('*/*.log'))
+        assert [p.relative_to(run_dir).as_posix() for p in logs] == [
+            '20260101_000000/20260101_000000.log']
+        text = logs[0].read_text()
+        assert f"work_dir = '{run_dir}'" in text  # its own run's log, not another's
+        assert (run_dir / '20260101_000000' / 'vis_data').is_dir()
+        names.append(re.search(r"experiment_name = '([^']+)'", text).group(1))
+    assert names == ['dtwnn_tiny_cpu_k2_subset0', 'dtwnn_tiny_cpu_k2_subset1',
+                     'dtwnn_tiny_cpu_k2_subset0_2']

@@ -9,7 +9,7 @@ import mmengine
 import numpy as np
 import pytest
 
-from vpd_mm.apis.pose_features import pose_feature_views, write_pose_features
+from vpd_mm.apis.pose_features import pose_feature_views, write_pose_features, write_video_actions
 from vpd_mm.codecs import PoseNormalizer
 from vpd_mm.datasets import load_action_annotations, load_feature_sequence
 
@@ -60,6 +60,7 @@ def test_tool_writes_features_index_and_actions(tmp_path):
     ann = load_action_annotations(str(actions))
     assert [(a['id'], a['label'], a['split'], a['end_frame']) for a in ann['actions']] == [
         ('v0', 0, 'train', 6), ('v1', 1, 'train', 7), ('v2', 0, 'test', 8)]
+    assert ann['classes'] == ['class 0', 'class 1']  # the corpus names none
     # ground-truth joints: no NaN row, and a translation of the pose leaves them unchanged
     gt_dir = tmp_path / 'gt'
     proc = subprocess.run([
@@ -73,3 +74,53 @@ def test_tool_writes_features_index_and_actions(tmp_path):
     # a missing key is named
     with pytest.raises(KeyError, match="v0.*'nope'"):
         write_pose_features(pkl, str(tmp_path / 'x'), keypoint_key='nope', progress=False)
+
+
+def _tool(argv):
+    sys.path.insert(0, osp.join(ROOT, 'tools'))
+    try:
+        import pose_features as tool
+    finally:
+        sys.path.pop(0)
+    return tool.main(argv)
+
+
+def test_actions_json_carries_the_corpus_class_names(tmp_path, capsys):
+    """Audit item 13: --actions-json wrote 'class 0', 'class 1'... for the toy corpus, whose
+    classes have names (make_toy_corpus records num_classes in corpus.json)."""
+    from vpd_mm.synthetic import make_toy_corpus
+    corpus = make_toy_corpus(str(tmp_path / 'toy'), num_videos=3, num_frames=3, crop_size=16,
+                             image_size=(48, 64), progress=False)
+    out = tmp_path / 'toy' / 'annotations' / 'toy_actions.json'
+    _tool([corpus['ann_file'], str(tmp_path / 'pose2d'), '--actions-json', str(out),
+           '--no-progress'])
+    assert 'classes: jumping_jacks, somersault, running' in capsys.readouterr().out
+    ann = load_action_annotations(str(out))
+    assert ann['classes'] == ['jumping_jacks', 'somersault', 'running'] == list(
+        corpus['classes'])
+    assert [a['label'] for a in ann['actions']] == [0, 1, 2]
+    # given names win; too few for the labels is an error naming the pkl
+    ann = write_video_actions(corpus['ann_file'], str(out), classes=['a', 'b', 'c'])
+    assert ann['classes'] == ['a', 'b', 'c']
+    with pytest.raises(SystemExit, match=r'toy_pose.pkl: labels go up to 2, so 3 class names '
+                       r"are needed, got 2: \['a', 'b'\]"):
+        _tool([corpus['ann_file'], str(tmp_path / 'pose2d'), '--actions-json', str(out),
+               '--classes', 'a', 'b', '--no-progress'])
+
+
+def test_actions_json_names_from_the_annotations(tmp_path):
+    """``class_name`` in a pkl's annotations names the labels; two names for one label are an
+    error naming the file and both videos."""
+    anns = [dict(frame_dir=f'v{i}', total_frames=4, label=i % 2,
+                 class_name=['tuck', 'pike'][i % 2], keypoint=poses(4, i)[None],
+                 keypoint_score=np.ones((1, 4, 17), np.float32)) for i in range(3)]
+    pkl = str(tmp_path / 'pose.pkl')
+    mmengine.dump(dict(annotations=anns), pkl)
+    out = str(tmp_path / 'actions.json')
+    assert write_video_actions(pkl, out)['classes'] == ['tuck', 'pike']
+    assert load_action_annotations(out)['classes'] == ['tuck', 'pike']
+    anns[2]['class_name'] = 'layout'
+    mmengine.dump(dict(annotations=anns), pkl)
+    with pytest.raises(ValueError, match=r"pose.pkl: label 0 is named 'tuck' \(video 'v0'\) "
+                       r"and 'layout' \(video 'v2'\)"):
+        write_video_actions(pkl, out)

@@ -1,6 +1,7 @@
 # Copyright (c) vpd_mm contributors. All rights reserved.
 """The paper-shaped report tables of result records (vpd_mm.evaluation.results_report)."""
 import json
+import re
 
 import pytest
 
@@ -126,3 +127,44 @@ def test_load_results_encoding(tmp_path):
         'bigru', 'bigr\u00fc').encode('latin-1'))
     with pytest.raises(ValueError, match=r'malformed result file .*latin1.result.json: .*utf-8'):
         load_results(str(tmp_path))
+
+
+def _tables(text: str):
+    """Every Markdown table of a report: lists of rows, each a list of cells (``\\|`` is a
+    pipe inside a cell)."""
+    tables, current = [], None
+    for line in text.splitlines() + ['']:
+        if line.startswith('|'):
+            assert line.endswith('|'), line
+            cells = [c.strip() for c in re.split(r'(?<!\\)\|', line[1:-1])]
+            current = (current or []) + [cells]
+        elif current:
+            tables.append(current)
+            current = None
+    return tables
+
+
+def test_every_table_row_has_the_header_cell_count(tmp_path):
+    """Audit item 2: Table 1 put ``ours | paper`` in one cell (header 10 cells, separator 6)."""
+    recs = [
+        _record('recognition', 'diving48', '2dvpd', 'bigru', {'top1': 0.8}),
+        _record('recognition', 'sports', 'pose|2d', 'bigru', {'top1': 0.5}),  # a pipe
+        _record('fewshot', 'diving48', '2dvpd', 'bigru', {'top1': 0.25, 'top1_sem': 0.05}),
+        _record('retrieval', 'sports', 'vivpd', 'dtw', {'precision@1': 0.5}),
+        _record('temporal_detection', 'fs', 'vivpd', 'bigru_frames', {'AP@0.5': 0.5}),
+        _record('localization', 'fs', 'pose2d', 'bmn', {'AP@0.5': 0.3}),
+    ]
+    recs[2]['shots'] = 4
+    text = build_report(recs)
+    tables = _tables(text)
+    assert len(tables) == 6  # Tables 1, 2 (finegym_fx, diving48), 3, 4, localization
+    for table in tables:
+        header, sep, *rows = table
+        assert sep == ['---'] * len(header), (header, sep)
+        assert rows and all(len(r) == len(header) for r in rows), (header, rows)
+    header = tables[0][0]
+    assert header[:6] == ['features', 'method', 'fs ours', 'fs paper', 'tennis ours',
+                          'tennis paper']
+    assert header[-2:] == ['sports ours', 'sports paper']
+    row = _row(text, 'pose\\|2d', 'bigru')
+    assert row.endswith('| 50.0 | - |')  # ours, then the paper (no sports result there)

@@ -41,6 +41,7 @@ import contextlib
 import copy
 import glob
 import json
+import logging
 import multiprocessing
 import os
 import os.path as osp
@@ -323,6 +324,35 @@ def _devnull():
     return _DEVNULL
 
 
+#: experiment names this process gave its runners, with how many times each was used
+_EXPERIMENT_NAMES: Counter = Counter()
+
+
+def run_experiment_name(work_dir: str) -> str:
+    """A name for the runner of the run in ``work_dir`` that no earlier run of this process had.
+
+    mmengine names a runner's logger, visualizer and message hub ``<experiment_name>_<second
+    it started>`` and hands an existing instance of that name to a later runner: without a name
+    of their own, runs of one config starting within the same second would write into the
+    first run's log file and ``vis_data`` (and the others get none). The name is the run
+    folder's last three parts (``<config>_k<k>_subset<s>``), with ``_2``, ``_3``... when this
+    process already ran that folder.
+    """
+    parts = osp.normpath(osp.abspath(work_dir)).split(os.sep)[-3:]
+    base = '_'.join(p for p in parts if p) or 'fewshot'
+    _EXPERIMENT_NAMES[base] += 1
+    n = _EXPERIMENT_NAMES[base]
+    return base if n == 1 else f'{base}_{n}'
+
+
+def _close_log_files(logger) -> None:
+    """Close the file handlers of a finished run's logger (no later runner reuses it)."""
+    for handler in list(getattr(logger, 'handlers', [])):
+        if isinstance(handler, logging.FileHandler):
+            handler.close()
+            logger.removeHandler(handler)
+
+
 def _last_checkpoint(work_dir: str) -> Optional[str]:
     found = sorted(glob.glob(osp.join(work_dir, '*.pth')), key=osp.getmtime)
     return found[-1] if found else None
@@ -336,7 +366,8 @@ def run_fewshot_subset(cfg, subset_ids: Sequence[str], work_dir: str, seed: int 
     Args:
         cfg (mmengine.Config): A recognition config (``VPDFeatureSequenceDataset``).
         subset_ids (Sequence[str]): Training action ids.
-        work_dir (str): The run's folder (logs, checkpoint).
+        work_dir (str): The run's folder (checkpoint; the log file and ``vis_data`` in
+            ``<timestamp>/``, under an experiment name of its own: :func:`run_experiment_name`).
         seed (int): ``randomness.seed``. Defaults to 0.
         steps (int, optional): Optimizer steps; None takes the config's ``fewshot.steps``.
         quiet (bool): Keep the runner's log off the console (it still goes to the run's log
@@ -351,11 +382,13 @@ def run_fewshot_subset(cfg, subset_ids: Sequence[str], work_dir: str, seed: int 
     from mmengine.runner import Runner
 
     cfg = fewshot_run_config(cfg, subset_ids, work_dir, seed, steps)
+    cfg.experiment_name = run_experiment_name(work_dir)  # its own logger, log file, vis_data
     cfg = PlainTextConfig(cfg.to_dict(), filename=cfg.filename)
     with contextlib.ExitStack() as stack:
         if quiet:  # mmengine's logger binds sys.stdout when the runner creates it
             stack.enter_context(contextlib.redirect_stdout(_devnull()))
         runner = Runner.from_cfg(cfg)
+        stack.callback(_close_log_files, runner.logger)
         runner.train()
         if reuse_test_data:
             _replay_test_loader(runner, cfg)

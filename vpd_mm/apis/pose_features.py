@@ -114,6 +114,58 @@ def write_pose_features(ann_file: str,
         num_frames_without_pose=no_pose)
 
 
+def pose_class_names(ann_file: str, anns: List[dict], num_classes: int) -> Optional[List[str]]:
+    """The class names of a pose pkl's labels, where the corpus records them; else None.
+
+    Looked for, in this order:
+
+    1. ``class_name`` strings in the annotations (one name per label);
+    2. the ``corpus.json`` of a generated corpus in the folder above the pkl's
+       (``<root>/corpus.json`` for ``<root>/annotations/<name>.pkl``): its ``classes`` list
+       (``make_sports_corpus``), or for ``annotations/toy_pose.pkl`` of ``make_toy_corpus``
+       (which records ``num_classes``) the first ``num_classes`` of
+       :data:`vpd_mm.synthetic.toy_corpus.TOY_CLASSES`.
+
+    Names that do not cover every label (fewer than ``num_classes``) are not used.
+
+    Raises:
+        ValueError: naming the file and the videos, when the annotations give one label two
+            names or a ``class_name`` that is not a string.
+    """
+    by_label: Dict[int, str] = {}
+    where: Dict[int, str] = {}
+    for ann in anns:
+        if 'class_name' not in ann or int(ann.get('label', -1)) < 0:
+            continue
+        label, name = int(ann['label']), ann['class_name']
+        if not isinstance(name, str) or not name:
+            raise ValueError(f"{ann_file}: video {ann['frame_dir']!r}: class_name must be a "
+                             f'non-empty string, got {name!r:.80}')
+        if by_label.setdefault(label, name) != name:
+            raise ValueError(f"{ann_file}: label {label} is named {by_label[label]!r} (video "
+                             f"{where[label]!r}) and {name!r} (video {ann['frame_dir']!r})")
+        where.setdefault(label, ann['frame_dir'])
+    if by_label and sorted(by_label) == list(range(num_classes)):
+        return [by_label[i] for i in range(num_classes)]
+    corpus = osp.join(osp.dirname(osp.dirname(osp.abspath(ann_file))), 'corpus.json')
+    if osp.isfile(corpus):
+        from vpd_mm.synthetic.toy_corpus import ANN_NAME, TOY_CLASSES
+        from vpd_mm.utils.io import load_json
+        try:
+            meta = load_json(corpus, 'corpus description')
+        except ValueError:  # not a generated corpus's file: not a source of names
+            meta = None
+        if isinstance(meta, dict):
+            names = meta.get('classes')
+            if names is None and osp.basename(ann_file) == ANN_NAME and isinstance(
+                    meta.get('num_classes'), int) and 'generator_version' in meta:
+                names = list(TOY_CLASSES[:meta['num_classes']])
+            if (isinstance(names, list) and all(isinstance(n, str) for n in names)
+                    and len(names) >= num_classes):
+                return list(names)
+    return None
+
+
 def write_video_actions(ann_file: str,
                         out_file: str,
                         dataset: str = 'toy',
@@ -123,7 +175,13 @@ def write_video_actions(ann_file: str,
 
     Each video becomes the action ``<frame_dir>`` spanning all its frames, with the pkl's
     ``label`` and split ``test`` if the video is in the pkl's ``split['test']`` list, else
-    ``train``. Useful for the toy corpus (``vpd_mm.synthetic.make_toy_corpus``).
+    ``train``. Useful for the toy corpus (``vpd_mm.synthetic.make_toy_corpus``). The class
+    names are ``classes`` if given, else those the corpus records (:func:`pose_class_names`:
+    the toy corpus's ``jumping_jacks``, ``somersault``, ...), else ``class 0``, ``class 1``...
+
+    Raises:
+        ValueError: naming ``ann_file``, when ``classes`` has fewer names than the labels
+            need (the largest label + 1) or repeats a name.
 
     Returns:
         dict: The written annotations.
@@ -133,6 +191,16 @@ def write_video_actions(ann_file: str,
     anns = data['annotations']
     feature_paths(anns, ann_file, osp.dirname(osp.abspath(out_file)))  # names are file names
     num_classes = max([int(a.get('label', -1)) for a in anns] + [-1]) + 1
+    if classes:
+        classes = [str(c) for c in classes]
+        if len(classes) < num_classes:
+            raise ValueError(f'{ann_file}: labels go up to {num_classes - 1}, so {num_classes} '
+                             f'class names are needed, got {len(classes)}: {classes}')
+    else:
+        classes = (pose_class_names(ann_file, anns, num_classes)
+                   or [f'class {i}' for i in range(num_classes)])
+    if len(set(classes)) != len(classes):
+        raise ValueError(f'{ann_file}: class names must be distinct, got {classes}')
     videos, actions = {}, []
     for ann in anns:
         name = str(ann['frame_dir'])
@@ -142,11 +210,7 @@ def write_video_actions(ann_file: str,
         actions.append(
             dict(id=name, video=name, start_frame=0, end_frame=num,
                  label=int(ann.get('label', -1)), split=split))
-    out = dict(
-        dataset=dataset,
-        classes=list(classes) if classes else [f'class {i}' for i in range(num_classes)],
-        videos=videos,
-        actions=actions)
+    out = dict(dataset=dataset, classes=list(classes), videos=videos, actions=actions)
     os.makedirs(osp.dirname(osp.abspath(out_file)), exist_ok=True)
     dump_action_annotations(out, out_file)
     return out

@@ -44,9 +44,16 @@ def _fmt(v: Optional[float], std: Optional[float] = None) -> str:
 
 
 def _md_table(header: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
-    lines = ['| ' + ' | '.join(header) + ' |', '|' + '---|' * len(header)]
-    lines += ['| ' + ' | '.join(r) + ' |' for r in rows]
-    return '\n'.join(lines)
+    """A Markdown table: one cell per header cell in every row, a ``|`` in a cell (a name in a
+    result file) escaped so that it stays in its cell."""
+    for row in rows:
+        if len(row) != len(header):
+            raise ValueError(f'table row {list(row)} does not fit the header {list(header)}')
+
+    def line(cells: Sequence[str]) -> str:
+        return '| ' + ' | '.join(str(c).replace('|', '\\|') for c in cells) + ' |'
+
+    return '\n'.join([line(header), '|' + '---|' * len(header)] + [line(r) for r in rows])
 
 
 def _order(values, preferred) -> List[str]:
@@ -88,9 +95,9 @@ def recognition_table(records: Sequence[dict]) -> str:
         records (Sequence[dict]): Result records; those of other tasks are ignored.
 
     Returns:
-        str: A Markdown table, each cell ``ours | paper`` (the paper's number beside the BiGRU
-        only), plus a ``bigru (paper only)`` row for each of the paper's features without a
-        result.
+        str: A Markdown table with two columns per dataset, ``<dataset> ours`` and
+        ``<dataset> paper`` (the paper's number beside the BiGRU only), plus a
+        ``bigru (paper only)`` row for each of the paper's features without a result.
     """
     recs = [dict(r, _key=(r['features'], r['method'], r['dataset'])) for r in records
             if r['task'] == 'recognition']
@@ -98,7 +105,8 @@ def recognition_table(records: Sequence[dict]) -> str:
     datasets = _order({k[2] for k in cells} | set(paper.DATASETS), paper.DATASETS)
     rows_keys = sorted({(k[0], k[1]) for k in cells},
                        key=lambda fm: (_order([fm[0]], paper.FEATURES), fm))
-    header = ['features', 'method'] + [f'{d} ours | paper' for d in datasets]
+    header = ['features', 'method'] + [f'{d} {col}' for d in datasets
+                                       for col in ('ours', 'paper')]
     rows = []
     for feat, method in rows_keys:
         row = [feat, method]
@@ -106,14 +114,14 @@ def recognition_table(records: Sequence[dict]) -> str:
             r = cells.get((feat, method, d))
             ours = _fmt(_pct(_top1(r['metrics'])) if r else None)
             ref = paper.paper_value('recognition', d, feat, 'top1') if method == 'bigru' else None
-            row.append(f'{ours} | {_fmt(ref)}')
+            row += [ours, _fmt(ref)]
         rows.append(row)
     seen = {f for f, m in rows_keys if m == 'bigru'}
     for feat in paper.RECOGNITION_FULL:  # the paper's rows we have no result for
         if feat not in seen:
             rows.append([feat, 'bigru (paper only)'] + [
-                f'- | {_fmt(paper.paper_value("recognition", d, feat, "top1"))}'
-                for d in datasets
+                cell for d in datasets
+                for cell in ('-', _fmt(paper.paper_value('recognition', d, feat, 'top1')))
             ])
     return _md_table(header, rows)
 
