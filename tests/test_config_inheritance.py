@@ -2,6 +2,7 @@
 """Configs that inherit instead of copying resolve to the values their copies had: the BMN
 leaves (one base per feature set, the export folder as the datasets' data_root), the DTW
 nearest-neighbour configs, and the frozen student, which is the distillation config's model."""
+import os
 import os.path as osp
 
 import pytest
@@ -12,7 +13,7 @@ from mmengine.registry import DefaultScope
 import vpd_mm  # noqa: F401
 
 ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
-FEAT_DIMS = {'2dvpd': 52, 'pose2d': 52, 'vipe': 256, 'vivpd': 256}
+FEAT_DIMS = {'2dvpd': 52, 'pose2d': 52, 'vipe': 128, 'vivpd': 128}
 
 
 def _cfg(name: str) -> Config:
@@ -34,13 +35,15 @@ def test_bmn_leaf_paths(dataset, features):
             assert type(ds).__name__ == 'ActivityNetDataset'
             assert ds.ann_file == f'{export}/anno_{split}.json'
             assert ds.data_prefix == dict(video=f'{export}/features')
+    # output files under the runner's work_dir, filled in at run time (--work-dir moves them)
     assert [e.get('dump_config', {}).get('out') for e in cfg.val_evaluator] == [
-        f'{work_dir}/val_proposals.json', None]
+        '{work_dir}/val_proposals.json', None]
     ann, ap = cfg.test_evaluator
-    assert ann.dump_config.out == f'{work_dir}/test_proposals.json'
+    assert ann.dump_config.out == '{work_dir}/test_proposals.json'
     assert (ap.type, ap.dataset, ap.features, ap.method) == (
         'ProposalAPMetric', dataset, features, 'bmn')
-    assert ap.result_file == f'work_dirs/results/localization_{dataset}_{features}_bmn.result.json'
+    assert ap.result_file == f'{{work_dir}}/localization_{dataset}_{features}_bmn.result.json'
+    assert [h.type for h in cfg.custom_hooks] == ['WorkDirOutputsHook']
 
 
 def test_dtwnn_vivpd_is_the_2dvpd_protocol_on_other_features():
@@ -81,3 +84,64 @@ def test_stgcn_leaves(dataset, num_classes):
              for p in (train.dataset.pipeline, cfg.val_dataloader.dataset.pipeline,
                        cfg.test_dataloader.dataset.pipeline)]
     assert clips == [None, 1, 10]
+
+
+PAPER_DATASETS = ('diving48', 'finegym_fx', 'fs', 'tennis')
+
+
+def _feature_dims() -> dict:
+    """d per flip view of each (dataset, feature set), from the configs that make the features:
+    the 2D-VPD student regresses the 2D teacher pose (the ``pose2d`` features); VIPE* embeds
+    in D dimensions, and only Diving48 concatenates the embedding of the vertically flipped
+    pose (d = 2D, SPEC 2), which its VI-VPD student regresses."""
+    vipe_dir = osp.join(ROOT, 'configs', 'vipe')
+    sizes = {_cfg(f'vipe/{n}').model.embed_dim for n in os.listdir(vipe_dir) if n.endswith('.py')}
+    assert sizes == {64}  # the paper's D
+    dims = {}
+    for dataset in PAPER_DATASETS:
+        pose = _cfg(f'vpd/2dvpd_{dataset}.py').model.backbone.out_channels
+        vi = 2 * 64 if dataset == 'diving48' else 64
+        dims.update({(dataset, '2dvpd'): pose, (dataset, 'pose2d'): pose, (dataset, 'vipe'): vi,
+                     (dataset, 'vivpd'): vi, (dataset, 'concatvpd'): pose + vi})
+    assert _cfg('vpd/vivpd_diving48.py').model.backbone.out_channels == 128
+    return dims
+
+
+def _feature_consumers() -> list:
+    """The recognition, temporal-detection and BMN configs of a paper dataset's feature set."""
+    out = []
+    for family, prefix in (('recognition', 'bigru_'), ('temporal_detection', 'bigru_'),
+                           ('localization', 'bmn_')):
+        for name in sorted(os.listdir(osp.join(ROOT, 'configs', family))):
+            features, _, dataset = name[len(prefix):-len('.py')].partition('_')
+            if name.startswith(prefix) and dataset in PAPER_DATASETS:
+                out.append(f'{family}/{name}')
+    return out
+
+
+CONSUMERS = _feature_consumers()
+FEATURE_DIMS = _feature_dims()
+
+
+def test_every_feature_consumer_is_checked():
+    counts = {f: sum(c.startswith(f + '/') for c in CONSUMERS)
+              for f in ('recognition', 'temporal_detection', 'localization')}
+    assert counts == dict(recognition=11, temporal_detection=6, localization=12)
+
+
+@pytest.mark.parametrize('config', CONSUMERS)
+def test_input_size_is_the_feature_size(config):
+    """BiGRU in_channels = d, BMN feat_dim = 2 d (both flip views concatenated), d being the
+    size the feature set's producer writes for that dataset (VI-VPD: 64, Diving48 128)."""
+    family, name = config.split('/')
+    features, _, dataset = name.split('_', 1)[1][:-len('.py')].partition('_')
+    cfg = _cfg(config)
+    if family == 'recognition':
+        meta, size = cfg.result_info, cfg.model.cls_head.in_channels
+    elif family == 'temporal_detection':
+        meta, size = cfg.temporal_detection, cfg.model.head.in_channels
+    else:
+        meta, size = dict(dataset=cfg.dataset, features=cfg.features), cfg.model.feat_dim // 2
+        assert cfg.model.feat_dim % 2 == 0
+    assert (meta['dataset'], meta['features']) == (dataset, features)
+    assert size == FEATURE_DIMS[dataset, features], (config, size)

@@ -80,3 +80,41 @@ def test_background_noise_in_units_of_the_normalisation(config):
              if t['type'] == 'VPDBackgroundNoise']
     assert len(noise) == 1
     assert list(noise[0]['std']) == list(cfg.model.data_preprocessor.std)
+
+
+def _splits_read(dataset) -> set:
+    """The annotation splits a dataset config reads (through wrappers such as RepeatDataset):
+    its ``split`` (str or list) and an ``anno_<split>.json`` file name (the BMN exports)."""
+    out = set()
+    while isinstance(dataset, dict):
+        split = dataset.get('split')
+        out.update([split] if isinstance(split, str) else list(split or []))
+        ann_file = osp.basename(str(dataset.get('ann_file') or ''))
+        if ann_file.startswith('anno_') and ann_file.endswith('.json'):
+            out.add(ann_file[len('anno_'):-len('.json')])
+        dataset = dataset.get('dataset')
+    return out
+
+
+def test_no_checkpoint_is_selected_on_the_test_split():
+    """Every config of every family: a "best" checkpoint (save_best, mmaction2's default is
+    'auto') only where the val loader does not read the test split (SPEC 4: never select
+    anything on test)."""
+    reads_test, selects = [], []
+    for path in sorted(glob.glob(osp.join(ROOT, 'configs', '*', '*.py'))):
+        if osp.basename(osp.dirname(path)) == 'preparation':
+            continue  # data preparation, no runner
+        cfg = Config.fromfile(path)
+        name = osp.relpath(path, osp.join(ROOT, 'configs'))
+        val = (cfg.get('val_dataloader') or {}).get('dataset')
+        if 'test' in _splits_read(val):
+            reads_test.append(name)
+            checkpoint = (cfg.get('default_hooks') or {}).get('checkpoint') or {}
+            if checkpoint.get('save_best') is not None:
+                selects.append(f'{name}: save_best={checkpoint.get("save_best")!r}')
+        else:
+            assert 'val' in _splits_read(val) or val is None or 'all' in _splits_read(val), name
+    assert selects == []
+    # the ST-GCN baselines report on the test split during training, selecting nothing
+    assert reads_test == ['skeleton/stgcn_pose2d_diving48.py',
+                          'skeleton/stgcn_pose2d_finegym_fx.py']

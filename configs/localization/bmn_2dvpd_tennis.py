@@ -15,12 +15,12 @@ val_dataloader = dict(dataset=dict(data_root=data_root))
 test_dataloader = dict(dataset=dict(data_root=data_root))
 val_evaluator = [
     dict(type='ANetMetric', metric_type='AR@AN',
-         dump_config=dict(out=work_dir + '/val_proposals.json', output_format='json')),
+         dump_config=dict(out='{work_dir}/val_proposals.json', output_format='json')),
     dict(type='ProposalAPMetric')
 ]
 test_evaluator = [
     dict(type='ANetMetric', metric_type='AR@AN',
-         dump_config=dict(out=work_dir + '/test_proposals.json', output_format='json')),
+         dump_config=dict(out='{work_dir}/test_proposals.json', output_format='json')),
     dict(type='ProposalAPMetric', dataset=dataset, features=_base_.features, method='bmn',
-         result_file=f'work_dirs/results/localization_{dataset}_{_base_.features}_bmn.result.json')
+         result_file='{work_dir}/' + f'localization_{dataset}_{_base_.features}_bmn.result.json')
 ]

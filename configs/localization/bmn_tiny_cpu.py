@@ -33,14 +33,14 @@ test_dataloader = dict(
     dataset=dict(data_root=data_root))
 val_evaluator = [
     dict(type='ANetMetric', metric_type='AR@AN',
-         dump_config=dict(out=work_dir + '/val_proposals.json', output_format='json')),
+         dump_config=dict(out='{work_dir}/val_proposals.json', output_format='json')),
     dict(type='ProposalAPMetric')
 ]
 test_evaluator = [
     dict(type='ANetMetric', metric_type='AR@AN',
-         dump_config=dict(out=work_dir + '/test_proposals.json', output_format='json')),
+         dump_config=dict(out='{work_dir}/test_proposals.json', output_format='json')),
     dict(type='ProposalAPMetric', dataset=dataset, features=features, method='bmn',
-         result_file=work_dir + '/localization_toy_bmn.result.json')
+         result_file='{work_dir}/localization_toy_bmn.result.json')
 ]
 
 max_epochs = 4

@@ -12,6 +12,8 @@ from mmengine.registry import DefaultScope
 
 import vpd_mm  # noqa: F401
 from vpd_mm.datasets import VPDFeatureSequenceDataset, resample_indices, share_train_id_list
+from vpd_mm.datasets.feature_sequence_dataset import (FeatureDimError, NumClassesError,
+                                                      check_feature_dim, check_num_classes)
 from vpd_mm.datasets.transforms import sequence_collate
 
 
@@ -181,3 +183,48 @@ def test_collate_pads_and_keeps_lengths():
     with pytest.raises(ValueError, match='differ'):
         sequence_collate([dict(inputs=torch.ones(2, 3, 3), data_samples=None),
                           dict(inputs=torch.ones(2, 3, 4), data_samples=None)])
+
+
+def test_feature_dim_checked_against_the_head(tmp_path):
+    """A feature folder of another size stops before the run, naming the folder, a file, its d
+    and model.cls_head.in_channels (was a raw GRU RuntimeError in the first batch)."""
+    ann_file, feat_a = write_set(str(tmp_path / 'a'), dim=4)
+    _, feat_b = write_set(str(tmp_path / 'b'), dim=3)
+    cfg = Config.fromfile(osp.join(osp.dirname(osp.dirname(osp.dirname(__file__))), 'configs',
+                                   'recognition', 'bigru_tiny_cpu.py'))
+    cfg.merge_from_dict({'model.cls_head.num_classes': 2, 'model.cls_head.in_channels': 4})
+    for split in ('train', 'val', 'test'):
+        cfg[f'{split}_dataloader'].dataset.update(ann_file=ann_file, feature_dir=feat_a)
+    assert check_feature_dim(cfg, 'tiny.py') == 4
+    assert check_num_classes(cfg, 'tiny.py') == 2
+    cfg.model.cls_head.in_channels = 26
+    with pytest.raises(FeatureDimError) as err:
+        check_num_classes(cfg, 'tiny.py')  # what tools/train.py and tools/test.py call
+    assert isinstance(err.value, NumClassesError)  # reported in one line by those tools
+    first = osp.join(feat_a, 'v000.npy')
+    assert str(err.value) == (
+        f'tiny.py: model.cls_head.in_channels=26 but the features of train_dataloader have '
+        f'd=4: {feat_a} (d=4, e.g. {first}); set model.cls_head.in_channels=4 (e.g. '
+        f'--cfg-options model.cls_head.in_channels=4) or give the feature_dir the config was '
+        f'written for')
+    # Concat-VPD: the folders' sizes add up; the first video without a file is passed over
+    cfg.test_dataloader.dataset.feature_dir = [feat_a, feat_b]
+    os.remove(osp.join(feat_b, 'v000.npy'))
+    cfg.model.cls_head.in_channels = 7
+    with pytest.raises(FeatureDimError, match=r'train_dataloader have d=4: .*in_channels=4 \('):
+        check_feature_dim(cfg, 'tiny.py')
+    for split in ('train', 'val'):
+        cfg[f'{split}_dataloader'].dataset.feature_dir = [feat_a, feat_b]
+    assert check_feature_dim(cfg, 'tiny.py') == 7
+    with pytest.raises(FeatureDimError, match=r'd=7: .*a/feats \(d=4, .*\) \+ .*b/feats \(d=3, '
+                       r'e\.g\. .*v001\.npy\)'):
+        check_feature_dim(Config(dict(cfg.to_dict(), model=dict(cls_head=dict(in_channels=8)))))
+    # nothing to compare: no in_channels (DTW), no feature file, another dataset
+    assert check_feature_dim(Config(dict(model=dict(type='DTWNearestNeighbor')))) is None
+    cfg.model.cls_head.in_channels = 26
+    for split in ('train', 'val', 'test'):
+        cfg[f'{split}_dataloader'].dataset.feature_dir = str(tmp_path / 'empty')
+    assert check_feature_dim(cfg) is None
+    for split in ('train', 'val', 'test'):
+        cfg[f'{split}_dataloader'].dataset.type = 'VPDActionFramesDataset'
+    assert check_feature_dim(cfg) is None

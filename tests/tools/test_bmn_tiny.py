@@ -94,7 +94,7 @@ def test_feat_dim_mismatch_fails_in_bmn(export):
         runner.train()
 
 
-FEATURE_DIMS = {'2dvpd': 26, 'pose2d': 26, 'vipe': 128, 'vivpd': 128}  # per flip view
+FEATURE_DIMS = {'2dvpd': 26, 'pose2d': 26, 'vipe': 64, 'vivpd': 64}  # per flip view (VIPE* D = 64)
 
 
 @pytest.mark.parametrize('features', sorted(FEATURE_DIMS))

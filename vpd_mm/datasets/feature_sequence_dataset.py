@@ -2,7 +2,7 @@
 """Actions as sequences of per-frame features (VPD students or teachers), for recognition."""
 import os.path as osp
 from collections import Counter
-from typing import Callable, Dict, List, Optional, Sequence, Tuple, Union
+from typing import Callable, Dict, Iterator, List, Optional, Sequence, Tuple, Union
 
 import numpy as np
 from mmaction.registry import DATASETS
@@ -10,7 +10,8 @@ from mmengine.dataset import BaseDataset
 from mmengine.logging import MMLogger
 
 from vpd_mm.utils.io import read_id_list
-from .features import SPLITS, load_action_annotations, load_feature_sequence, select_actions
+from .features import (SPLITS, feature_path, load_action_annotations, load_feature_sequence,
+                       read_feature_file, select_actions)
 
 _VIEWS = ('split', 'both')
 
@@ -105,6 +106,89 @@ def model_num_classes(model_cfg) -> Tuple[Optional[int], str]:
     return None, ''
 
 
+def _annotated_loaders(cfg, types: Sequence[str]) -> Iterator[Tuple[str, dict, str]]:
+    """``(loader, dataset config, ann_file)`` of the train/val/test dataloaders whose dataset is
+    one of ``types`` with an existing annotation file (a missing file is the dataset's to
+    report)."""
+    for loader in ('train_dataloader', 'val_dataloader', 'test_dataloader'):
+        ds = (cfg.get(loader) or {}).get('dataset') or {}
+        ann_file = ds.get('ann_file')
+        if ds.get('type') in types and isinstance(ann_file, str) and osp.isfile(ann_file):
+            yield loader, ds, ann_file
+
+
+class FeatureDimError(NumClassesError):
+    """A recognizer whose input size differs from the dimension of its feature files.
+
+    A :class:`NumClassesError` so that the callers of :func:`check_num_classes` (which runs this
+    check too) report it in one line."""
+
+
+def _first_feature_file(feature_dir: str, videos: Sequence[str]) -> Optional[str]:
+    """The feature file of the first of ``videos`` that has one in ``feature_dir``."""
+    for video in videos:
+        try:
+            path = feature_path(feature_dir, video)
+        except ValueError:
+            continue  # an unsafe name is the dataset's to report
+        if osp.isfile(path):
+            return path
+    return None
+
+
+def check_feature_dim(cfg, config: Optional[str] = None) -> Optional[int]:
+    """Stop before a recognizer whose ``model.cls_head.in_channels`` is not the feature size.
+
+    For each dataloader of a :class:`VPDFeatureSequenceDataset` whose annotation file exists,
+    the header of one feature file per ``feature_dir`` (the first video of the file's actions
+    that has one) gives its ``d`` (``[T, V, d]``); the sum over the folders (Concat-VPD) must
+    be the head's ``in_channels``. Without the check a VIPE* folder (d = 64 or 128) given to a
+    2D-VPD config (26) ends in a raw ``RuntimeError`` of the GRU in the first batch. Folders
+    without any file of the annotation's videos are skipped (the dataset reports them).
+
+    Args:
+        cfg (Config): The complete config (command-line overrides merged).
+        config (str, optional): The config file, for the message. Defaults to
+            ``cfg.filename``.
+
+    Returns:
+        int | None: The checked dimension (None when the model sets no
+        ``cls_head.in_channels`` or no feature file was found).
+
+    Raises:
+        FeatureDimError: naming the config, ``model.cls_head.in_channels``, the feature
+            folder(s), a file and its ``d`` (one line).
+    """
+    head = (cfg.get('model') or {}).get('cls_head') or {}
+    in_channels = head.get('in_channels') if isinstance(head, dict) else None
+    if in_channels is None:
+        return None
+    config = config or getattr(cfg, 'filename', None) or 'the config'
+    checked, seen = None, set()
+    for loader, ds, ann_file in _annotated_loaders(cfg, ('VPDFeatureSequenceDataset',)):
+        if ds.get('feature_dir') is None:
+            continue
+        dirs = VPDFeatureSequenceDataset._feature_dirs(ds['feature_dir'])
+        if (ann_file, tuple(dirs)) in seen:
+            continue
+        seen.add((ann_file, tuple(dirs)))
+        videos = list(dict.fromkeys(str(a['video'])
+                                    for a in load_action_annotations(ann_file)['actions']))
+        files = [_first_feature_file(d, videos) for d in dirs]
+        if None in files:
+            continue  # a folder without features is the dataset's to report
+        dims = [int(read_feature_file(f, mmap=True).shape[-1]) for f in files]
+        if sum(dims) != int(in_channels):
+            parts = ' + '.join(f'{d} (d={n}, e.g. {f})' for d, n, f in zip(dirs, dims, files))
+            raise FeatureDimError(
+                f'{config}: model.cls_head.in_channels={in_channels} but the features of '
+                f'{loader} have d={sum(dims)}: {parts}; set model.cls_head.in_channels='
+                f'{sum(dims)} (e.g. --cfg-options model.cls_head.in_channels={sum(dims)}) or '
+                f'give the feature_dir the config was written for')
+        checked = sum(dims)
+    return checked
+
+
 def check_num_classes(cfg, config: Optional[str] = None) -> Optional[int]:
     """Stop before a run whose model predicts another number of classes than its data has.
 
@@ -114,7 +198,9 @@ def check_num_classes(cfg, config: Optional[str] = None) -> Optional[int]:
     label below it. ``tools/train.py``, ``tools/test.py`` and the few-shot runner
     (:func:`vpd_mm.apis.fewshot.run_fewshot_protocol`) call this after the config is complete,
     so an 8-class head on a 6-class corpus stops with both numbers instead of training two
-    classes that never occur.
+    classes that never occur. It first runs :func:`check_feature_dim` (the head's
+    ``in_channels`` against the feature files), so the same callers stop on a feature-size
+    mismatch.
 
     Args:
         cfg (Config): The complete config (command-line overrides merged).
@@ -127,19 +213,18 @@ def check_num_classes(cfg, config: Optional[str] = None) -> Optional[int]:
 
     Raises:
         NumClassesError: naming the config, its ``num_classes``, the annotation file and its
-            number of classes (one line).
+            number of classes (one line); :class:`FeatureDimError` (a subclass) for the
+            feature size.
     """
+    check_feature_dim(cfg, config)
     num, key = model_num_classes(cfg.get('model') or {})
     if num is None:
         return None
     config = config or getattr(cfg, 'filename', None) or 'the config'
     checked, seen = None, set()
-    for loader in ('train_dataloader', 'val_dataloader', 'test_dataloader'):
-        ds = (cfg.get(loader) or {}).get('dataset') or {}
-        ann_file = ds.get('ann_file')
-        if ds.get('type') not in ACTION_DATASETS or not isinstance(ann_file, str) \
-                or ann_file in seen or not osp.isfile(ann_file):
-            continue  # a missing file is the dataset's to report
+    for loader, ds, ann_file in _annotated_loaders(cfg, ACTION_DATASETS):
+        if ann_file in seen:
+            continue
         seen.add(ann_file)
         ann = load_action_annotations(ann_file)
         classes = ann.get('classes') or []

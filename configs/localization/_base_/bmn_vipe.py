@@ -1,7 +1,8 @@
 # BMN on VIPE* teacher embeddings, both flip views concatenated
-# (d = 128 per flip view, feat_dim = 256). Leaf configs bmn_vipe_<dataset>.py set the
+# (VIPE* D = 64 per flip view, feat_dim = 128; only Diving48 concatenates the vertically flipped
+# pose's embedding, d = 128, and has no BMN config). Leaf configs bmn_vipe_<dataset>.py set the
 # dataset; see _base_/bmn_vpd.py and docs/localization.md.
 _base_ = ['./bmn_vpd.py']
 features = 'vipe'
-feat_dim = 256
+feat_dim = 128
 model = dict(feat_dim=feat_dim)

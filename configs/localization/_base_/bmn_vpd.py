@@ -1,8 +1,8 @@
 # BMN (mmaction2's own config: model, pipelines, schedule, ANetMetric) on VPD features exported by
 # tools/data/export_localization.py. One base per feature set (bmn_<features>.py) sets feat_dim
 # (= the exported dimension, written to <export>/export_report.json); leaf configs set the
-# export folder as each dataset's `data_root` and the evaluators' output files; see
-# docs/localization.md.
+# export folder as each dataset's `data_root` and the evaluators' output files (under
+# '{work_dir}', see custom_hooks below); see docs/localization.md.
 _base_ = ['mmaction::localization/bmn/bmn_2xb8-400x100-9e_activitynet-feature.py']
 custom_imports = dict(imports=['vpd_mm'], allow_failed_imports=False)
 
@@ -27,6 +27,10 @@ test_dataloader = dict(
 default_hooks = dict(
     checkpoint=dict(type='CheckpointHook', interval=1, save_best='auc', rule='greater',
                     max_keep_ckpts=2))
+# '{work_dir}' in the evaluators' output paths (leaf configs: the proposals ANetMetric dumps, the
+# result file of ProposalAPMetric) is the runner's work_dir, filled in at run time, so
+# `--work-dir` moves them too
+custom_hooks = [dict(type='WorkDirOutputsHook')]
 # mmaction2's runtime has no seed (tools/train.py passes `randomness` to the Runner,
 # which needs one)
 randomness = dict(seed=0, diff_rank_seed=True)

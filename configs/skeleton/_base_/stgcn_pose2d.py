@@ -36,3 +36,5 @@ train_dataloader = dict(
     dataset=dict(dataset=dict(ann_file=ann_file, pipeline=train_pipeline, split='train')))
 val_dataloader = dict(dataset=dict(ann_file=ann_file, pipeline=val_pipeline, split='test'))
 test_dataloader = dict(dataset=dict(ann_file=ann_file, pipeline=test_pipeline, split='test'))
+# mmaction2's default runtime keeps the best checkpoint (save_best='auto'): not on the test split
+default_hooks = dict(checkpoint=dict(save_best=None))

@@ -10,6 +10,8 @@ from mmaction.registry import METRICS
 from mmengine.evaluator import BaseMetric
 from mmengine.logging import print_log
 
+from vpd_mm.engine.hooks.work_dir_outputs_hook import WORK_DIR
+
 DEFAULT_IOUS = (0.3, 0.4, 0.5, 0.6, 0.7)
 
 
@@ -35,6 +37,8 @@ class ProposalAPMetric(BaseMetric):
         result_file (str, optional): Also write a ``*.result.json`` (``vpd_mm.utils.results``,
             task ``'localization'``) holding these APs plus AR@1/5/10/100 and AUC, computed with
             mmaction2's ``average_recall_at_avg_proposals`` exactly as ``ANetMetric`` does.
+            ``'{work_dir}'`` in it is the runner's work folder, filled in at run time by
+            :class:`~vpd_mm.engine.hooks.WorkDirOutputsHook` (the BMN configs' custom hook).
         dataset (str): Dataset name for the result file.
         features (str): Feature name for the result file.
         method (str): Method name for the result file. Defaults to ``'bmn'``.
@@ -99,6 +103,11 @@ class ProposalAPMetric(BaseMetric):
         metrics = OrderedDict((ap_key(t), float(a)) for t, a in zip(self.iou_thresholds, ap))
         metrics['mAP'] = float(np.mean(ap))
         if self.result_file:
+            if WORK_DIR in self.result_file:
+                raise ValueError(
+                    f'ProposalAPMetric: result_file {self.result_file!r} holds {WORK_DIR} but '
+                    "nothing filled it in: add custom_hooks=[dict(type='WorkDirOutputsHook')] "
+                    'to the config (configs/localization/_base_/bmn_vpd.py has it)')
             record = dict(metrics)
             record.update(self.average_recall(results))
             from vpd_mm.utils.results import write_result
