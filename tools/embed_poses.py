@@ -6,7 +6,9 @@
 
 Writes OUT_DIR/<frame_dir>.npy, float32 [T, 2, d] (view 0 as is, view 1 of the horizontally
 flipped pose, re-embedded; d = D, or 2 D with --vertical-flip; NaN rows without a pose), and
-OUT_DIR/embeddings.json. Existing files are skipped (resume) unless --overwrite.
+OUT_DIR/embeddings.json. Existing files are skipped (resume) unless --overwrite. CHECKPOINT must
+be one of CONFIG's embedder (read weights-only, loaded strictly): another model's checkpoint is
+one line naming both and a few of the keys that do not match.
 """
 import argparse
 
@@ -46,7 +48,7 @@ def main() -> None:
             device=args.device,
             overwrite=args.overwrite,
             progress=not args.no_progress)
-    except CheckpointLoadError as e:  # a refused or damaged checkpoint: one line
+    except (CheckpointLoadError, FileNotFoundError) as e:  # refused, damaged, another model's
         raise SystemExit(f'error: {e}') from None
     print(f"embedded {result['num_written']} videos ({result['num_skipped']} already done) "
           f"into {result['out_dir']}: d={result['dim']} (D={result['embed_dim']}), "

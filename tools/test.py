@@ -10,10 +10,19 @@ the held-out videos (``vpd/pose_mse``, ``vpd/motion_mse``, ``vpd/total_mse``).
 ``--dump-features DIR`` also writes ``DIR/<video>.npy`` of shape [T, 2, d] (as is, horizontally
 flipped) for every frame of the test videos; ``--all-videos`` runs over every video of the
 annotation file instead of the held-out ones (features for the downstream tasks);
-``--dump-poses DIR`` writes the student's decoded pose of those frames too ([T, 1, d], view 0).
+``--dump-poses DIR`` writes the student's decoded pose of those frames too ([T, 1, d], view 0);
+both need a VPD student config (``configs/vpd/``) and are refused up front for another one.
+
+CHECKPOINT must be one of CONFIG's model: it is read weights-only and loaded strictly
+(:func:`vpd_mm.evaluation.test_setup.load_test_checkpoint`); the checkpoint of another model
+(keys missing or unexpected, a DTW-NN recognizer's gallery buffers included, or tensors of other
+shapes) ends the run with one line naming the checkpoint, the config and a few of the keys,
+instead of testing random weights. A config path that does not exist: ``error: config not
+found: PATH``, exit status 2.
 
 mmaction2's visualisation flags: ``--show-dir DIR`` writes a picture of every ``--interval``-th
-test sample into DIR, ``--show`` shows it (mmengine's visualizer, ``--wait-time`` seconds each).
+test sample into DIR (the run logs how many it wrote, and where), ``--show`` shows it
+(mmengine's visualizer, ``--wait-time`` seconds each).
 A config with a ``visualization`` hook in ``default_hooks`` (mmaction2's ``VisualizationHook``
 for video recognisers) gets that hook enabled, as mmaction2's tools/test.py does; a VPD student
 (``VPDDistiller``) gets a ``StudentVisualizationHook`` (vpd_mm/engine/hooks/): the crop, its
@@ -24,22 +33,22 @@ tools/analysis_tools/ for them.
 import argparse
 import os
 import os.path as osp
-from typing import Optional
+import sys
+from typing import Dict, Optional
 
 from mmaction.registry import RUNNERS
 from mmengine.config import Config, DictAction
 from mmengine.dist import is_main_process
+from mmengine.logging import print_log
 from mmengine.runner import Runner
 
 import vpd_mm  # noqa: F401  (the stack's workarounds; registers vpd_mm's modules)
 from vpd_mm.datasets import NumClassesError, check_num_classes
 from vpd_mm.engine.hooks.student_visualization_hook import StudentVisualizationHook
-from vpd_mm.evaluation.test_setup import configure_test
+from vpd_mm.evaluation.test_setup import (STUDENT_MODELS, UnsupportedTestOption, configure_test,
+                                          load_test_checkpoint)
 from vpd_mm.utils import set_work_dir, setup_launcher, teardown_distributed, write_result
 from vpd_mm.utils.checkpoint import CheckpointLoadError
-
-#: Models whose test samples :class:`StudentVisualizationHook` draws.
-STUDENT_MODELS = ('VPDDistiller', )
 
 
 def parse_args() -> argparse.Namespace:
@@ -77,6 +86,9 @@ def parse_args() -> argparse.Namespace:
                         default='none', help='job launcher')
     parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
     args = parser.parse_args()
+    if not osp.isfile(args.config):
+        print(f'error: config not found: {args.config}', file=sys.stderr)
+        sys.exit(2)
     os.environ.setdefault('LOCAL_RANK', str(args.local_rank))
     return args
 
@@ -113,6 +125,32 @@ def visualization_hook(cfg: Config, args: argparse.Namespace) -> Optional[dict]:
         'tools/visualizations/ and tools/analysis_tools/ for its pictures')
 
 
+def _files(folder: Optional[str]) -> Dict[str, float]:
+    """Modification times of the files under ``folder`` (empty if there is none)."""
+    found = {}
+    for root, _, names in os.walk(folder or ''):
+        for name in names:
+            path = osp.join(root, name)
+            found[path] = osp.getmtime(path)
+    return found
+
+
+def log_pictures(show_dir: Optional[str], before: Dict[str, float]) -> int:
+    """Log how many pictures the test wrote under ``show_dir`` (files new or rewritten since
+    ``before``, :func:`_files`) and where.
+
+    Returns:
+        int: The number of pictures written.
+    """
+    if not show_dir:
+        return 0
+    written = sorted(p for p, t in _files(show_dir).items() if before.get(p) != t)
+    where = osp.abspath(show_dir)
+    example = f' (e.g. {osp.relpath(written[0], show_dir)})' if written else ''
+    print_log(f'--show-dir: wrote {len(written)} pictures to {where}{example}', logger='current')
+    return len(written)
+
+
 def merge_args(cfg: Config, args: argparse.Namespace) -> Config:
     """Merge the command line into the config."""
     if not osp.isfile(args.checkpoint):
@@ -129,7 +167,10 @@ def merge_args(cfg: Config, args: argparse.Namespace) -> Config:
 
 def main() -> None:
     args = parse_args()
-    cfg = merge_args(Config.fromfile(args.config), args)
+    try:
+        cfg = merge_args(Config.fromfile(args.config), args)
+    except (FileNotFoundError, UnsupportedTestOption) as e:  # one line naming the file
+        raise SystemExit(f'error: {e}') from None
     student_vis = visualization_hook(cfg, args)
     try:
         check_num_classes(cfg, args.config)
@@ -139,13 +180,13 @@ def main() -> None:
     if student_vis is not None:
         runner.register_hook(StudentVisualizationHook(**student_vis))
     try:
-        try:
-            runner.load_or_resume()  # weights-only (vpd_mm.compat)
-        except CheckpointLoadError as e:  # refused or damaged: one line naming the file
+        try:  # weights-only (vpd_mm.compat) and strict: the checkpoint of this config
+            load_test_checkpoint(runner, args.checkpoint, args.config)
+        except CheckpointLoadError as e:  # refused, damaged, another model's: one line
             raise SystemExit(f'error: {e}') from None
-        except ValueError as e:  # e.g. a checkpoint trained for another target dimension
-            raise SystemExit(f'{args.checkpoint}: {e}') from e
+        pictures = _files(args.show_dir)
         metrics = runner.test()
+        log_pictures(args.show_dir, pictures)
         if args.result_json and is_main_process():
             info = dict(task='recognition', dataset='unknown', features='unknown',
                         method=cfg.model.type)

@@ -3,11 +3,14 @@
 
     python tools/train.py configs/vpd/2dvpd_diving48.py [--work-dir DIR] [--resume [CKPT]]
         [--amp] [--cfg-options key=value ...] [--launcher pytorch]
+
+A config path that does not exist: ``error: config not found: PATH``, exit status 2.
 """
 import argparse
 import logging
 import os
 import os.path as osp
+import sys
 
 from mmaction.registry import RUNNERS
 from mmengine.config import Config, DictAction
@@ -46,6 +49,9 @@ def parse_args() -> argparse.Namespace:
                         default='none', help='job launcher')
     parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
     args = parser.parse_args()
+    if not osp.isfile(args.config):
+        print(f'error: config not found: {args.config}', file=sys.stderr)
+        sys.exit(2)
     os.environ.setdefault('LOCAL_RANK', str(args.local_rank))
     return args
 

@@ -182,3 +182,28 @@ def test_dtw_nearest_neighbour_min_over_views():
         concat(one_view['inputs'], one_view['data_samples'], mode='tensor')
     with pytest.raises(ValueError, match='view must be one of'):
         build(dict(type='DTWNearestNeighbour', num_classes=3, view='mean'))
+
+
+def test_dtw_empty_gallery_says_why():
+    """Audit item 15: an empty gallery names its cause: never built, a loaded checkpoint
+    without gallery buffers (another model's), or one whose gallery is empty."""
+    query = _query_batch([np.stack([np.ones((4, 1)), -np.ones((4, 1))])])  # class 1's
+
+    def message(model):
+        with pytest.raises(RuntimeError, match='the gallery is empty') as err:
+            model(query['inputs'], query['data_samples'], mode='tensor')
+        return str(err.value)
+
+    fresh = build(dict(type='DTWNearestNeighbour', num_classes=3, num_threads=1))
+    assert 'build it first with' in message(fresh) and 'loaded' not in message(fresh)
+    other = build(dict(type='DTWNearestNeighbour', num_classes=3, num_threads=1))
+    other.load_state_dict({'cls_head.fc.weight': torch.zeros(3, 4)}, strict=False)
+    assert 'the checkpoint loaded into the model holds no gallery (no gallery_feats' in \
+        message(other)
+    empty = build(dict(type='DTWNearestNeighbour', num_classes=3, num_threads=1))
+    empty.load_state_dict(fresh.state_dict())
+    assert 'holds an empty gallery' in message(empty)
+    # a gallery built after such a load is used
+    _dtw_gallery(other)
+    costs = other(query['inputs'], query['data_samples'], mode='tensor')
+    assert costs.shape == (1, 3) and costs[0, 1] == 0.0

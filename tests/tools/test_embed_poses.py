@@ -15,6 +15,7 @@ import vpd_mm  # noqa: F401
 import vpd_mm.models.vipe  # noqa: F401
 from vpd_mm.apis.embed_poses import embed_pose_dataset, init_vipe_embedder
 from vpd_mm.codecs import PoseNormalizer, VIPEInputEncoder
+from vpd_mm.evaluation.test_setup import CheckpointMismatchError
 
 ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 T, D = 5, 64
@@ -125,3 +126,27 @@ def test_errors(setup):
     with pytest.raises(ValueError, match=r"bad\.pkl.*'vid_x'.*17"):
         embed_pose_dataset(bad_file, setup['config'], setup['ckpt'],
                            str(setup['root'] / 'bad'), progress=False)
+
+
+def test_checkpoint_of_another_model_is_refused(setup):
+    """Audit item 1: a VPD student's checkpoint for a VIPE* config is one line naming the
+    checkpoint, the config and a few keys; no embeddings of a random embedder are written."""
+    ckpt = str(setup['root'] / 'student.pth')
+    torch.save(dict(state_dict={'backbone.conv1.weight': torch.zeros(4, 3, 3, 3),
+                                'head.fc.weight': torch.zeros(2, 4)}), ckpt)
+    out_dir = setup['root'] / 'wrong'
+    with pytest.raises(CheckpointMismatchError) as err:
+        embed_pose_dataset(setup['ann_file'], setup['config'], ckpt, str(out_dir),
+                           progress=False)
+    message = str(err.value)
+    assert message.startswith(f"{ckpt} is not a checkpoint of {setup['config']} "
+                              "(VIPEEmbedder): ")
+    assert "keys missing from it (encoder." in message
+    assert 'it holds 2 keys the model has not (backbone.conv1.weight, head.fc.weight)' in message
+    assert not out_dir.exists()
+    proc = subprocess.run([
+        sys.executable, osp.join(ROOT, 'tools', 'embed_poses.py'), setup['config'], ckpt,
+        setup['ann_file'], str(out_dir), '--no-progress'
+    ], cwd=ROOT, capture_output=True, text=True)
+    assert proc.returncode == 1 and proc.stderr.strip() == f'error: {message}'
+    assert not out_dir.exists()

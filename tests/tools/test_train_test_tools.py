@@ -109,11 +109,17 @@ def test_resume_continues_from_saved_iteration(corpus, trained, tmp_path):
 
 def test_test_prints_metric_and_writes_features(corpus, trained, tmp_path):
     feat_dir = tmp_path / 'features'
+    show_dir = tmp_path / 'show'
     proc = run_tool('tools/test.py', CONFIG, osp.join(trained, 'iter_10.pth'), '--work-dir',
                     str(tmp_path / 'test'), '--dump-features', str(feat_dir), '--all-videos',
-                    '--cfg-options', *data_options(corpus))
+                    '--show-dir', str(show_dir), '--interval', '8', '--cfg-options',
+                    *data_options(corpus))
     log = proc.stdout + proc.stderr
     assert 'vpd/pose_mse' in log and 'vpd/motion_mse' in log
+    # audit item 18: how many pictures, and where (every 8th of the 6 x 16 frames)
+    pictures = sorted(show_dir.glob('*.jpg'))
+    assert len(pictures) == 12
+    assert f'--show-dir: wrote 12 pictures to {show_dir} (e.g. {pictures[0].name})' in log
     files = sorted(feat_dir.glob('*.npy'))
     assert len(files) == 6
     for f in files:
@@ -148,6 +154,52 @@ def test_test_rejects_checkpoint_of_other_dimension(corpus, trained, tmp_path):
 def test_missing_checkpoint_is_named(tmp_path):
     proc = run_tool('tools/test.py', CONFIG, str(tmp_path / 'nope.pth'), check=False)
     assert proc.returncode != 0 and 'nope.pth' in proc.stderr
+    assert proc.stderr.strip().splitlines()[-1] == \
+        f'error: checkpoint {tmp_path / "nope.pth"} does not exist'
+    assert 'Traceback' not in proc.stderr
+
+
+@pytest.mark.parametrize('tool', ['train', 'test'])
+def test_missing_config_is_one_line(tmp_path, tool):
+    """Audit item 19: a config-path typo is one line and exit status 2, no traceback."""
+    config = str(tmp_path / 'configs' / '2dvpd_tiny_cpux.py')
+    args = [config] if tool == 'train' else [config, str(tmp_path / 'w.pth')]
+    proc = run_tool(f'tools/{tool}.py', *args, check=False)
+    assert proc.returncode == 2
+    assert proc.stderr.strip() == f'error: config not found: {config}'
+
+
+def test_test_refuses_checkpoint_of_another_model(corpus, tmp_path):
+    """Audit item 1: a checkpoint of another model (here a recognizer's keys) is refused with
+    one line naming the checkpoint, the config and a few keys, instead of testing the student's
+    random weights."""
+    import torch
+    ckpt = str(tmp_path / 'bigru.pth')
+    torch.save(dict(state_dict={'cls_head.gru.weight_ih_l0': torch.zeros(3, 26),
+                                'cls_head.fc.weight': torch.zeros(2, 3)}), ckpt)
+    proc = run_tool('tools/test.py', CONFIG, ckpt, '--work-dir', str(tmp_path / 'w'),
+                    '--cfg-options', *data_options(corpus), check=False)
+    assert proc.returncode == 1, proc.stderr[-3000:]
+    last = proc.stderr.strip().splitlines()[-1]
+    assert last.startswith(f'error: {ckpt} is not a checkpoint of {CONFIG} (VPDDistiller): '), last
+    assert 'keys missing from it (backbone.' in last
+    assert ('it holds 2 keys the model has not (cls_head.gru.weight_ih_l0, cls_head.fc.weight)'
+            in last)
+    assert 'Traceback' not in proc.stderr and 'vpd/pose_mse' not in proc.stdout + proc.stderr
+
+
+def test_dump_features_needs_a_student_config(tmp_path):
+    """Audit item 7: refused before anything is built, as --show-dir is."""
+    config = osp.join(ROOT, 'configs', 'recognition', 'bigru_tiny_cpu.py')
+    ckpt = tmp_path / 'w.pth'
+    ckpt.write_bytes(b'')
+    proc = run_tool('tools/test.py', config, str(ckpt), '--dump-features', str(tmp_path / 'F'),
+                    check=False)
+    assert proc.returncode == 1
+    last = proc.stderr.strip().splitlines()[-1]
+    assert last.startswith(f'error: {config}: --dump-features/--dump-poses write the features '
+                           'of a VPD student (VPDDistiller'), last
+    assert 'Traceback' not in proc.stderr and not (tmp_path / 'F').exists()
 
 
 def test_checkpoint_opens_weights_only_without_vpd_mm(trained):

@@ -36,7 +36,7 @@ from mmengine.runner import Runner
 from mmengine.runner.amp import autocast
 
 import vpd_mm  # noqa: F401
-from vpd_mm.evaluation.test_setup import configure_test
+from vpd_mm.evaluation.test_setup import configure_test, load_test_checkpoint
 from vpd_mm.utils.io import dump_json_atomic
 from vpd_mm.utils.launch import set_work_dir
 from vpd_mm.utils.machine import machine_description
@@ -81,7 +81,8 @@ def build_runner(args: argparse.Namespace, checkpoint: str, out_dir: str,
         options['test_dataloader.dataset.indices'] = args.frames
     cfg.merge_from_dict(options)
     runner = Runner.from_cfg(cfg)
-    runner.load_or_resume()
+    if checkpoint:  # strictly, as tools/test.py
+        load_test_checkpoint(runner, checkpoint, args.config)
     return runner
 
 

@@ -9,13 +9,12 @@ import torch
 from mmaction.registry import MODELS
 from mmengine.config import Config
 from mmengine.registry import DefaultScope
-from mmengine.runner import load_checkpoint
 from tqdm import tqdm
 
 from vpd_mm.codecs import PoseNormalizer, VIPEInputEncoder
 from vpd_mm.datasets.pose_annotations import athlete_track, load_pose_annotations
+from vpd_mm.evaluation.test_setup import load_model_weights
 from vpd_mm.models import vipe  # noqa: F401  (registers VIPEEmbedder)
-from vpd_mm.utils.checkpoint import CheckpointLoadError
 from vpd_mm.utils.io import dump_json_atomic, save_npy_atomic, sweep_temporaries
 from .pose_features import feature_paths
 
@@ -37,11 +36,15 @@ def init_vipe_embedder(config: Union[str, Config, dict],
         VIPEEmbedder: in eval mode on ``device``.
 
     Raises:
-        ValueError: if the model has no ``embed`` method, or the checkpoint's tensors do not
-            fit the config (naming the checkpoint, the key and both shapes).
+        ValueError: if the model has no ``embed`` method.
         CheckpointLoadError: the checkpoint holds objects a weights-only load refuses, or is
             not readable (one line naming it).
+        CheckpointMismatchError: (a ``CheckpointLoadError``) the checkpoint is not one of the
+            config's embedder: keys missing or unexpected (e.g. a VPD student's checkpoint), or
+            tensors of other shapes; one line naming the checkpoint, the config and a few keys
+            (:func:`vpd_mm.evaluation.test_setup.load_model_weights`, strict).
     """
+    name = config if isinstance(config, str) else None
     if isinstance(config, str):
         config = Config.fromfile(config)
     model_cfg = config.get('model', config) if isinstance(config, (Config, dict)) else config
@@ -50,13 +53,8 @@ def init_vipe_embedder(config: Union[str, Config, dict],
     if not hasattr(model, 'embed'):
         raise ValueError(f'the config builds a {type(model).__name__}, not a pose embedder '
                          "(model.type='VIPEEmbedder')")
-    if checkpoint is not None:
-        try:
-            load_checkpoint(model, checkpoint, map_location='cpu')  # weights-only (vpd_mm.compat)
-        except CheckpointLoadError:
-            raise  # already one line naming the file
-        except ValueError as err:
-            raise ValueError(f'{checkpoint}: {err}') from err
+    if checkpoint is not None:  # weights-only and strict: the checkpoint of this config
+        load_model_weights(model, checkpoint, name or config)
     return model.to(device).eval()
 
 

@@ -1,13 +1,43 @@
 # Copyright (c) vpd_mm contributors. All rights reserved.
-"""What a test run evaluates and writes: the config changes of ``tools/test.py``'s options.
+"""What a test run evaluates and loads: the config changes of ``tools/test.py``'s options, and
+the strict loading of "the checkpoint of this config".
 
 ``tools/test.py`` and ``tools/benchmarks/dump_features.py`` (which times the runner the tool
 builds) both call :func:`configure_test`, so the two build the same runner.
+
+mmengine loads ``load_from`` non-strictly: a checkpoint of another model only warns ("missing
+keys in source state_dict") and the test reports the scores of random weights.
+:func:`load_test_checkpoint` (the runner's checkpoint, ``tools/test.py``) and
+:func:`load_model_weights` (a bare model, ``tools/embed_poses.py``) refuse it instead, with one
+line (:class:`CheckpointMismatchError`) naming the checkpoint, the config and a few of the
+missing and unexpected keys. Buffers count as keys (a DTW-NN recognizer's gallery). The
+deliberate partial loads (``init_cfg`` pretrained weights, a student backbone in a recogniser)
+do not go through here.
 """
 import os.path as osp
-from typing import Optional
+import re
+from typing import Any, List, Optional, Union
 
+import torch
 from mmengine.config import Config
+from mmengine.hooks import Hook
+from mmengine.model import is_model_wrapper
+
+from vpd_mm.utils.checkpoint import CheckpointLoadError, load_checkpoint_file, load_checkpoint_url
+
+#: The models whose features ``--dump-features`` / ``--dump-poses`` write (VPD students).
+STUDENT_MODELS = ('VPDDistiller', )
+
+#: How many keys of each kind a mismatch message names.
+SHOWN_KEYS = 3
+
+
+class CheckpointMismatchError(CheckpointLoadError):
+    """A readable checkpoint that is not one of the config's model (one line naming both)."""
+
+
+class UnsupportedTestOption(ValueError):
+    """A ``tools/test.py`` option that the config cannot serve (one line naming the config)."""
 
 
 def _as_list(evaluator) -> list:
@@ -46,9 +76,18 @@ def configure_test(cfg: Config,
 
     Raises:
         FileNotFoundError: ``checkpoint`` is given and is not a file.
+        UnsupportedTestOption: ``dump_features`` or ``dump_poses`` for a model that is not a VPD
+            student (:data:`STUDENT_MODELS`), before anything is built.
     """
     if checkpoint is not None and not osp.isfile(checkpoint):
         raise FileNotFoundError(f'checkpoint {checkpoint} does not exist')
+    model_type = cfg.get('model', {}).get('type')
+    if (dump_features or dump_poses) and model_type not in STUDENT_MODELS:
+        raise UnsupportedTestOption(
+            f'{cfg.filename or "the config"}: --dump-features/--dump-poses write the features '
+            f'of a VPD student ({", ".join(STUDENT_MODELS)}, configs/vpd/); this config\'s '
+            f'model ({model_type}) tests on precomputed features: its inputs are already '
+            'features (see its feature_dir)')
     cfg.load_from = checkpoint
     cfg.resume = False
     if all_videos:
@@ -68,3 +107,176 @@ def configure_test(cfg: Config,
     if amp:
         cfg.test_cfg = dict(cfg.get('test_cfg') or dict(type='TestLoop'), fp16=True)
     return cfg
+
+
+def _unwrap(model: torch.nn.Module) -> torch.nn.Module:
+    return model.module if is_model_wrapper(model) else model
+
+
+def _few(keys: List[str]) -> str:
+    """The first :data:`SHOWN_KEYS` of ``keys``, and how many there are."""
+    shown = ', '.join(keys[:SHOWN_KEYS])
+    return shown + (f', ... ({len(keys)} in all)' if len(keys) > SHOWN_KEYS else '')
+
+
+def _keys(n: int) -> str:
+    return f'{n} key' + ('' if n == 1 else 's')
+
+
+def _config_name(config: Union[str, Config, dict, None]) -> str:
+    if isinstance(config, str):
+        return config
+    return getattr(config, 'filename', None) or 'the config'
+
+
+def state_dict_of(checkpoint: Any, source: str) -> dict:
+    """The weights of a loaded checkpoint: its ``state_dict`` (or the bare state dict), a
+    ``module.`` prefix (DataParallel) removed.
+
+    Raises:
+        CheckpointLoadError: Not a dict of tensors (the message names ``source``).
+    """
+    state = checkpoint.get('state_dict', checkpoint) if isinstance(checkpoint, dict) else None
+    if not isinstance(state, dict) or not all(torch.is_tensor(v) for v in state.values()):
+        raise CheckpointLoadError(f'{source}: not a checkpoint of model weights (expected a '
+                                  'state dict of tensors, or a dict with one as state_dict)')
+    return {k[len('module.'):] if k.startswith('module.') else k: v for k, v in state.items()}
+
+
+def load_state_strictly(model: torch.nn.Module, state: dict, checkpoint: str,
+                        config: Union[str, Config, dict, None]) -> None:
+    """Load ``state`` into ``model``: every key (parameters and buffers) of the model, no other,
+    every shape.
+
+    The keys are compared after the model's own load hooks (old key names mapped, a DTW-NN
+    gallery resized), as ``load_state_dict`` compares them. A BatchNorm's
+    ``num_batches_tracked`` may be missing (older checkpoints; mmengine ignores it too).
+
+    Raises:
+        CheckpointMismatchError: ``'<checkpoint> is not a checkpoint of <config> (<model>):
+            N of the model's M keys missing from it (a, b, c, ...), and it holds K keys the
+            model has not (x, y, z, ...)'``; ``'<checkpoint> does not fit <config>: <key>:
+            checkpoint [..] vs model [..]; ...'`` for tensors of other shapes (or the message
+            of the model's own check). The model may then hold some of the weights.
+    """
+    model = _unwrap(model)
+    try:
+        result = model.load_state_dict(state, strict=False)
+    except (RuntimeError, ValueError) as e:  # other shapes, or a model's own check
+        raise _mismatch(e, checkpoint, config) from None
+    missing = [k for k in result.missing_keys if not k.endswith('num_batches_tracked')]
+    unexpected = list(result.unexpected_keys)
+    if not missing and not unexpected:
+        return
+    parts = []
+    if missing:
+        total = len(model.state_dict())
+        parts.append(f"{len(missing)} of the model's {_keys(total)} missing from it "
+                     f'({_few(missing)})')
+    if unexpected:
+        parts.append(f'it holds {_keys(len(unexpected))} the model has not '
+                     f'({_few(unexpected)})')
+    raise CheckpointMismatchError(
+        f'{checkpoint} is not a checkpoint of {_config_name(config)} '
+        f'({type(model).__name__}): {", and ".join(parts)}')
+
+
+#: torch's words for a tensor of another shape (groups: key, checkpoint's, model's shape).
+_SIZE_MISMATCH = re.compile(r'size mismatch for (\S+): copying a param with shape '
+                            r'torch\.Size\((\[.*?\])\) from checkpoint, the shape in current '
+                            r'model is torch\.Size\((\[.*?\])\)')
+
+
+def _mismatch(err: BaseException, checkpoint: str, config) -> CheckpointMismatchError:
+    """One line of a failed strict load (tensors of other shapes, a model's own check)."""
+    lines = [ln.strip() for ln in str(err).splitlines() if ln.strip()]
+    sizes = [_SIZE_MISMATCH.sub(r'\1: checkpoint \2 vs model \3', ln).rstrip('.')
+             for ln in lines if ln.startswith('size mismatch')]
+    what = '; '.join(sizes[:SHOWN_KEYS]) + (f'; ... ({len(sizes)} in all)'
+                                            if len(sizes) > SHOWN_KEYS else '')
+    return CheckpointMismatchError(f'{checkpoint} does not fit {_config_name(config)}: '
+                                   f'{what or " ".join(lines)}')
+
+
+def _check_gallery(model: torch.nn.Module, checkpoint: str, config) -> None:
+    """A DTW-NN recognizer's checkpoint must hold its gallery (``gallery_labels`` buffer)."""
+    labels = getattr(model, 'gallery_labels', None)
+    if torch.is_tensor(labels) and labels.numel() == 0:
+        raise CheckpointMismatchError(
+            f'{checkpoint} holds no gallery (its gallery_labels is empty): build the gallery '
+            f'of {_config_name(config)} with tools/train.py (GalleryBuildLoop) and test the '
+            'checkpoint it writes')
+
+
+def load_model_weights(model: torch.nn.Module, checkpoint: str,
+                       config: Union[str, Config, dict, None] = None) -> dict:
+    """Load ``checkpoint`` (a path or an ``http(s)://`` URL) into ``model``, weights-only and
+    strictly: every key, every shape.
+
+    Args:
+        model (torch.nn.Module): The model the config builds.
+        checkpoint (str): Its checkpoint.
+        config (str | Config | dict, optional): The config, for the messages.
+
+    Returns:
+        dict: The loaded checkpoint.
+
+    Raises:
+        FileNotFoundError: No such file.
+        CheckpointLoadError: Not a weights-only checkpoint of model weights (one line).
+        CheckpointMismatchError: The checkpoint of another model, tensors of other shapes, or
+            the model's own check of the weights failed (:func:`load_state_strictly`), or a
+            DTW-NN checkpoint without a gallery (one line naming the checkpoint and the
+            config).
+    """
+    if checkpoint.startswith(('http://', 'https://')):
+        ckpt = load_checkpoint_url(checkpoint)
+    else:
+        ckpt = load_checkpoint_file(checkpoint)
+    model = _unwrap(model)
+    load_state_strictly(model, state_dict_of(ckpt, checkpoint), checkpoint, config)
+    _check_gallery(model, checkpoint, config)
+    return ckpt
+
+
+class StrictLoadCheck(Hook):
+    """Loads the checkpoint the runner loads strictly first (``after_load_checkpoint``: the
+    loaded dict, before the runner's own non-strict load of the same weights), so that what
+    does not fit is one line; see :func:`load_test_checkpoint`."""
+
+    def __init__(self, checkpoint: str, config: Union[str, Config, dict, None]) -> None:
+        self.checkpoint = checkpoint
+        self.config = config
+
+    def after_load_checkpoint(self, runner, checkpoint: dict) -> None:
+        load_state_strictly(runner.model, state_dict_of(checkpoint, self.checkpoint),
+                            self.checkpoint, self.config)
+
+
+def load_test_checkpoint(runner, checkpoint: str,
+                         config: Union[str, Config, dict, None] = None) -> None:
+    """Load the checkpoint under test into the runner's model, strictly.
+
+    The runner's own loading (weights-only through :mod:`vpd_mm.compat`, the
+    ``after_load_checkpoint`` hooks, ``runner.test()`` then loads nothing again), with
+    ``strict=True``, the weights loaded strictly first by :class:`StrictLoadCheck` (the last
+    of the hooks), so that what is wrong is one line. A DTW-NN recognizer must get a gallery.
+
+    Args:
+        runner (mmengine.runner.Runner): The test runner.
+        checkpoint (str): The checkpoint (``configure_test``'s).
+        config (str | Config | dict, optional): The config, for the messages.
+
+    Raises:
+        CheckpointLoadError: A refused or damaged file (one line naming it).
+        CheckpointMismatchError: Not a checkpoint of this config's model (see
+            :func:`load_model_weights`).
+    """
+    runner.register_hook(StrictLoadCheck(checkpoint, config), priority='LOWEST')
+    try:
+        runner.load_checkpoint(checkpoint, map_location='cpu', strict=True)
+    except CheckpointLoadError:
+        raise
+    except (RuntimeError, ValueError) as e:
+        raise _mismatch(e, checkpoint, config) from None
+    _check_gallery(_unwrap(runner.model), checkpoint, config)

@@ -26,6 +26,11 @@ class UnsafePathError(ValueError):
     """
 
 
+#: The placeholder a config's output path may hold for the runner's work_dir (resolved at run
+#: time by :class:`vpd_mm.engine.hooks.WorkDirOutputsHook`, after ``--work-dir``).
+WORK_DIR = '{work_dir}'
+
+
 def _fail(name, what: str, reason: str, where: Optional[str]) -> None:
     prefix = f'{where}: ' if where else ''
     raise UnsafePathError(f'{prefix}{what} {name!r} {reason}; it becomes a file name, so it must '

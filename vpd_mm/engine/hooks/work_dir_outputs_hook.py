@@ -6,8 +6,7 @@ from mmaction.registry import HOOKS
 from mmengine.evaluator import Evaluator
 from mmengine.hooks import Hook
 
-#: The placeholder an evaluator's output path may hold, replaced by the runner's ``work_dir``.
-WORK_DIR = '{work_dir}'
+from vpd_mm.utils.paths import WORK_DIR
 
 
 def resolve_work_dir_outputs(evaluator: Evaluator, work_dir: str,

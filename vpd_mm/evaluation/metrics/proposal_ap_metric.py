@@ -10,7 +10,7 @@ from mmaction.registry import METRICS
 from mmengine.evaluator import BaseMetric
 from mmengine.logging import print_log
 
-from vpd_mm.engine.hooks.work_dir_outputs_hook import WORK_DIR
+from vpd_mm.utils.paths import WORK_DIR
 
 DEFAULT_IOUS = (0.3, 0.4, 0.5, 0.6, 0.7)
 

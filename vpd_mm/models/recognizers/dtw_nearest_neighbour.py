@@ -49,7 +49,9 @@ class DTWNearestNeighbour(SequenceRecognizerBase):
     ``gallery_labels`` [G]; G = training samples), so the checkpoint holds the gallery and
     ``tools/test.py CONFIG CKPT`` works as for any recognizer. Build the gallery in one process
     (the buffers of different ranks would differ). The gallery is packed for the DTW once and
-    reused by every batch.
+    reused by every batch. Testing with an empty gallery is an error that says why: never built,
+    or the loaded checkpoint held none (another model's) or an empty one;
+    ``tools/test.py`` refuses such a checkpoint when it loads it.
 
     Args:
         num_classes (int): Number of classes C.
@@ -103,6 +105,7 @@ class DTWNearestNeighbour(SequenceRecognizerBase):
         self.register_buffer('gallery_labels', torch.zeros(0, dtype=torch.long))
         self._pending: List[tuple] = []
         self._packed: Dict[tuple, DTWCandidates] = {}
+        self._loaded_gallery: Optional[str] = None  # what the last loaded state dict held
 
     def _views(self, inputs: Tensor, data_samples: OptSampleList) -> List[Optional[np.ndarray]]:
         """Per sample, its float32 views [V, T_i, d] (None for a sample without frames)."""
@@ -165,6 +168,9 @@ class DTWNearestNeighbour(SequenceRecognizerBase):
             value = state_dict.get(prefix + name)
             if isinstance(value, Tensor):
                 setattr(self, name, torch.empty_like(value, device=getattr(self, name).device))
+        labels = state_dict.get(prefix + 'gallery_labels')
+        self._loaded_gallery = ('absent' if not isinstance(labels, Tensor) else
+                                'empty' if not labels.numel() else 'loaded')
         self._pending = []
         self._packed = {}
         super()._load_from_state_dict(state_dict, prefix, *args, **kwargs)
@@ -185,8 +191,7 @@ class DTWNearestNeighbour(SequenceRecognizerBase):
         """
         self.finalize_gallery()
         if not len(self.gallery_labels):
-            raise RuntimeError('DTWNearestNeighbour: the gallery is empty (train first with '
-                               "train_cfg=dict(type='GalleryBuildLoop'), or load a checkpoint)")
+            raise RuntimeError(self._empty_gallery_message())
         per_sample = self._views(inputs, data_samples)
         ids = [None if data_samples is None else data_samples[i].metainfo.get('action_id')
                for i in range(len(per_sample))]
@@ -210,6 +215,21 @@ class DTWNearestNeighbour(SequenceRecognizerBase):
                     [views[j] for j in lost], [qids[j] for j in lost],
                     step_pattern=self.fallback_step_pattern)
         return costs
+
+    def _empty_gallery_message(self) -> str:
+        """Why the gallery is empty: never built, or a loaded checkpoint without one."""
+        build = "train_cfg=dict(type='GalleryBuildLoop')"
+        if self._loaded_gallery == 'absent':
+            return ('DTWNearestNeighbour: the gallery is empty: the checkpoint loaded into the '
+                    'model holds no gallery (no gallery_feats, gallery_offsets, gallery_labels: '
+                    f'a checkpoint of another model?); build one with {build} (tools/train.py) '
+                    'and load the checkpoint that writes')
+        if self._loaded_gallery == 'empty':
+            return ('DTWNearestNeighbour: the gallery is empty: the checkpoint loaded into the '
+                    f'model holds an empty gallery; build one with {build} (tools/train.py) '
+                    'on a training set with labelled samples')
+        return ('DTWNearestNeighbour: the gallery is empty (build it first with '
+                f'{build}, or load a checkpoint that holds one)')
 
     def _combos(self, views: List[np.ndarray],
                 qids: List[str]) -> List[Tuple[List[np.ndarray], Optional[int], List[str]]]:
