@@ -47,7 +47,8 @@ from vpd_mm.datasets import NumClassesError, check_num_classes
 from vpd_mm.engine.hooks.student_visualization_hook import StudentVisualizationHook
 from vpd_mm.evaluation.test_setup import (STUDENT_MODELS, UnsupportedTestOption, configure_test,
                                           load_test_checkpoint)
-from vpd_mm.utils import set_work_dir, setup_launcher, teardown_distributed, write_result
+from vpd_mm.utils import (merge_cfg_options, set_work_dir, setup_launcher, teardown_distributed,
+                          write_result)
 from vpd_mm.utils.checkpoint import CheckpointLoadError
 
 
@@ -160,8 +161,7 @@ def merge_args(cfg: Config, args: argparse.Namespace) -> Config:
     configure_test(cfg, args.checkpoint, all_videos=args.all_videos,
                    dump_features=args.dump_features, dump_poses=args.dump_poses, dump=args.dump,
                    amp=args.amp)
-    if args.cfg_options is not None:
-        cfg.merge_from_dict(args.cfg_options)
+    merge_cfg_options(cfg, args.cfg_options)
     return cfg
 
 

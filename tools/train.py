@@ -19,7 +19,8 @@ from mmengine.runner import Runner
 
 import vpd_mm  # noqa: F401  (the stack's workarounds; registers vpd_mm's modules)
 from vpd_mm.datasets import NumClassesError, check_num_classes, share_train_id_list
-from vpd_mm.utils import set_work_dir, setup_launcher, sweep_temporaries, teardown_distributed
+from vpd_mm.utils import (merge_cfg_options, set_work_dir, setup_launcher, sweep_temporaries,
+                          teardown_distributed)
 from vpd_mm.utils.checkpoint import CheckpointLoadError
 
 
@@ -103,8 +104,7 @@ def merge_args(cfg: Config, args: argparse.Namespace) -> Config:
         randomness['deterministic'] = True
     cfg.randomness = randomness
 
-    if args.cfg_options is not None:
-        cfg.merge_from_dict(args.cfg_options)
+    merge_cfg_options(cfg, args.cfg_options)
     share_train_id_list(cfg)  # a validation set carved from the training ids (few-shot)
     return cfg
 

@@ -14,6 +14,7 @@ from typing import List, Optional
 from mmengine.config import Config, DictAction
 from mmengine.logging import MMLogger, print_log
 
+from vpd_mm.utils.launch import merge_cfg_options
 from vpd_mm.utils.paths import UnsafePathError
 from .pipeline import NothingPreparedError, merge_outputs, prepare_dataset
 from .readers.base import ReaderError
@@ -101,10 +102,10 @@ def parse_args(argv: Optional[List[str]] = None, merge_tool: bool = False) -> ar
 
 
 def load_config(args: argparse.Namespace) -> Config:
-    """The config with the command line merged in."""
+    """The config with the command line merged in (a warning for each option that overrides
+    a variable other fields already used: :func:`config_variable_warnings`)."""
     cfg = Config.fromfile(args.config)
-    if args.cfg_options:
-        cfg.merge_from_dict(args.cfg_options)
+    merge_cfg_options(cfg, args.cfg_options)
     if args.out_dir:
         cfg.out_dir = args.out_dir
     if args.work_dir:

@@ -1,12 +1,14 @@
 # Copyright (c) vpd_mm contributors. All rights reserved.
 """What tools/train.py and tools/test.py share: work dirs, launchers, CPU-only distributed runs."""
+import logging
 import os
 import os.path as osp
-from typing import Optional
+from typing import List, Optional
 
 import torch
 import torch.distributed as dist
 from mmengine.config import Config
+from mmengine.logging import print_log
 
 
 def set_work_dir(cfg: Config, work_dir: Optional[str], config_path: str) -> None:
@@ -46,3 +48,50 @@ def teardown_distributed() -> None:
     """
     if dist.is_available() and dist.is_initialized():
         dist.destroy_process_group()
+
+
+def _uses(value, target: str, path: str = '') -> List[str]:
+    """Paths of the strings in ``value`` (nested dicts and lists) that contain ``target``."""
+    if isinstance(value, dict):
+        return [p for k, v in value.items() for p in _uses(v, target, f'{path}.{k}'.lstrip('.'))]
+    if isinstance(value, (list, tuple)):
+        return [p for i, v in enumerate(value) for p in _uses(v, target, f'{path}[{i}]')]
+    return [path] if isinstance(value, str) and target in value else []
+
+
+def config_variable_warnings(cfg: Config, options: dict) -> List[str]:
+    """Warnings for ``--cfg-options`` that override a plain string variable of the config file
+    (``data_root=...``) whose value other fields took when the file was read
+    (``reader.data_root = data_root``): those fields keep the old value.
+
+    Args:
+        cfg (Config): The config before ``options`` are merged.
+        options (dict): The ``--cfg-options``.
+
+    Returns:
+        list[str]: One message per such option, naming the fields to override instead.
+    """
+    out = []
+    fields = cfg.to_dict()
+    for key, new in options.items():
+        old = fields.get(key)
+        if '.' in key or not isinstance(old, str) or len(old) < 3 or old == new:
+            continue
+        users = _uses({k: v for k, v in fields.items() if k != key}, old)
+        if users:
+            shown = ', '.join(users[:4]) + (f' (+{len(users) - 4} more)' if len(users) > 4
+                                            else '')
+            out.append(f'--cfg-options {key}={new!r} changes only the variable {key}: the '
+                       f'config file used its value {old!r} when it was read, in {shown}; '
+                       f'override those keys instead (e.g. {users[0]}=...)')
+    return out
+
+
+def merge_cfg_options(cfg: Config, options: Optional[dict]) -> None:
+    """``cfg.merge_from_dict(options)``, warning first about each option that only changes a
+    variable other fields already used (:func:`config_variable_warnings`)."""
+    if not options:
+        return
+    for msg in config_variable_warnings(cfg, options):
+        print_log(msg, logger='current', level=logging.WARNING)
+    cfg.merge_from_dict(options)
