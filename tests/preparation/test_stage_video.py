@@ -289,3 +289,34 @@ def test_bad_arguments(videos):
         probe_video(videos['mp4'], backend='pyav')
     with pytest.raises(ValueError, match='chunk_size'):
         next(iter_video_chunks(videos['mp4'], chunk_size=0))
+
+
+def _forge_avi_frame_count(src: str, dst, count: int) -> str:
+    """The AVI ``src`` with its main and stream headers declaring ``count`` frames."""
+    data = bytearray(open(src, 'rb').read())
+    avih, strh = data.find(b'avih'), data.find(b'strh')
+    data[avih + 24:avih + 28] = struct.pack('<I', count)  # avih.dwTotalFrames
+    data[strh + 40:strh + 44] = struct.pack('<I', count)  # strh.dwLength
+    dst.write_bytes(bytes(data))
+    return str(dst)
+
+
+@pytest.mark.parametrize('backend', ['decord', 'opencv'])
+def test_forged_frame_count_is_refused_before_decoding(videos, tmp_path, backend):
+    # 4e9 declared frames: decord aborted the whole process (std::bad_alloc), OpenCV's path
+    # would have built 4e9 frame indices
+    path = _forge_avi_frame_count(videos['avi'], tmp_path / 'forged.avi', 4_000_000_000)
+    with pytest.raises(VideoReadError, match=r'declares 4000000000 frames, more than') as err:
+        probe_video(path, backend=backend)
+    assert path in str(err.value)
+    with pytest.raises(VideoReadError, match='MAX_VIDEO_FRAMES'):
+        next(iter_video_chunks(path, backend=backend))
+    honest = _forge_avi_frame_count(videos['avi'], tmp_path / 'same.avi', N)
+    assert probe_video(honest, backend=backend).num_frames == N
+
+
+def test_frame_size_limit(videos, monkeypatch):
+    from vpd_mm.preparation.stages import video
+    monkeypatch.setattr(video, 'MAX_VIDEO_PIXELS', 100)
+    with pytest.raises(VideoReadError, match=r'frames, more than the 100 pixels'):
+        probe_video(videos['avi'], backend='opencv')

@@ -40,13 +40,14 @@ MASK_FILE = 'mask.json.gz'
 META_FILE = 'meta.json'
 TENNIS_PREFIXES = ('front__', 'back__')
 _PNG_SIGNATURE = b'\x89PNG\r\n\x1a\n'
-#: The most frames one video may have (about 2.3 hours at 60 fps, 4.6 at 30 fps). A frame number
+#: The most frames one video may have (about 4.6 hours at 60 fps; the video stage's
+#: ``MAX_VIDEO_FRAMES`` has the same default). A frame number
 #: or frame count above it, from a release file (``boxes.json``, ``coco_keypoints.json.gz``,
 #: ``meta.json``, ``.emb.pkl``), ``--num-frames`` or a probed video header, is refused: the
 #: importers allocate arrays of that many frames (about 250 bytes a frame for the poses,
 #: ``V x d x 4`` bytes for the features). For longer videos, raise it before importing:
 #: ``vpd_mm.preparation.release.poses.MAX_FRAMES_PER_VIDEO = ...``.
-MAX_FRAMES_PER_VIDEO = 500_000
+MAX_FRAMES_PER_VIDEO = 1_000_000
 #: The largest image side ``meta.json`` may give (pixels).
 MAX_IMAGE_SIDE = 65_535
 

@@ -11,6 +11,9 @@ stream frame count as reported by ``cv2.CAP_PROP_FRAME_COUNT``; for containers t
 count FFmpeg estimates it from duration x frame rate). A video whose decoding stops before that
 count is *truncated*: :class:`VideoReadError` names the file and the first missing frame unless
 ``allow_truncated=True``, in which case iteration stops cleanly after the last decodable frame.
+A header that declares more than :data:`MAX_VIDEO_FRAMES` frames or :data:`MAX_VIDEO_PIXELS`
+pixels a frame is refused before any decoder allocates for it (a 10-frame AVI whose header says
+4e9 frames made decord abort the process with ``std::bad_alloc``).
 
 **Resampling.** With a target rate ``fps`` the source frames are resampled in one of two ways
 (:func:`resampled_indices`; the ``sampling`` argument of :func:`iter_video_chunks`):
@@ -34,6 +37,11 @@ import cv2
 import numpy as np
 
 BACKENDS = ('decord', 'opencv')
+#: The most frames a container may declare (4.6 hours at 60 fps); more is taken for a damaged or
+#: forged header. For longer videos, raise it: ``vpd_mm.preparation.stages.video.MAX_VIDEO_FRAMES``.
+MAX_VIDEO_FRAMES = 1_000_000
+#: The most pixels a frame may have (8192 x 8192; 8K UHD is 7680 x 4320).
+MAX_VIDEO_PIXELS = 8192 * 8192
 #: Resampling rules of :func:`resampled_indices`.
 SAMPLINGS = ('round', 'accumulator')
 
@@ -217,6 +225,19 @@ def _header(path: str) -> Tuple[int, float, int, int]:
     return n, fps, h, w
 
 
+def _check_header(path: str, num_frames: int, height: int, width: int) -> None:
+    """Refuse a header whose frame count or frame size no decoder should allocate for."""
+    if num_frames > MAX_VIDEO_FRAMES:
+        raise VideoReadError(
+            f'{path}: the container declares {num_frames} frames, more than the '
+            f'{MAX_VIDEO_FRAMES} a video may have (a damaged or forged header? for longer '
+            'videos raise vpd_mm.preparation.stages.video.MAX_VIDEO_FRAMES)')
+    if height * width > MAX_VIDEO_PIXELS:
+        raise VideoReadError(
+            f'{path}: the container declares {width}x{height} frames, more than the '
+            f'{MAX_VIDEO_PIXELS} pixels a frame may have (a damaged or forged header?)')
+
+
 def _open_decord(path: str, num_threads: int = 0):
     import decord
     try:
@@ -235,6 +256,7 @@ def _probe(path: str, backend: str, num_threads: int = 1) -> Tuple[VideoInfo, ob
         raise ValueError(f'unknown video backend {backend!r}, expected one of {BACKENDS}')
     _check_file(path)
     n, fps, h, w = _header(path)
+    _check_header(path, n, h, w)
     reader = None
     if backend == 'decord':
         reader = _open_decord(path, num_threads=num_threads)
