@@ -19,14 +19,14 @@ from mmengine.config import Config
 from tqdm import tqdm
 
 from vpd_mm.codecs import PoseNormalizer
-from vpd_mm.utils.checkpoint import CheckpointLoadError, load_checkpoint_file, load_checkpoint_url
+from vpd_mm.evaluation.test_setup import state_dict_of
+from vpd_mm.utils.checkpoint import CheckpointLoadError, load_checkpoint
 from vpd_mm.utils.io import dump_json_atomic, save_npy_atomic
 from vpd_mm.utils.paths import join_under
 from .inference_video import VideoInferenceError
 
 #: The feature index written beside the ``.npy`` files (as ``tools/test.py --dump-features``).
 INDEX_FILE = 'features.json'
-_URL_PREFIXES = ('http://', 'https://')
 ConfigLike = Union[str, Config]
 
 
@@ -52,19 +52,10 @@ def load_checkpoint_weights(model: torch.nn.Module, checkpoint: str, strict: boo
             weights that do not fit the model (the message names the file).
     """
     try:
-        if checkpoint.startswith(_URL_PREFIXES):
-            ckpt = load_checkpoint_url(checkpoint)
-        else:
-            ckpt = load_checkpoint_file(checkpoint)
+        ckpt = load_checkpoint(checkpoint)
+        state = state_dict_of(ckpt, checkpoint)  # its state dict, 'module.' prefixes removed
     except (FileNotFoundError, CheckpointLoadError) as e:  # one line naming the file
         raise VideoInferenceError(str(e)) from None
-    if not isinstance(ckpt, dict):
-        raise VideoInferenceError(f'{checkpoint}: expected a state dict, got {type(ckpt)}')
-    state = ckpt.get('state_dict', ckpt)
-    if not isinstance(state, dict) or not all(isinstance(v, torch.Tensor)
-                                              for v in state.values()):
-        raise VideoInferenceError(f'{checkpoint}: the state dict holds non-tensor values')
-    state = {k[len('module.'):] if k.startswith('module.') else k: v for k, v in state.items()}
     try:
         model.load_state_dict(state, strict=strict)
     except (RuntimeError, ValueError) as e:

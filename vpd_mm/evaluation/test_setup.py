@@ -23,7 +23,7 @@ from mmengine.config import Config
 from mmengine.hooks import Hook
 from mmengine.model import is_model_wrapper
 
-from vpd_mm.utils.checkpoint import CheckpointLoadError, load_checkpoint_file, load_checkpoint_url
+from vpd_mm.utils.checkpoint import CheckpointLoadError, load_checkpoint
 
 #: The models whose features ``--dump-features`` / ``--dump-poses`` write (VPD students).
 STUDENT_MODELS = ('VPDDistiller', )
@@ -229,10 +229,7 @@ def load_model_weights(model: torch.nn.Module, checkpoint: str,
             DTW-NN checkpoint without a gallery (one line naming the checkpoint and the
             config).
     """
-    if checkpoint.startswith(('http://', 'https://')):
-        ckpt = load_checkpoint_url(checkpoint)
-    else:
-        ckpt = load_checkpoint_file(checkpoint)
+    ckpt = load_checkpoint(checkpoint)
     model = _unwrap(model)
     load_state_strictly(model, state_dict_of(ckpt, checkpoint), checkpoint, config)
     _check_gallery(model, checkpoint, config)

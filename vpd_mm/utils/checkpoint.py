@@ -147,6 +147,23 @@ def load_checkpoint_url(url: str,
     return from_weights_only(obj, url)
 
 
+#: What :func:`load_checkpoint` downloads rather than opens.
+URL_PREFIXES = ('http://', 'https://')
+
+
+def load_checkpoint(checkpoint: str, map_location: Any = 'cpu') -> Any:
+    """A checkpoint path (:func:`load_checkpoint_file`) or ``http(s)://`` URL
+    (:func:`load_checkpoint_url`), loaded weights-only.
+
+    Raises:
+        FileNotFoundError: No such file.
+        CheckpointLoadError: A refused or damaged file (one line naming it).
+    """
+    if checkpoint.startswith(URL_PREFIXES):
+        return load_checkpoint_url(checkpoint, map_location)
+    return load_checkpoint_file(checkpoint, map_location)
+
+
 #: The numpy dtypes that torch tensors hold exactly.
 _TORCH_DTYPES = ('bool', 'float16', 'float32', 'float64', 'int8', 'int16', 'int32', 'int64',
                  'uint8')
