@@ -60,7 +60,8 @@ ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
 #: the file the demo writes into every folder it creates; ``--fresh`` deletes only marked folders
 DEMO_MARKER = '.vpd_demo'
 #: what the demo writes into its work dir: all that ``--fresh`` deletes there
-WORK_OUTPUTS = ('configs', 'vipe', '2dvpd', 'vivpd', 'fewshot', 'report.json', 'report.md')
+WORK_OUTPUTS = ('configs', 'vipe', '2dvpd', 'vivpd', 'fewshot', 'retrieval', 'report.json',
+                'report.md')
 DEFAULT_WORK_DIR = osp.join('work_dirs', 'synthetic_benchmark')
 
 PREP_CONFIG = 'configs/preparation/synthetic_sports.py'
