@@ -86,27 +86,28 @@ class LoadVPDFrame(BaseTransform):
 
     @staticmethod
     def _read(path: str, flag: int) -> np.ndarray:
+        """The image at ``path`` (``cv2.IMREAD_*`` ``flag``), read once: its header's size is
+        checked against :data:`MAX_FRAME_PIXELS` before the bytes are decoded."""
         try:
             with open(path, 'rb') as f:
-                size = image_header_size(f.read(_HEADER_BYTES))
+                data = f.read()
         except FileNotFoundError:
             raise FileNotFoundError(f'frame file not found: {path}') from None
         except OSError as e:
             raise IOError(f'cannot read image file {path}: {e}') from e
+        size = image_header_size(data[:_HEADER_BYTES])
         if size is not None and size[0] * size[1] > MAX_FRAME_PIXELS:
             raise IOError(f'cannot decode image file {path}: its header claims {size[0]} x '
                           f'{size[1]} pixels, more than a frame has (MAX_FRAME_PIXELS = '
                           f'{MAX_FRAME_PIXELS})')
         try:
-            img = cv2.imread(path, flag)
+            img = cv2.imdecode(np.frombuffer(data, np.uint8), flag) if data else None
         except cv2.error as e:  # e.g. a header claiming more than CV_IO_MAX_IMAGE_PIXELS
             why = ('its header claims an image larger than OpenCV decodes '
                    '(CV_IO_MAX_IMAGE_PIXELS)' if 'CV_IO_MAX_IMAGE_PIXELS' in str(e) else
                    f'corrupt or not an image: {getattr(e, "err", None) or e}')
             raise IOError(f'cannot decode image file {path}: {why}') from None
         if img is None:
-            if not osp.isfile(path):
-                raise FileNotFoundError(f'frame file not found: {path}')
             raise IOError(f'cannot decode image file (corrupt or not an image): {path}')
         return img
 
