@@ -11,8 +11,9 @@ configs/recognition/bigru_pose2d_*.py. ``--keypoint-key gt_keypoint`` uses groun
 (the toy corpus has them) as an upper reference. ``--actions-json`` also writes an action file
 with one action per video (label and test split from the pkl), e.g. for the toy corpus; its
 class names are ``--classes``, else those the corpus records (``class_name`` in the pkl's
-annotations, or the ``corpus.json`` of ``make_toy_corpus``/``make_sports_corpus`` in the folder
-above the pkl's: the toy corpus's ``jumping_jacks``, ``somersault``, ...), else ``class 0``...
+annotations, as ``make_toy_corpus`` writes them: ``jumping_jacks``, ``somersault``, ...; or the
+``classes`` of a ``corpus.json`` in the folder above the pkl's, as ``make_sports_corpus``
+writes it), else ``class 0``...
 """
 import argparse
 

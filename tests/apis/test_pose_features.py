@@ -87,7 +87,7 @@ def _tool(argv):
 
 def test_actions_json_carries_the_corpus_class_names(tmp_path, capsys):
     """Audit item 13: --actions-json wrote 'class 0', 'class 1'... for the toy corpus, whose
-    classes have names (make_toy_corpus records num_classes in corpus.json)."""
+    classes have names (make_toy_corpus writes them as the annotations' class_name)."""
     from vpd_mm.synthetic import make_toy_corpus
     corpus = make_toy_corpus(str(tmp_path / 'toy'), num_videos=3, num_frames=3, crop_size=16,
                              image_size=(48, 64), progress=False)

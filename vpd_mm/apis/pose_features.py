@@ -119,12 +119,11 @@ def pose_class_names(ann_file: str, anns: List[dict], num_classes: int) -> Optio
 
     Looked for, in this order:
 
-    1. ``class_name`` strings in the annotations (one name per label);
+    1. ``class_name`` strings in the annotations (one name per label; ``make_toy_corpus``
+       writes them);
     2. the ``corpus.json`` of a generated corpus in the folder above the pkl's
        (``<root>/corpus.json`` for ``<root>/annotations/<name>.pkl``): its ``classes`` list
-       (``make_sports_corpus``), or for ``annotations/toy_pose.pkl`` of ``make_toy_corpus``
-       (which records ``num_classes``) the first ``num_classes`` of
-       :data:`vpd_mm.synthetic.toy_corpus.TOY_CLASSES`.
+       (``make_sports_corpus``).
 
     Names that do not cover every label (fewer than ``num_classes``) are not used.
 
@@ -149,20 +148,15 @@ def pose_class_names(ann_file: str, anns: List[dict], num_classes: int) -> Optio
         return [by_label[i] for i in range(num_classes)]
     corpus = osp.join(osp.dirname(osp.dirname(osp.abspath(ann_file))), 'corpus.json')
     if osp.isfile(corpus):
-        from vpd_mm.synthetic.toy_corpus import ANN_NAME, TOY_CLASSES
         from vpd_mm.utils.io import load_json
         try:
             meta = load_json(corpus, 'corpus description')
         except ValueError:  # not a generated corpus's file: not a source of names
             meta = None
-        if isinstance(meta, dict):
-            names = meta.get('classes')
-            if names is None and osp.basename(ann_file) == ANN_NAME and isinstance(
-                    meta.get('num_classes'), int) and 'generator_version' in meta:
-                names = list(TOY_CLASSES[:meta['num_classes']])
-            if (isinstance(names, list) and all(isinstance(n, str) for n in names)
-                    and len(names) >= num_classes):
-                return list(names)
+        names = meta.get('classes') if isinstance(meta, dict) else None
+        if (isinstance(names, list) and all(isinstance(n, str) for n in names)
+                and len(names) >= num_classes):
+            return list(names)
     return None
 
 

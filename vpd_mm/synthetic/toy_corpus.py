@@ -379,6 +379,7 @@ def _annotation(frame_dir: str, sim: dict, image_size: Tuple[int, int]) -> dict:
         img_shape=tuple(image_size),
         original_shape=tuple(image_size),
         label=int(sim['label']),
+        class_name=TOY_CLASSES[int(sim['label'])],
         keypoint=sim['keypoint'][None].astype(np.float32),  # [1, T, 17, 2]
         keypoint_score=sim['keypoint_score'][None].astype(np.float32),  # [1, T, 17]
         athlete_box=sim['athlete_box'].astype(np.float32),  # [T, 4]
