@@ -141,10 +141,12 @@ def test_errors_name_the_sequence():
         dtw_cost_matrix([], [good])
 
 
-@pytest.mark.parametrize('block_frames', [10**6, 40])
-def test_query_blocks_give_the_same_costs(monkeypatch, block_frames):
-    """Queries packed in one block or several (one kernel call each) and any thread count:
-    every pair once, with its own query's threshold."""
+@pytest.mark.parametrize('block_frames,task_query_bytes',
+                         [(10**6, 1 << 17), (40, 300), (10**6, 1)])
+def test_query_blocks_give_the_same_costs(monkeypatch, block_frames, task_query_bytes):
+    """Queries packed in one block or several (one kernel call each), tasks of all queries or
+    of 2 or 1 (against 1 or 3 groups each), any thread count: every pair once, with its own
+    query's threshold."""
     import vpd_mm.ops.dtw as dtw_module
     rng = np.random.default_rng(3)
     qs = [rng.normal(size=(rng.integers(2, 20), 3)) for _ in range(20)]
@@ -152,6 +154,7 @@ def test_query_blocks_give_the_same_costs(monkeypatch, block_frames):
     ref = np.array([[dtw_cost(q, c, 'symmetric2') for c in cs] for q in qs])
     prune = np.quantile(ref, 0.5, axis=1)
     monkeypatch.setattr(dtw_module, 'QUERY_BLOCK_FRAMES', block_frames)
+    monkeypatch.setattr(dtw_module, 'TASK_QUERY_BYTES', task_query_bytes)
     for threads in (1, 2):
         got = dtw_cost_matrix(qs, cs, num_threads=threads, step_pattern='symmetric2')
         np.testing.assert_allclose(got, ref, rtol=1e-5)
@@ -161,6 +164,20 @@ def test_query_blocks_give_the_same_costs(monkeypatch, block_frames):
         keep, drop = ref < prune[:, None] * (1 - 1e-5), ref > prune[:, None] * (1 + 1e-5)
         assert np.isinf(pruned[drop]).all() and drop.sum() > 250 and keep.sum() > 250
         np.testing.assert_allclose(pruned[keep], ref[keep], rtol=1e-5)
+
+
+def test_task_shape():
+    from vpd_mm.ops.dtw import _task_shape
+
+    # 300 queries of 50 x 64 float32 frames (12,800 B): 131,072 // 12,800 = 10 per task; 30
+    # blocks need 2 chunks of the 19 groups for 16 tasks per thread on 2 threads
+    assert _task_shape(300 * 12_800, 300, 19, 2) == (10, 10)
+    # one query: 32 tasks wanted, at most one group each
+    assert _task_shape(12_800, 1, 19, 2) == (1, 1)
+    # queries larger than the budget: one per task, all groups (300 tasks already)
+    assert _task_shape(300 * 10**6, 300, 19, 2) == (1, 19)
+    # tiny queries: all in one block, the groups cut into 32 chunks of 4 (the last of 1)
+    assert _task_shape(20 * 100, 20, 125, 2) == (20, 4)
 
 
 def test_tasks_claimed_once_each_by_concurrent_workers():

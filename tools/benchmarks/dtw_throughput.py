@@ -36,14 +36,20 @@ per thread. ``busy`` near 1 says no thread slept; it cannot tell slower instruct
 vCPU the hypervisor took away (a VM without steal accounting counts that as CPU time) or from
 OpenMP's spin-wait at the end of the loop;
 ``major_page_faults``: pages read back from disk during our timed calls (the OS had dropped
-them: a slow call that faulted waited for the disk).
-``machine noise floor``: a fixed amount of pure arithmetic on the same threads, about as long
-as one of our calls, timed before each round of ours: its spread is the machine's (other jobs,
-frequency changes), a floor under the spread of ours in the same run. Two kinds: a dependent
-chain (latency-bound, blind to another tenant's use of the vector units); independent vector
-multiply-adds (throughput-bound, like our products and DP), both in the L1 cache; and repeated
+them: a slow call that faulted waited for the disk);
+``steal_seconds``: the time the hypervisor ran other guests on this machine's vCPUs during our
+timed calls (``steal`` of /proc/stat, in 10 ms ticks; None where the kernel does not count
+it), and ``slowest_calls``: the 3 slowest calls' wall seconds, CPU seconds and steal: a slow
+call with more CPU seconds and no steal ran slower instructions (another tenant's work on the
+same physical core, cache or memory), not fewer of them.
+``machine noise floor``: a fixed amount of work on the same threads, about as long as one of
+our calls, timed before each of our calls: its spread is the machine's (other jobs, frequency
+changes), a floor under the spread of ours in the same run. Four kinds: a dependent chain
+(latency-bound, blind to another tenant's use of the vector units); independent vector
+multiply-adds (throughput-bound, like our products and DP), both in the L1 cache; repeated
 sums over a buffer the size of the gallery (bound by the shared L3 cache and memory, like our
-reads of the candidates' frames).
+reads of the candidates' frames); and our small BLAS products alone (one query's frames times
+one group's, the sizes of our calls, in the L2 cache): the part of our work no DP can avoid.
 Memory: the peak of numpy/Python allocations during one call (tracemalloc) and the numba
 per-task buffers (not traced; computed), against the gallery's float32 size.
 
@@ -69,7 +75,8 @@ import vpd_mm  # noqa: E402,F401
 import numba  # noqa: E402
 import torch  # noqa: E402
 from vpd_mm.ops import dtw_kernels  # noqa: E402
-from vpd_mm.ops.dtw import TILE_ELEMS, DTWCandidates, dtw_cost_matrix  # noqa: E402
+from vpd_mm.ops.dtw import (TILE_ELEMS, DTWCandidates, _blas_controller,  # noqa: E402
+                            dtw_cost_matrix)
 from vpd_mm.ops.dtw_torch import default_device, dtw_cost_matrix_torch  # noqa: E402
 from vpd_mm.utils.io import dump_json_atomic  # noqa: E402
 from vpd_mm.utils.machine import machine_description  # noqa: E402
@@ -188,8 +195,24 @@ def fixed_stream(workers: int, steps: int, buf: np.ndarray) -> np.ndarray:
     return out
 
 
+@numba.njit(parallel=True, cache=True)
+def fixed_products(workers: int, steps: int, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Every worker computes ``steps`` float32 products ``a @ b.T`` with the BLAS (one query's
+    frames [N, d] with one group's [M * 16, d]: the products of our calls, same sizes, same
+    BLAS calls, in the L2 cache): the same work every call, so its spread is the machine's for
+    the part of our work that no DP can avoid."""
+    out = np.empty(workers)
+    for t in numba.prange(workers):
+        tile = np.empty((a.shape[0], b.shape[0]), np.float32)
+        for _ in range(steps):
+            np.dot(a, b.T, tile)
+        out[t] = tile[0, 0]
+    return out
+
+
 FMA_COEF = np.concatenate([np.full(256, 0.9999, np.float32), np.full(256, 0.5, np.float32)])
 STREAM_BUF = np.zeros(0, np.float32)  # set in main() to the gallery's size
+PRODUCT_A = PRODUCT_B = np.zeros((1, 1), np.float32)  # set in main(): a query, a group
 NOISE_PROBES = {
     'machine noise floor (dependent arithmetic, same threads)':
     lambda workers, steps: fixed_chain(workers, steps),
@@ -197,6 +220,8 @@ NOISE_PROBES = {
     lambda workers, steps: fixed_fma(workers, steps, FMA_COEF),
     'machine noise floor (streaming reads of a gallery-sized buffer, same threads)':
     lambda workers, steps: fixed_stream(workers, steps, STREAM_BUF),
+    'machine noise floor (our small BLAS products alone, same threads)':
+    lambda workers, steps: fixed_products(workers, steps, PRODUCT_A, PRODUCT_B),
 }
 
 
@@ -206,12 +231,24 @@ def noise_floor_call(probe, steps: int, threads: int) -> float:
     old = numba.get_num_threads()
     numba.set_num_threads(threads)
     try:
-        with numba.parallel_chunksize(1):
+        # as in dtw_cost_matrix: one worker per thread, the BLAS single-threaded inside them
+        with _blas_controller().limit(limits=1, user_api='blas'), numba.parallel_chunksize(1):
             t0 = time.perf_counter()
             probe(threads, steps)
             return time.perf_counter() - t0
     finally:
         numba.set_num_threads(old)
+
+
+def steal_ticks() -> Optional[int]:
+    """The machine's stolen time so far (``steal`` of /proc/stat's ``cpu`` line, in USER_HZ
+    ticks), or None where it is not counted."""
+    try:
+        with open('/proc/stat') as f:
+            fields = f.readline().split()
+        return int(fields[8]) if fields[0] == 'cpu' and len(fields) > 8 else None
+    except (OSError, ValueError):
+        return None
 
 
 def dtw_python_costs(queries: list, cands: list, pattern: str) -> np.ndarray:
@@ -270,13 +307,16 @@ def time_torch(queries: list, candidates: list, args: argparse.Namespace, ours: 
 
 
 def main() -> None:
-    global STREAM_BUF
+    global STREAM_BUF, PRODUCT_A, PRODUCT_B
     args = parse_args()
     load_before = os.getloadavg()
     rng = np.random.default_rng(args.seed)
     queries, candidates = make_data(args.queries, args, rng), make_data(args.candidates, args, rng)
     num_pairs = args.queries * args.candidates
     STREAM_BUF = np.concatenate(candidates).ravel()  # float32, the gallery's size
+    # one query of the longest length times one group of 16 candidates of the longest length
+    PRODUCT_A = rng.normal(size=(args.max_len, args.dim)).astype(np.float32)
+    PRODUCT_B = rng.normal(size=(args.max_len * dtw_kernels.LANES, args.dim)).astype(np.float32)
     threads = args.threads or numba.get_num_threads()
     workload = (f'{args.queries} x {args.candidates} = {num_pairs} pairs, lengths '
                 f'{args.min_len}-{args.max_len}, d = {args.dim}, float32')
@@ -313,7 +353,7 @@ def main() -> None:
     for name, probe in NOISE_PROBES.items():
         noise_floor_call(probe, 1000, threads)  # compile or load
         steps[name] = (1_000_000 if 'dependent' in name else
-                       10 if 'streaming' in name else 10_000)
+                       10 if 'streaming' in name else 100 if 'products' in name else 10_000)
         for _ in range(2):  # scale the steps to one call's time (twice: the first trial is short)
             trial_seconds = min(noise_floor_call(probe, steps[name], threads) for _ in range(3))
             steps[name] = max(1, int(steps[name] * call_seconds / trial_seconds))
@@ -322,6 +362,7 @@ def main() -> None:
     times = {p: [[] for _ in range(args.rounds)] for p in PATTERNS}
     cpu_times = {p: [] for p in PATTERNS}
     major_faults = {p: 0 for p in PATTERNS}
+    steals = {p: [] for p in PATTERNS}
     ours = {}
     for rnd in range(args.rounds):
         for _ in range(args.calls):
@@ -329,11 +370,14 @@ def main() -> None:
                 floor[name][rnd].append(noise_floor_call(probe, steps[name], threads))
             for pattern in PATTERNS:
                 f0 = resource.getrusage(resource.RUSAGE_SELF).ru_majflt
+                s0 = steal_ticks()
                 t0, c0 = time.perf_counter(), time.process_time()
                 ours[pattern] = dtw_cost_matrix(
                     queries, candidates, num_threads=args.threads, step_pattern=pattern)
                 times[pattern][rnd].append(time.perf_counter() - t0)
                 cpu_times[pattern].append(time.process_time() - c0)
+                s1 = steal_ticks()
+                steals[pattern].append(None if s0 is None or s1 is None else s1 - s0)
                 major_faults[pattern] += resource.getrusage(
                     resource.RUSAGE_SELF).ru_majflt - f0
     for pattern in PATTERNS:
@@ -349,6 +393,15 @@ def main() -> None:
         res['busy'] = round(float(np.median(cpu / wall)) / threads, 3)
         # pages read back from disk during our calls (code or data the OS had dropped)
         res['major_page_faults'] = int(major_faults[pattern])
+        # hypervisor steal during our calls, and the slowest calls with their CPU time
+        tick = 1 / os.sysconf('SC_CLK_TCK')
+        stolen = steals[pattern]
+        res['steal_seconds'] = (None if None in stolen else round(sum(stolen) * tick, 2))
+        res['slowest_calls'] = [
+            dict(wall=round(float(wall[i]), 4), cpu=round(float(cpu[i]), 4),
+                 steal=None if stolen[i] is None else round(stolen[i] * tick, 2))
+            for i in np.argsort(wall)[::-1][:3]
+        ]
     for name, t in floor.items():
         results[name] = rounds_summary(t)
         results[name]['note'] = ('the same work every call, interleaved with ours: its spread '

@@ -57,6 +57,8 @@ _REFERENCE_STEPS = {
                     ((3, 2), [(2, 1, 2.0), (1, 0, 2.0), (0, 0, 1.0)])],
 }
 TILE_ELEMS = 1 << 16  # float32 products held per task (256 KiB: in the L2 cache)
+TASK_QUERY_BYTES = 1 << 17  # query frames per task (128 KiB: in the L2 cache, with a group)
+TASKS_PER_THREAD = 16  # at least this many tasks per thread in a call (dynamic sharing)
 QUERY_BLOCK_FRAMES = 4096  # query frames packed (centred, float32) at once: one kernel call
 
 
@@ -216,6 +218,21 @@ class DTWCandidates:
         return x, offsets, np.einsum('ij,ij->i', x, x)
 
 
+def _task_shape(query_bytes: int, num_queries: int, num_groups: int,
+                threads: int) -> Tuple[int, int]:
+    """(queries, groups) per task of :func:`~.dtw_kernels.all_pairs`.
+
+    A task's block of queries takes about :data:`TASK_QUERY_BYTES` (with a group's frames and
+    the product tile it stays in a core's L2 cache), and the call has at least
+    :data:`TASKS_PER_THREAD` tasks per thread to share out (a short tail).
+    """
+    per_query = max(1, query_bytes // max(1, num_queries))
+    queries = int(min(num_queries, max(1, TASK_QUERY_BYTES // per_query)))
+    blocks = -(-num_queries // queries)
+    chunks = min(num_groups, -(-TASKS_PER_THREAD * threads // blocks))
+    return queries, -(-num_groups // chunks)
+
+
 _BLAS = None
 
 
@@ -295,11 +312,12 @@ def dtw_cost_matrix(queries: Sequence[np.ndarray],
                 base = ends[q0 - 1] if q0 else 0
                 q1 = max(q0 + 1, int(np.searchsorted(ends, base + QUERY_BLOCK_FRAMES, 'right')))
                 x, x_off, xn = candidates._pack_checked(checked[q0:q1])
-                # enough tasks for the threads to share out (one per query when plenty)
-                per_task = int(min(num_groups, max(1, num_groups * (q1 - q0) // (16 * threads))))
+                queries_per_task, groups_per_task = _task_shape(x.nbytes, q1 - q0,
+                                                                num_groups, threads)
                 K.all_pairs(x, x_off, xn, candidates.frames, candidates.sqnorms,
                             candidates.group_col, candidates.lane_len, candidates.lane_index,
-                            pattern, thr[q0:q1], TILE_ELEMS, per_task, threads, out[q0:q1])
+                            pattern, thr[q0:q1], TILE_ELEMS, queries_per_task,
+                            groups_per_task, threads, out[q0:q1])
                 q0 = q1
     finally:
         numba.set_num_threads(old)

@@ -15,12 +15,16 @@ centred on the candidates' mean); a cost whose square is small against ``|x|^2 +
 (cancellation, e.g. near-identical frames) is recomputed from the frame difference, so every
 frame cost has a relative error of about 1e-6 whatever the data.
 
-Threads. One numba thread pool and one worker per thread. The work is (query, chunk of groups)
-tasks, longest queries first, that the workers claim one at a time from a shared atomic counter
-(numba's OpenMP and workqueue layers split a ``prange`` statically: a thread slowed by another
-job, or given the longer queries, would hold up the whole call). Each task calls the BLAS for
-its own small products on its own thread; the caller limits the BLAS to one thread for the
-duration of the call.
+Threads. One numba thread pool and one worker per thread. The work is (block of queries, chunk
+of groups) tasks, longest queries first, that the workers claim one at a time from a shared
+atomic counter (numba's OpenMP and workqueue layers split a ``prange`` statically: a thread
+slowed by another job, or given the longer queries, would hold up the whole call). A task runs
+group by group, aligning every query of its block with the group before moving on: a group's
+frames (e.g. 60 x 16 x 64 floats, 240 KiB) are read from the shared L3 cache or memory once per
+block of queries instead of once per query, and are then reused from the core's own L2 cache,
+which makes a call both less dependent on the traffic of other jobs in the shared cache and
+about 10x lighter on it. Each task calls the BLAS for its own small products on its own thread;
+the caller limits the BLAS to one thread for the duration of the call.
 
 Rows of the DP are kept in small ring buffers ``[rows, PAD + M_g, LANES]`` whose first ``PAD``
 columns stay ``+inf`` (costs: 0), so the recursions need no border branches.
@@ -207,7 +211,7 @@ def _group_dp(x, xs, n, xn, y, yn, c0, m, lane_len, pattern, thr, tile_rows, til
 
 @njit(parallel=True, cache=True)
 def all_pairs(x, x_off, xn, y, yn, group_col, lane_len, lane_index, pattern, prune, tile_elems,
-              groups_per_task, workers, out):
+              queries_per_task, groups_per_task, workers, out):
     """Normalised DTW costs of every query vs every candidate into ``out`` [Q, C] (float64).
 
     Args:
@@ -217,12 +221,17 @@ def all_pairs(x, x_off, xn, y, yn, group_col, lane_len, lane_index, pattern, pru
             each lane's length and candidate column (-1: unused lane).
         pattern: SYMMETRIC1, SYMMETRIC2 or SYMMETRIC_P2.
         prune [Q]: normalised threshold per query (+inf: none); pairs above it get +inf.
-        tile_elems: the most float32 products held per task; groups_per_task: work unit.
+        tile_elems: the most float32 products held per task.
+        queries_per_task, groups_per_task: a task aligns a block of that many queries (in the
+            order longest first) with a chunk of that many groups, group by group: a group's
+            frames are read from the shared cache once per block of queries, then stay in the
+            thread's own (L2) cache while the block's queries are aligned with them.
         workers: parallel workers (one per thread); they share the tasks out dynamically.
     """
     nq = x_off.shape[0] - 1
     ngroups = group_col.shape[0] - 1
     nchunks = (ngroups + groups_per_task - 1) // groups_per_task
+    nblocks = (nq + queries_per_task - 1) // queries_per_task
     max_m = 1
     for g in range(ngroups):
         max_m = max(max_m, (group_col[g + 1] - group_col[g]) // LANES)
@@ -245,25 +254,26 @@ def all_pairs(x, x_off, xn, y, yn, group_col, lane_len, lane_index, pattern, pru
         thr = np.empty(LANES, np.float64)
         while True:
             task = _claim(counter)
-            if task >= nq * nchunks:
+            if task >= nblocks * nchunks:
                 break
-            q = order[task // nchunks]
+            qb = task // nchunks
             chunk = task % nchunks
-            xs = x_off[q]
-            n = x_off[q + 1] - xs
-            tile_rows = min(n, tile_cap)
             for g in range(chunk * groups_per_task, min(ngroups,
                                                         (chunk + 1) * groups_per_task)):
                 c0 = group_col[g]
                 m = (group_col[g + 1] - c0) // LANES
-                for lane in range(LANES):
-                    if lane_index[g, lane] < 0:
-                        thr[lane] = -np.inf
-                    else:
-                        thr[lane] = prune[q] * (n + lane_len[g, lane])
-                _group_dp(x, xs, n, xn, y, yn, c0, m, lane_len[g], pattern, thr, tile_rows,
-                          tile, dring, gring, within, thr_row, res)
-                for lane in range(LANES):
-                    ci = lane_index[g, lane]
-                    if ci >= 0:
-                        out[q, ci] = np.float64(res[lane]) / (n + lane_len[g, lane])
+                for qi in range(qb * queries_per_task, min(nq, (qb + 1) * queries_per_task)):
+                    q = order[qi]
+                    xs = x_off[q]
+                    n = x_off[q + 1] - xs
+                    for lane in range(LANES):
+                        if lane_index[g, lane] < 0:
+                            thr[lane] = -np.inf
+                        else:
+                            thr[lane] = prune[q] * (n + lane_len[g, lane])
+                    _group_dp(x, xs, n, xn, y, yn, c0, m, lane_len[g], pattern, thr,
+                              min(n, tile_cap), tile, dring, gring, within, thr_row, res)
+                    for lane in range(LANES):
+                        ci = lane_index[g, lane]
+                        if ci >= 0:
+                            out[q, ci] = np.float64(res[lane]) / (n + lane_len[g, lane])
