@@ -10,12 +10,15 @@
 
 On the same random float32 feature sequences (lengths uniform in [min-len, max-len]), in one
 run, in pairs per second:
-- ``ours (<step pattern>)``: ``dtw_cost_matrix`` over all Q x C pairs, ``--rounds`` rounds of
-  ``--calls`` calls per step pattern (the patterns interleaved call by call), after a warm-up
-  call that compiles or loads the numba code (timed separately) and ``--warmup`` seconds of
-  untimed full-size calls (at least one per pattern): steady-state figures. Median and best
-  over all calls; the spread (max - min) / median of each round (``round_spreads``) and their
-  median (``spread``);
+- ``ours (<step pattern>)``: ``dtw_cost_matrix`` over all Q x C pairs, after a warm-up call
+  that compiles or loads the numba code (timed separately) and ``--warmup`` seconds of untimed
+  full-size calls (at least one per pattern): steady-state figures. ``--rounds`` rounds, each
+  of two protocols: ``--calls`` calls of a pattern back to back (as a user calls it), then of
+  the next pattern and of every noise probe (below); and ``interleaved``: the calls of every
+  pattern and probe in turn, call by call (a call then follows other work and a round spans
+  the machine's drift over ~15 s: a stricter figure). Median and best over the back-to-back
+  calls; the spread (max - min) / median of each round (``round_spreads``) and their median
+  (``spread``); the same under ``interleaved``;
 - ``frame costs only``: one float32 matrix product of all query frames with all candidate
   frames (numpy's BLAS, all threads), no DP: a bound on any exact Euclidean DTW;
 - ``dtw-python``: a Python loop of one ``dtw.dtw(a, b, dist_method='euclidean',
@@ -43,11 +46,11 @@ it), and ``slowest_calls``: the 3 slowest calls' wall seconds, CPU seconds and s
 call with more CPU seconds and no steal ran slower instructions (another tenant's work on the
 same physical core, cache or memory), not fewer of them.
 ``machine noise floor``: a fixed amount of work on the same threads, about as long as one of
-our calls, timed before each of our calls: its spread is the machine's (other jobs, frequency
-changes), a floor under the spread of ours in the same run. Four kinds: a dependent chain
-(latency-bound, blind to another tenant's use of the vector units); independent vector
-multiply-adds (throughput-bound, like our products and DP), both in the L1 cache; repeated
-sums over a buffer the size of the gallery (bound by the shared L3 cache and memory, like our
+our calls, timed like ours (both protocols) in the same rounds: its spread is the machine's
+(other jobs, frequency changes), a floor under the spread of ours in the same run. Four
+kinds: a dependent chain (latency-bound, blind to another tenant's use of the vector units);
+independent vector multiply-adds (throughput-bound, like our products and DP), both in the L1
+cache; repeated sums over a buffer the size of the gallery (bound by the shared L3 cache and memory, like our
 reads of the candidates' frames); and our small BLAS products alone (one query's frames times
 one group's, the sizes of our calls, in the L2 cache): the part of our work no DP can avoid.
 Memory: the peak of numpy/Python allocations during one call (tracemalloc) and the numba
@@ -82,6 +85,7 @@ from vpd_mm.utils.io import dump_json_atomic  # noqa: E402
 from vpd_mm.utils.machine import machine_description  # noqa: E402
 
 PATTERNS = ('symmetric1', 'symmetricP2', 'symmetric2')
+PROTOCOLS = ('back-to-back', 'interleaved')
 
 
 def parse_args() -> argparse.Namespace:
@@ -348,7 +352,7 @@ def main() -> None:
     call_seconds = (time.perf_counter() - t0) / warm_calls
     record['warmup_calls'] = warm_calls
     # The machine's own spread: fixed work lasting about as long as one of our calls, on the
-    # same threads, interleaved with our calls (another job on the machine shows here).
+    # same threads, timed like ours (another job on the machine shows here).
     steps = {}
     for name, probe in NOISE_PROBES.items():
         noise_floor_call(probe, 1000, threads)  # compile or load
@@ -357,32 +361,49 @@ def main() -> None:
         for _ in range(2):  # scale the steps to one call's time (twice: the first trial is short)
             trial_seconds = min(noise_floor_call(probe, steps[name], threads) for _ in range(3))
             steps[name] = max(1, int(steps[name] * call_seconds / trial_seconds))
-    # rounds of --calls calls: [round][call] seconds
-    floor = {name: [[] for _ in range(args.rounds)] for name in NOISE_PROBES}
-    times = {p: [[] for _ in range(args.rounds)] for p in PATTERNS}
+    # Two protocols, --rounds rounds each: 'back-to-back' (each workload's --calls calls in a
+    # row, as a user calls it: the issue's spread) and 'interleaved' (the calls of every
+    # workload in turn, call by call: every call sees the others' caches and the machine's
+    # drift over a whole round, a stricter figure). [protocol][workload][round][call] seconds.
+    times = {proto: {w: [[] for _ in range(args.rounds)] for w in (*NOISE_PROBES, *PATTERNS)}
+             for proto in PROTOCOLS}
+    wall_times = {p: [] for p in PATTERNS}  # in the order of the calls, with cpu_times
     cpu_times = {p: [] for p in PATTERNS}
     major_faults = {p: 0 for p in PATTERNS}
     steals = {p: [] for p in PATTERNS}
     ours = {}
+
+    def timed(workload: str) -> float:
+        if workload in NOISE_PROBES:
+            return noise_floor_call(NOISE_PROBES[workload], steps[workload], threads)
+        f0 = resource.getrusage(resource.RUSAGE_SELF).ru_majflt
+        s0 = steal_ticks()
+        t0, c0 = time.perf_counter(), time.process_time()
+        ours[workload] = dtw_cost_matrix(
+            queries, candidates, num_threads=args.threads, step_pattern=workload)
+        wall = time.perf_counter() - t0
+        wall_times[workload].append(wall)
+        cpu_times[workload].append(time.process_time() - c0)
+        s1 = steal_ticks()
+        steals[workload].append(None if s0 is None or s1 is None else s1 - s0)
+        major_faults[workload] += resource.getrusage(resource.RUSAGE_SELF).ru_majflt - f0
+        return wall
+
     for rnd in range(args.rounds):
-        for _ in range(args.calls):
-            for name, probe in NOISE_PROBES.items():
-                floor[name][rnd].append(noise_floor_call(probe, steps[name], threads))
-            for pattern in PATTERNS:
-                f0 = resource.getrusage(resource.RUSAGE_SELF).ru_majflt
-                s0 = steal_ticks()
-                t0, c0 = time.perf_counter(), time.process_time()
-                ours[pattern] = dtw_cost_matrix(
-                    queries, candidates, num_threads=args.threads, step_pattern=pattern)
-                times[pattern][rnd].append(time.perf_counter() - t0)
-                cpu_times[pattern].append(time.process_time() - c0)
-                s1 = steal_ticks()
-                steals[pattern].append(None if s0 is None or s1 is None else s1 - s0)
-                major_faults[pattern] += resource.getrusage(
-                    resource.RUSAGE_SELF).ru_majflt - f0
+        for proto, rounds in times.items():
+            if proto == 'back-to-back':
+                for workload, calls in rounds.items():
+                    calls[rnd].extend(timed(workload) for _ in range(args.calls))
+            else:
+                for _ in range(args.calls):
+                    for workload, calls in rounds.items():
+                        calls[rnd].append(timed(workload))
     for pattern in PATTERNS:
-        wall = np.concatenate(times[pattern])
-        res = results[f'ours ({pattern})'] = rounds_summary(times[pattern], num_pairs)
+        res = results[f'ours ({pattern})'] = rounds_summary(times['back-to-back'][pattern],
+                                                            num_pairs)
+        res['interleaved'] = rounds_summary(times['interleaved'][pattern], num_pairs)
+        # (below: over the calls of both protocols, in the order they ran)
+        wall = np.asarray(wall_times[pattern])
         # pairs per second of this process's CPU time (all its threads): less sensitive to
         # other jobs on the machine than the wall-clock figure; x threads = an idle machine's
         cpu = np.asarray(cpu_times[pattern])
@@ -402,10 +423,10 @@ def main() -> None:
                  steal=None if stolen[i] is None else round(stolen[i] * tick, 2))
             for i in np.argsort(wall)[::-1][:3]
         ]
-    for name, t in floor.items():
-        results[name] = rounds_summary(t)
-        results[name]['note'] = ('the same work every call, interleaved with ours: its spread '
-                                 'is the machine\'s')
+    for name in NOISE_PROBES:
+        res = results[name] = rounds_summary(times['back-to-back'][name])
+        res['interleaved'] = rounds_summary(times['interleaved'][name])
+        res['note'] = 'the same work every call, timed like ours: its spread is the machine\'s'
 
     # Memory of one call: numpy/Python allocations traced; numba's per-task buffers computed.
     tracemalloc.start()
@@ -505,8 +526,9 @@ def main() -> None:
               f'{spread:>7}')
     for name, r in results.items():
         if len(r.get('round_spreads', ())) > 1:
-            print(f'{name}: spread per round of {args.calls} calls ' +
-                  ', '.join(f'{100 * x:.1f}%' for x in r['round_spreads']))
+            print(f'{name}: spread per round of {args.calls} calls back to back ' +
+                  ', '.join(f'{100 * x:.1f}%' for x in r['round_spreads']) + '; interleaved ' +
+                  ', '.join(f'{100 * x:.1f}%' for x in r['interleaved']['round_spreads']))
     for name, value in ratios.items():
         print(f'{name}: {value}')
     print(f'load average after: {record["load_average_after"]}')
