@@ -50,9 +50,10 @@ our calls, timed like ours (both protocols) in the same rounds: its spread is th
 (other jobs, frequency changes), a floor under the spread of ours in the same run. Four
 kinds: a dependent chain (latency-bound, blind to another tenant's use of the vector units);
 independent vector multiply-adds (throughput-bound, like our products and DP), both in the L1
-cache; repeated sums over a buffer the size of the gallery (bound by the shared L3 cache and memory, like our
-reads of the candidates' frames); and our small BLAS products alone (one query's frames times
-one group's, the sizes of our calls, in the L2 cache): the part of our work no DP can avoid.
+cache; repeated sums over a buffer the size of the gallery (bound by the shared L3 cache and
+memory, like our reads of the candidates' frames); and our small BLAS products alone (one
+query's frames times one group's, the sizes of our calls, in the L2 cache): the part of our
+work no DP can avoid.
 Memory: the peak of numpy/Python allocations during one call (tracemalloc) and the numba
 per-task buffers (not traced; computed), against the gallery's float32 size.
 
