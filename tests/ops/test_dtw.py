@@ -166,6 +166,21 @@ def test_query_blocks_give_the_same_costs(monkeypatch, block_frames, task_query_
         np.testing.assert_allclose(pruned[keep], ref[keep], rtol=1e-5)
 
 
+@pytest.mark.parametrize('step_pattern', ['symmetric1', 'symmetricP2'])
+def test_products_in_several_tiles_per_query(monkeypatch, step_pattern):
+    """A tile smaller than a query (products computed a few query rows at a time, as for long
+    sequences): the same costs as in one tile."""
+    import vpd_mm.ops.dtw as dtw_module
+    rng = np.random.default_rng(5)
+    qs = [rng.normal(size=(rng.integers(8, 25), 4)) for _ in range(5)]
+    cs = [rng.normal(size=(rng.integers(8, 25), 4)) for _ in range(20)]  # 2 groups, M_g <= 24
+    ref = np.array([[dtw_cost(q, c, step_pattern) for c in cs] for q in qs])
+    monkeypatch.setattr(dtw_module, 'TILE_ELEMS', 3 * 24 * 16)  # 3 rows of the longest group
+    got = dtw_cost_matrix(qs, cs, step_pattern=step_pattern)
+    assert np.array_equal(np.isinf(got), np.isinf(ref))
+    np.testing.assert_allclose(got[np.isfinite(ref)], ref[np.isfinite(ref)], rtol=1e-5)
+
+
 def test_task_shape():
     from vpd_mm.ops.dtw import _task_shape
 

@@ -128,6 +128,16 @@ def test_load_json(tmp_path):
 
     with pytest.raises(MyError, match=r'bad\.json.*not valid JSON'):
         load_json(str(tmp_path / 'bad.json'), error=lambda p, m: MyError(f'{p}: {m}'))
+    # a key given twice, at any depth (json would keep the last silently); distinct keys pass
+    (tmp_path / 'dup.json').write_text('[{"id": 1, "label": 2}, {"id": 3, "id": 4}]')
+    with pytest.raises(FileFormatError, match=r"dup\.json: .*the key 'id' twice"):
+        load_json(str(tmp_path / 'dup.json'), 'annotation file')
+    (tmp_path / 'nest.json').write_text('{"a": {"a": {"a": 1}}}')
+    assert load_json(str(tmp_path / 'nest.json')) == dict(a=dict(a=dict(a=1)))
+    # nesting deeper than the parser's recursion limit: a named error, not a RecursionError
+    (tmp_path / 'deep.json').write_text('[' * 200_000 + ']' * 200_000)
+    with pytest.raises(FileFormatError, match=r'deep\.json: .*nested too deeply'):
+        load_json(str(tmp_path / 'deep.json'))
 
 
 def test_read_id_list(tmp_path):

@@ -5,7 +5,7 @@
     python tools/benchmarks/dtw_throughput.py [--queries 300 --candidates 300]
         [--min-len 40 --max-len 60] [--dim 64] [--calls 8] [--rounds 4] [--warmup 3]
         [--subset 30]
-        [--threads N] [--torch-queries 20] [--device cuda] [--seed 0]
+        [--threads N] [--long 100 200 300] [--torch-queries 20] [--device cuda] [--seed 0]
         [--out work_dirs/benchmarks/dtw_throughput.json]
 
 On the same random float32 feature sequences (lengths uniform in [min-len, max-len]), in one
@@ -19,6 +19,9 @@ run, in pairs per second:
   the machine's drift over ~15 s: a stricter figure). Median and best over the back-to-back
   calls; the spread (max - min) / median of each round (``round_spreads``) and their median
   (``spread``); the same under ``interleaved``;
+- ``ours (<step pattern>, NUM x NUM, lengths A-B)``: the same on ``--long`` sequences (best of
+  3 calls), with DP cells per second (``cells_per_s``, also on the main workload: the sum of
+  N x M over the pairs per second of the best call);
 - ``frame costs only``: one float32 matrix product of all query frames with all candidate
   frames (numpy's BLAS, all threads), no DP: a bound on any exact Euclidean DTW;
 - ``dtw-python``: a Python loop of one ``dtw.dtw(a, b, dist_method='euclidean',
@@ -110,6 +113,10 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument('--threads', type=int, default=None, help='numba threads (default all)')
     parser.add_argument('--seed', type=int, default=0)
     parser.add_argument('--skip-dtaidistance', action='store_true')
+    parser.add_argument('--long', type=int, nargs=3, default=[100, 200, 300],
+                        metavar=('NUM', 'MIN_LEN', 'MAX_LEN'),
+                        help='a second workload of long sequences: NUM x NUM pairs of lengths '
+                        'MIN_LEN-MAX_LEN (NUM 0: skip it)')
     parser.add_argument('--torch-queries', type=int, default=20,
                         help='queries timed for the torch path on the CPU (all on a GPU; '
                         '0: skip it)')
@@ -428,6 +435,32 @@ def main() -> None:
         res = results[name] = rounds_summary(times['back-to-back'][name])
         res['interleaved'] = rounds_summary(times['interleaved'][name])
         res['note'] = 'the same work every call, timed like ours: its spread is the machine\'s'
+
+    # Long sequences (e.g. whole FineGym routines' segments): the same dimension, best of 3
+    # after one untimed call; DP cells per second show whether the per-cell speed holds.
+    if args.long[0] > 0:
+        num, lo, hi = args.long
+        long_q = [rng.normal(size=(int(rng.integers(lo, hi + 1)), args.dim)).astype(np.float32)
+                  for _ in range(2 * num)]
+        long_q, long_c = long_q[:num], long_q[num:]
+        cells = float(np.outer([len(q) for q in long_q], [len(c) for c in long_c]).sum())
+        short_cells = float(np.outer([len(q) for q in queries],
+                                     [len(c) for c in candidates]).sum())
+        for pattern in ('symmetric1', 'symmetricP2'):
+            dtw_cost_matrix(long_q, long_c, num_threads=args.threads, step_pattern=pattern)
+            t = []
+            for _ in range(3):
+                t0 = time.perf_counter()
+                dtw_cost_matrix(long_q, long_c, num_threads=args.threads, step_pattern=pattern)
+                t.append(time.perf_counter() - t0)
+            name = f'ours ({pattern}, {num} x {num}, lengths {lo}-{hi})'
+            results[name] = summary(t, num * num)
+            results[name]['cells_per_s'] = round(cells / min(t))
+            short = results[f'ours ({pattern})']
+            short['cells_per_s'] = round(short_cells * short['best_pairs_per_s'] / num_pairs)
+            print(f'{name}: {results[name]["best_pairs_per_s"]} pairs/s (best of 3), '
+                  f'{cells / min(t) / 1e6:.0f} M cells/s against '
+                  f'{short["cells_per_s"] / 1e6:.0f} M on the main workload', flush=True)
 
     # Memory of one call: numpy/Python allocations traced; numba's per-task buffers computed.
     tracemalloc.start()

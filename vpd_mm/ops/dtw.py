@@ -56,7 +56,11 @@ _REFERENCE_STEPS = {
                     ((1, 1), [(0, 0, 2.0)]),
                     ((3, 2), [(2, 1, 2.0), (1, 0, 2.0), (0, 0, 1.0)])],
 }
-TILE_ELEMS = 1 << 16  # float32 products held per task (256 KiB: in the L2 cache)
+# The most float32 products a worker holds: one BLAS call multiplies up to this many / (16 M_g)
+# query frames with a group's frames, which the BLAS copies (packs) once per call: 4 MiB keeps
+# ~100 frames or more per call up to M_g = 600 (a 256 KiB tile cost long sequences 2x). Short
+# sequences use less (at most N x 16 M_g: 230 KiB for 60 frames, in the L2 cache).
+TILE_ELEMS = 1 << 20
 TASK_QUERY_BYTES = 1 << 17  # query frames per task (128 KiB: in the L2 cache, with a group)
 TASKS_PER_THREAD = 16  # at least this many tasks per thread in a call (dynamic sharing)
 QUERY_BLOCK_FRAMES = 4096  # query frames packed (centred, float32) at once: one kernel call

@@ -106,6 +106,22 @@ class FileFormatError(ValueError):
         super().__init__(f'{path}: {message}')
 
 
+class _DuplicateKey(ValueError):
+    """A JSON object names a key twice (``json`` would keep the last value silently)."""
+
+
+def _unique_keys(pairs: list) -> dict:
+    """``object_pairs_hook`` of :func:`load_json`: the object as a dict, or _DuplicateKey."""
+    out = dict(pairs)
+    if len(out) != len(pairs):
+        seen = set()
+        for key, _ in pairs:
+            if key in seen:
+                raise _DuplicateKey(f'an object has the key {key!r} twice')
+            seen.add(key)
+    return out
+
+
 def load_json(path: str,
               what: str = 'JSON file',
               error: Callable[[str, str], Exception] = FileFormatError) -> Any:
@@ -125,16 +141,21 @@ def load_json(path: str,
     Raises:
         FileNotFoundError: no such file (``'<what> not found: <path>'``).
         Exception: ``error(path, message)`` for a truncated or corrupt gzip stream, an
-            unreadable file or invalid JSON; the message says which.
+            unreadable file, invalid JSON, an object with a key twice (which value was meant
+            is unknown) or nesting too deep to parse; the message says which.
     """
     if not osp.isfile(path):
         raise FileNotFoundError(f'{what} not found: {path}')
     try:
         if path.endswith('.gz'):
             with gzip.open(path, 'rt', encoding='utf-8-sig') as f:
-                return json.load(f)
+                return json.load(f, object_pairs_hook=_unique_keys)
         with open(path, encoding='utf-8-sig') as f:  # a leading byte-order mark is dropped
-            return json.load(f)
+            return json.load(f, object_pairs_hook=_unique_keys)
+    except _DuplicateKey as e:
+        raise error(path, f'not a valid JSON {what}: {e}') from None
+    except RecursionError:
+        raise error(path, f'not a readable JSON {what}: nested too deeply') from None
     except (EOFError, zlib.error, gzip.BadGzipFile) as e:
         raise error(path, f'truncated or corrupt gzip file, not a readable JSON {what} '
                     f'({e})') from e
