@@ -34,7 +34,7 @@ DEMO_FEWSHOT_CONFIG = 'work_dirs/synthetic_benchmark/configs/bigru_2dvpd_sports.
 COMPONENTS = {
     'dtw': ('DTW all-pairs throughput (vs dtw-python and dtaidistance)', 'dtw_throughput.py',
             [], ['--queries', '40', '--candidates', '40', '--calls', '2', '--rounds', '2',
-                 '--subset', '4', '--warmup', '0'],
+                 '--subset', '4', '--warmup', '0', '--long', '4', '20', '30'],
             None),
     'train_toy': ('Distillation training throughput, toy corpus (configs/vpd/2dvpd_tiny_cpu.py)',
                   'train_throughput.py', ['--config', 'configs/vpd/2dvpd_tiny_cpu.py'],
