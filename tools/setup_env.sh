@@ -132,6 +132,18 @@ if [[ -f $STAMP_FILE && "$(cat "$STAMP_FILE")" == "$STAMP_WANT" && -x $VENV/bin/
 fi
 
 # ---------------------------------------------------------------- the environment
+# A new environment takes about 6.5 GB (torch's CUDA build); pip fails half-way without it.
+NEED_KB=$((7 * 1024 * 1024))
+if [[ ! -x $VENV/bin/python && ${VPD_MM_SKIP_DISK_CHECK:-0} != 1 ]]; then
+    VENV_FS=$(dirname "$VENV")
+    while [[ ! -d $VENV_FS ]]; do VENV_FS=$(dirname "$VENV_FS"); done
+    FREE_KB=$(df -Pk "$VENV_FS" | awk 'NR == 2 {print $4}')
+    if [[ -n $FREE_KB && $FREE_KB -lt $NEED_KB ]]; then
+        die "a new environment needs about 7 GB free, but the filesystem of $VENV_FS has \
+$((FREE_KB / 1024 / 1024)) GB: free some space, or set VPD_MM_VENV to a folder on another disk \
+(VPD_MM_SKIP_DISK_CHECK=1 skips this check)"
+    fi
+fi
 if [[ ! -x $VENV/bin/python ]]; then
     log "creating $VENV with $PY (Python $PYV)"
     "$PY" -m venv "$VENV" || die "'$PY -m venv' failed (on Debian/Ubuntu: apt-get install \

@@ -64,3 +64,31 @@ def test_refuses_an_unsupported_PYTHON(tmp_path):
     assert proc.returncode == 1
     assert f'PYTHON={bin_dir}/py313 is Python 3.13' in proc.stderr
     assert 'needs Python 3.10, 3.11 or 3.12' in proc.stderr
+
+
+def _fake_df(bin_dir, free_kb):
+    """A ``df -Pk`` that reports ``free_kb`` available, and the tools the script needs up to
+    the disk check."""
+    with open(osp.join(bin_dir, 'df'), 'w') as f:
+        f.write('#!/bin/sh\necho "Filesystem 1024-blocks Used Available Capacity Mounted on"\n'
+                f'echo "/dev/x 100000000 90000000 {free_kb} 90% /"\n')
+    os.chmod(osp.join(bin_dir, 'df'), 0o755)
+    for tool in ('cat', 'sha256sum', 'cut', 'awk'):
+        os.symlink(shutil.which(tool), osp.join(bin_dir, tool))
+
+
+@pytest.mark.parametrize('free_gb, skip, refused', [
+    (2, '0', True),     # too little room: refused before anything is created
+    (2, '1', False),    # ... unless the check is skipped
+    (50, '0', False),   # room enough
+])
+def test_refuses_a_new_environment_without_disk_space(tmp_path, free_gb, skip, refused):
+    bin_dir = _fake_pythons(str(tmp_path / 'bin'), {'python3.11': '3.11'})
+    _fake_df(bin_dir, free_gb * 1024 * 1024)
+    proc = _run(tmp_path, bin_dir, '--tests', VPD_MM_SKIP_DISK_CHECK=skip)
+    assert proc.returncode != 0  # the stand-in Python cannot build an environment anyway
+    message = (f'a new environment needs about 7 GB free, but the filesystem of {tmp_path} '
+               f'has {free_gb} GB')
+    assert (message in proc.stderr) == refused, proc.stderr
+    if not refused:  # it went on to create the environment
+        assert f'creating {tmp_path}/venv' in proc.stdout
