@@ -11,12 +11,16 @@ frames per second (a frame: both flip views embedded, as the dump does):
 
 - ``model-only``: the student's ``test_step`` (preprocessing, both views, pose decoding) on one
   batch of the config's test batch size held in memory, repeated ``--iters`` times;
+- ``loader-only``: one pass of that runner's test loader (reading and decoding the crops,
+  packing, collating), no model;
 - ``end-to-end (N workers)``: ``runner.test()`` of the runner that ``tools/test.py CONFIG CKPT
   --dump-features DIR --all-videos [--amp]`` builds (the same argument parsing and config
   merge, the first ``--frames`` frames of the annotation file), with N loader workers, for
   each N of ``--workers``; the runner's build and checkpoint loading are timed apart;
 
-and the ratios ``end-to-end / model-only`` (1: the dump runs at the model's own speed).
+and the ratios ``end-to-end / model-only`` (1: the dump runs at the model's own speed) and
+``loader-only / model-only`` (the loader's headroom: with loader and model taking turns on the
+same cores, end-to-end is about ``1 / (1 / model + 1 / loader)``).
 ``--checkpoint`` defaults to the demo's last checkpoint (``work_dirs/synthetic_benchmark/2dvpd``)
 and to random weights without one: the speed does not depend on the weights. The numbers, the
 date and the machine go to ``--out``.
@@ -100,6 +104,14 @@ def model_only(runner: Runner, amp: bool, iters: int) -> float:
     return len(batch['inputs']) * iters / seconds
 
 
+def loader_only(runner: Runner) -> float:
+    """Frames/s of one pass of the test loader, no model."""
+    start, frames = time.perf_counter(), 0
+    for batch in runner.test_dataloader:
+        frames += len(batch['inputs'])
+    return frames / (time.perf_counter() - start)
+
+
 def main() -> None:
     args = parse_args()
     cfg = Config.fromfile(args.config)
@@ -117,6 +129,7 @@ def main() -> None:
             build_s[workers] = time.perf_counter() - start
             if i == 0:
                 figures['model-only'] = model_only(runner, args.amp, args.iters)
+                figures['loader-only'] = loader_only(runner)
             num_frames = len(runner.test_dataloader.dataset)
             start = time.perf_counter()
             runner.test()

@@ -1,5 +1,6 @@
 # Copyright (c) vpd_mm contributors. All rights reserved.
 """Read a frame's athlete crop, its quantised flow and its athlete mask (rawframes layout)."""
+import os
 import os.path as osp
 import struct
 from typing import Optional, Tuple
@@ -46,6 +47,21 @@ def image_header_size(head: bytes) -> Optional[Tuple[int, int]]:
     return None
 
 
+def _read_bytes(path: str) -> bytes:
+    """The bytes of the file at ``path``, read through the OS (a crop is a few KB: Python's
+    buffered file object would cost as much as the read)."""
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        chunks = []
+        while True:
+            chunk = os.read(fd, max(os.fstat(fd).st_size, 1 << 16))
+            if not chunk:
+                return b''.join(chunks)
+            chunks.append(chunk)
+    finally:
+        os.close(fd)
+
+
 @TRANSFORMS.register_module()
 class LoadVPDFrame(BaseTransform):
     """Load ``img_{t:05d}.jpg`` (RGB), ``flow_{x,y}_{t:05d}.jpg`` and ``mask_{t:05d}.png``.
@@ -89,8 +105,7 @@ class LoadVPDFrame(BaseTransform):
         """The image at ``path`` (``cv2.IMREAD_*`` ``flag``), read once: its header's size is
         checked against :data:`MAX_FRAME_PIXELS` before the bytes are decoded."""
         try:
-            with open(path, 'rb') as f:
-                data = f.read()
+            data = _read_bytes(path)
         except FileNotFoundError:
             raise FileNotFoundError(f'frame file not found: {path}') from None
         except OSError as e:
@@ -134,11 +149,10 @@ class LoadVPDFrame(BaseTransform):
                     raise ValueError(f'flow image {path} has size {flow.shape[::-1]} (w, h) but '
                                      f'the crop {img_path} has {(w, h)}')
             imgs = np.empty((h, w, 5), dtype=np.uint8)
-            imgs[..., 3] = flows[0]
-            imgs[..., 4] = flows[1]
+            # one pass (a third of numpy's per-channel copies): B, G, R -> 2, 1, 0; flow -> 3, 4
+            cv2.mixChannels([bgr, flows[0], flows[1]], [imgs], [0, 2, 1, 1, 2, 0, 3, 3, 4, 4])
         else:
-            imgs = np.empty((h, w, 3), dtype=np.uint8)
-        imgs[..., :3] = bgr[..., ::-1]  # BGR -> RGB
+            imgs = cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB)
         if self.with_mask:
             results['athlete_mask'] = None
             mask_path = osp.join(root, self.mask_tmpl.format(t))
