@@ -29,6 +29,13 @@ def test_load_reads_the_right_files(tmp_path):
         assert out['flow_scale'] == (1.0, 1.0)
         np.testing.assert_allclose(imgs[..., :3].reshape(-1, 3).mean(0), frame_rgb(1, t), atol=2)
         np.testing.assert_allclose(imgs[..., 3:].reshape(-1, 2).mean(0), frame_flow(t), atol=1)
+        # pixel for pixel: the RGB crop (OpenCV reads BGR), then flow x and y
+        name = f'{t + 1:05d}.jpg'
+        bgr = cv2.imread(osp.join(folder, 'img_' + name), cv2.IMREAD_COLOR)
+        np.testing.assert_array_equal(imgs[..., :3], bgr[..., ::-1])
+        for c, d in ((3, 'x'), (4, 'y')):
+            flow = cv2.imread(osp.join(folder, f'flow_{d}_' + name), cv2.IMREAD_GRAYSCALE)
+            np.testing.assert_array_equal(imgs[..., c], flow)
     rgb_only = LoadVPDFrame(with_flow=False)(dict(frame_path=folder, frame_idx=1))['imgs']
     assert rgb_only.shape == (16, 16, 3)
     np.testing.assert_allclose(rgb_only.reshape(-1, 3).mean(0), frame_rgb(1, 1), atol=2)
