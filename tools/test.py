@@ -47,8 +47,8 @@ from vpd_mm.datasets import NumClassesError, check_num_classes
 from vpd_mm.engine.hooks.student_visualization_hook import StudentVisualizationHook
 from vpd_mm.evaluation.test_setup import (STUDENT_MODELS, UnsupportedTestOption, configure_test,
                                           load_test_checkpoint)
-from vpd_mm.utils import (merge_cfg_options, set_work_dir, setup_launcher, teardown_distributed,
-                          write_result)
+from vpd_mm.utils import (DATA_ERRORS, data_error_message, merge_cfg_options, set_work_dir,
+                          setup_launcher, teardown_distributed, write_result)
 from vpd_mm.utils.checkpoint import CheckpointLoadError
 
 
@@ -185,7 +185,10 @@ def main() -> None:
         except CheckpointLoadError as e:  # refused, damaged, another model's: one line
             raise SystemExit(f'error: {e}') from None
         pictures = _files(args.show_dir)
-        metrics = runner.test()
+        try:
+            metrics = runner.test()
+        except DATA_ERRORS as e:  # a missing or malformed data file, named in one line
+            raise SystemExit(data_error_message(e)) from None
         log_pictures(args.show_dir, pictures)
         if args.result_json and is_main_process():
             info = dict(task='recognition', dataset='unknown', features='unknown',

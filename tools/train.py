@@ -4,7 +4,9 @@
     python tools/train.py configs/vpd/2dvpd_diving48.py [--work-dir DIR] [--resume [CKPT]]
         [--amp] [--cfg-options key=value ...] [--launcher pytorch]
 
-A config path that does not exist: ``error: config not found: PATH``, exit status 2.
+A config path that does not exist: ``error: config not found: PATH``, exit status 2. A data file
+that is missing or not in its format (annotations, frames, features): ``error: ...`` naming it,
+exit status 1.
 """
 import argparse
 import logging
@@ -19,8 +21,8 @@ from mmengine.runner import Runner
 
 import vpd_mm  # noqa: F401  (the stack's workarounds; registers vpd_mm's modules)
 from vpd_mm.datasets import NumClassesError, check_num_classes, share_train_id_list
-from vpd_mm.utils import (merge_cfg_options, set_work_dir, setup_launcher, sweep_temporaries,
-                          teardown_distributed)
+from vpd_mm.utils import (DATA_ERRORS, data_error_message, merge_cfg_options, set_work_dir,
+                          setup_launcher, sweep_temporaries, teardown_distributed)
 from vpd_mm.utils.checkpoint import CheckpointLoadError
 
 
@@ -123,6 +125,8 @@ def main() -> None:
             teardown_distributed()
     except (CheckpointLoadError, NumClassesError) as e:  # one line naming the files
         raise SystemExit(f'error: {e}') from None
+    except DATA_ERRORS as e:  # a missing or malformed data file, named in one line
+        raise SystemExit(data_error_message(e)) from None
 
 
 if __name__ == '__main__':

@@ -169,6 +169,38 @@ def test_missing_config_is_one_line(tmp_path, tool):
     assert proc.stderr.strip() == f'error: config not found: {config}'
 
 
+def test_missing_annotation_file_is_one_line(corpus, tmp_path):
+    """A data file that is not there stops training with one line naming it."""
+    missing = str(tmp_path / 'nope.pkl')
+    proc = run_tool('tools/train.py', CONFIG, '--work-dir', str(tmp_path / 'w'), '--cfg-options',
+                    *data_options(corpus), f'train_dataloader.dataset.ann_file={missing}',
+                    check=False)
+    assert proc.returncode == 1, proc.stderr[-3000:]
+    assert proc.stderr.strip().splitlines()[-1] == \
+        f"error: pose annotation file not found: '{missing}'"
+    assert 'Traceback' not in proc.stderr
+
+
+def test_missing_frame_in_a_loader_worker_is_one_line(corpus, trained, tmp_path):
+    """A frame file missing in the middle of a test run, read by a loader worker process (whose
+    error reaches the main process with the worker's traceback in its message): one line."""
+    import shutil
+    rawframes = str(tmp_path / 'rawframes')
+    shutil.copytree(corpus['rawframes'], rawframes)
+    gone = sorted(glob.glob(osp.join(rawframes, '*', 'flow_y_00009.jpg')))
+    assert len(gone) == 6  # in every video: the test split's too
+    for path in gone:
+        os.remove(path)
+    proc = run_tool('tools/test.py', CONFIG, osp.join(trained, 'iter_10.pth'), '--work-dir',
+                    str(tmp_path / 'w'), '--cfg-options', *data_options(corpus),
+                    f'test_dataloader.dataset.data_prefix.img={rawframes}',
+                    'test_dataloader.num_workers=1', check=False)
+    assert proc.returncode == 1, proc.stderr[-3000:]
+    last = proc.stderr.strip().splitlines()[-1]
+    assert last.startswith('error: frame file not found: ') and last[29:] in gone, last
+    assert 'Traceback' not in proc.stderr
+
+
 def test_test_refuses_checkpoint_of_another_model(corpus, tmp_path):
     """Audit item 1: a checkpoint of another model (here a recognizer's keys) is refused with
     one line naming the checkpoint, the config and a few keys, instead of testing the student's

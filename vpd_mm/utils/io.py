@@ -98,12 +98,14 @@ class FileFormatError(ValueError):
 
     Args:
         path (str): The file at fault, kept as ``self.path``.
-        message (str): The problem; the exception's text is ``'<path>: <message>'``.
+        message (str, optional): The problem; the exception's text is ``'<path>: <message>'``.
+            Without it ``path`` is the whole text (``self.path`` None): so pickling and
+            PyTorch's loader workers, which rebuild an exception from its text, keep its type.
     """
 
-    def __init__(self, path: str, message: str) -> None:
-        self.path = path
-        super().__init__(f'{path}: {message}')
+    def __init__(self, path: str, message: Optional[str] = None) -> None:
+        self.path = path if message is not None else None
+        super().__init__(path if message is None else f'{path}: {message}')
 
 
 class _DuplicateKey(ValueError):

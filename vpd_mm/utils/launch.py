@@ -10,6 +10,12 @@ import torch.distributed as dist
 from mmengine.config import Config
 from mmengine.logging import print_log
 
+from .io import FileFormatError
+
+#: Errors of the files a run reads (missing, or not in the format they claim): tools/train.py and
+#: tools/test.py stop on them with one line, :func:`data_error_message`, not a traceback.
+DATA_ERRORS = (FileNotFoundError, FileFormatError)
+
 
 def set_work_dir(cfg: Config, work_dir: Optional[str], config_path: str) -> None:
     """Work dir priority: command line > config > ``./work_dirs/<config name>``."""
@@ -95,3 +101,26 @@ def merge_cfg_options(cfg: Config, options: Optional[dict]) -> None:
     for msg in config_variable_warnings(cfg, options):
         print_log(msg, logger='current', level=logging.WARNING)
     cfg.merge_from_dict(options)
+
+
+def data_error_message(error: BaseException) -> str:
+    """``error: <what is wrong with which file>`` in one line.
+
+    An error raised in a loader worker reaches the main process with the worker's traceback in
+    its message (PyTorch's ``ExceptionWrapper``); its last line, less the type's name (qualified
+    by its module for one not built in), is the original message.
+
+    Args:
+        error (BaseException): One of :data:`DATA_ERRORS`.
+
+    Returns:
+        str: The line to print.
+    """
+    lines = [line.strip() for line in str(error).splitlines() if line.strip()]
+    last = lines[-1] if lines else type(error).__name__
+    kind = type(error)
+    for prefix in (f'{kind.__module__}.{kind.__qualname__}: ', f'{kind.__name__}: '):
+        if last.startswith(prefix):
+            last = last[len(prefix):]
+            break
+    return 'error: ' + last
