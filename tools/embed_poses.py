@@ -14,6 +14,7 @@ import argparse
 
 import vpd_mm  # noqa: F401  (the stack's workarounds; registers vpd_mm's modules)
 from vpd_mm.apis.embed_poses import embed_pose_dataset
+from vpd_mm.utils import DATA_ERRORS, data_error_message
 from vpd_mm.utils.checkpoint import CheckpointLoadError
 
 
@@ -48,8 +49,10 @@ def main() -> None:
             device=args.device,
             overwrite=args.overwrite,
             progress=not args.no_progress)
-    except (CheckpointLoadError, FileNotFoundError) as e:  # refused, damaged, another model's
+    except CheckpointLoadError as e:  # refused, damaged, another model's
         raise SystemExit(f'error: {e}') from None
+    except DATA_ERRORS as e:  # a missing or malformed annotation or checkpoint file, named
+        raise SystemExit(data_error_message(e)) from None
     print(f"embedded {result['num_written']} videos ({result['num_skipped']} already done) "
           f"into {result['out_dir']}: d={result['dim']} (D={result['embed_dim']}), "
           f"{result['num_frames_without_pose']} frames without a pose")

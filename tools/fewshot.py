@@ -26,6 +26,7 @@ import vpd_mm  # noqa: F401  (registers vpd_mm's modules)
 from vpd_mm.apis.fewshot import parse_shots, run_fewshot_protocol, write_fewshot_results
 from vpd_mm.datasets import NumClassesError
 from vpd_mm.evaluation.fewshot_summary import format_table, summarize
+from vpd_mm.utils import DATA_ERRORS, data_error_message
 
 
 def parse_args(argv=None) -> argparse.Namespace:
@@ -67,6 +68,8 @@ def main(argv=None) -> list:
             quiet=not args.verbose, log=lambda line: print(line, flush=True))
     except NumClassesError as e:  # an N-class model on a corpus of another class count
         raise SystemExit(f'error: {e}') from None
+    except DATA_ERRORS as e:  # a missing or malformed annotation or feature file, named
+        raise SystemExit(data_error_message(e)) from None
     summary = summarize(rows)
     print('\nFew-shot top-1 accuracy (%):')
     print(format_table(summary))

@@ -19,6 +19,7 @@ import argparse
 
 import vpd_mm  # noqa: F401  (the stack's workarounds; registers vpd_mm's modules)
 from vpd_mm.apis.pose_features import write_pose_features, write_video_actions
+from vpd_mm.utils import DATA_ERRORS, data_error_message
 
 
 def parse_args(argv=None) -> argparse.Namespace:
@@ -40,12 +41,15 @@ def parse_args(argv=None) -> argparse.Namespace:
 
 def main(argv=None) -> None:
     args = parse_args(argv)
-    result = write_pose_features(
-        args.ann_file,
-        args.out_dir,
-        keypoint_key=args.keypoint_key,
-        overwrite=args.overwrite,
-        progress=not args.no_progress)
+    try:
+        result = write_pose_features(
+            args.ann_file,
+            args.out_dir,
+            keypoint_key=args.keypoint_key,
+            overwrite=args.overwrite,
+            progress=not args.no_progress)
+    except DATA_ERRORS as e:  # a missing or malformed annotation file, named
+        raise SystemExit(data_error_message(e)) from None
     print(f"wrote {result['num_written']} videos ({result['num_skipped']} already there) into "
           f"{result['out_dir']}: d={result['dim']}, {result['num_frames_without_pose']} frames "
           f'without a pose')

@@ -23,6 +23,7 @@ import numpy as np
 from vpd_mm.apis.retrieval import dtw_retrieval, load_action_sequences
 from vpd_mm.datasets.features import SPLITS, load_action_annotations
 from vpd_mm.ops import DEFAULT_STEP_PATTERN, STEP_PATTERNS
+from vpd_mm.utils import DATA_ERRORS, data_error_message
 from vpd_mm.utils.results import write_result
 
 
@@ -59,7 +60,10 @@ def main(argv=None) -> dict:
     # a view index, or a name checked by dtw_retrieval ('concat', 'mean', 'min')
     view = int(args.view) if args.view.lstrip('-').isdigit() else args.view
     t0 = time.perf_counter()
-    actions, seqs = load_action_sequences(args.ann_file, args.feature_dir)
+    try:
+        actions, seqs = load_action_sequences(args.ann_file, args.feature_dir)
+    except DATA_ERRORS as e:  # a missing or malformed annotation or feature file, named
+        raise SystemExit(data_error_message(e)) from None
     if args.query_split is None:
         query_index = np.arange(len(actions))
     else:

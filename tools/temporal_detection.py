@@ -19,6 +19,7 @@ from mmengine.config import Config, DictAction
 
 import vpd_mm  # noqa: F401  (registers vpd_mm's modules)
 from vpd_mm.apis.temporal_detection import TASK, run_temporal_detection
+from vpd_mm.utils import DATA_ERRORS, data_error_message
 from vpd_mm.utils.results import write_result
 
 
@@ -69,9 +70,12 @@ def main(argv: Optional[List[str]] = None) -> dict:
         cfg.train_dataloader.dataset.ann_file = info['ann_file']
         cfg.train_dataloader.dataset.feature_dir = info['feature_dir']
         print(f'toy corpus: {info["ann_file"]}, features in {info["feature_dir"]}')
-    result = run_temporal_detection(
-        cfg, work_dir, folds=args.folds, train_videos=args.train_videos, seed=args.seed,
-        label=args.label)
+    try:
+        result = run_temporal_detection(
+            cfg, work_dir, folds=args.folds, train_videos=args.train_videos, seed=args.seed,
+            label=args.label)
+    except DATA_ERRORS as e:  # a missing or malformed annotation or feature file, named
+        raise SystemExit(data_error_message(e)) from None
     det = result['settings']
     print(f'\n{name}: {len(result["train_videos"])} training videos, {result["folds"]} folds, '
           f'threshold {result["threshold"]} (out-of-fold mAP '

@@ -1,5 +1,6 @@
 # Copyright (c) vpd_mm contributors. All rights reserved.
 import json
+import os
 import os.path as osp
 import re
 import sys
@@ -273,6 +274,20 @@ def test_num_classes_of_another_corpus_stops_before_any_run(tmp_path, capsys):
         'classes; set model.cls_head.num_classes=3 (e.g. --cfg-options '
         'model.cls_head.num_classes=3)')
     assert not (tmp_path / 'work').exists()
+
+
+def test_missing_feature_file_is_one_line(tmp_path):
+    """A video's feature file missing: the run stops with one line naming the file."""
+    ann, fdir = _toy_dataset(tmp_path)
+    os.remove(osp.join(fdir, 'v1_6.npy'))  # a test video of class 1
+    config = osp.join(ROOT, 'configs/recognition/bigru_tiny_cpu.py')
+    argv = [config, '--shots', '2', '--subsets', '1', '--steps', '2', '--work-dir',
+            str(tmp_path / 'work'), '--cfg-options', 'model.cls_head.num_classes=3'
+            ] + _opts(ann, fdir)
+    with pytest.raises(SystemExit) as err:
+        fewshot_tool.main(argv)
+    assert str(err.value) == (f"error: no features for video 'v1_6': "
+                              f"{osp.join(fdir, 'v1_6.npy')} does not exist")
 
 
 def test_id_list_file_encoding(tmp_path):

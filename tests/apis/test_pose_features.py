@@ -124,3 +124,17 @@ def test_actions_json_names_from_the_annotations(tmp_path):
     with pytest.raises(ValueError, match=r"pose.pkl: label 0 is named 'tuck' \(video 'v0'\) "
                        r"and 'layout' \(video 'v2'\)"):
         write_video_actions(pkl, out)
+
+
+def test_tool_bad_annotation_file_is_one_line(tmp_path):
+    """A missing or corrupt pose pkl: one line naming it, nothing written."""
+    out = tmp_path / 'out'
+    with pytest.raises(SystemExit) as err:
+        _tool([str(tmp_path / 'nope.pkl'), str(out), '--no-progress'])
+    assert str(err.value) == f"error: pose annotation file not found: '{tmp_path / 'nope.pkl'}'"
+    bad = tmp_path / 'bad.pkl'
+    bad.write_bytes(b'\x80\x04garbage')
+    with pytest.raises(SystemExit) as err:
+        _tool([str(bad), str(out), '--no-progress'])
+    assert str(err.value).startswith(f'error: {bad}: not a readable pose annotation pickle')
+    assert not out.exists()

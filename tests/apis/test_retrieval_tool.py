@@ -149,6 +149,21 @@ def test_tool_end_to_end(tmp_path, capsys):
                              '--query-split', 'val'])
 
 
+def test_tool_missing_files_are_one_line(tmp_path):
+    ann = _write_dataset(tmp_path)
+    (tmp_path / 'f2' / 'vid3.npy').unlink()
+    with pytest.raises(SystemExit) as err:
+        retrieval_tool.main(['--ann-file', ann, '--feature-dir', str(tmp_path / 'f1'),
+                             str(tmp_path / 'f2')])
+    assert str(err.value) == \
+        f"error: no features for video 'vid3': {tmp_path / 'f2' / 'vid3.npy'} does not exist"
+    with pytest.raises(SystemExit) as err:
+        retrieval_tool.main(['--ann-file', str(tmp_path / 'nope.json'), '--feature-dir',
+                             str(tmp_path / 'f1')])
+    assert str(err.value).startswith('error: ') and 'nope.json' in str(err.value)
+    assert len(str(err.value).splitlines()) == 1
+
+
 def test_tool_partial_nan_names_video(tmp_path):
     ann = _write_dataset(tmp_path, partial_nan=True)
     with pytest.raises(ValueError, match=r"act3.*vid3.*some NaN"):

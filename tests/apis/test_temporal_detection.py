@@ -149,3 +149,16 @@ def test_deprecated_config_names_still_work(toy, tmp_path):
     feats = np.load(osp.join(toy['feature_dir'], f'{toy["test_videos"][0]}.npy'))
     scores = td.score_video([model], np.nan_to_num(feats, nan=0.))
     assert scores.shape == (80, ) and ((scores > 0) & (scores < 1)).all()
+
+
+def test_tool_missing_annotation_file_is_one_line(tmp_path):
+    import sys
+    sys.path.insert(0, osp.join(ROOT, 'tools'))
+    import temporal_detection as td_tool
+    missing = str(tmp_path / 'nope.json')
+    with pytest.raises(SystemExit) as err:
+        td_tool.main([CONFIG, '--work-dir', str(tmp_path / 'w'), '--cfg-options',
+                      f'train_dataloader.dataset.ann_file={missing}'])
+    message = str(err.value)
+    assert message.startswith('error: ') and missing in message, message
+    assert len(message.splitlines()) == 1

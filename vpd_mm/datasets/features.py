@@ -28,14 +28,15 @@ from typing import Dict, List, Optional, Tuple
 
 import numpy as np
 
-from vpd_mm.utils.io import dump_json_atomic, int_field, load_json
+from vpd_mm.utils.io import FileFormatError, dump_json_atomic, int_field, load_json
 from vpd_mm.utils.paths import UnsafePathError, check_path_component, join_under
 
 SPLITS = ('train', 'val', 'test')
 
 
-class AnnotationError(ValueError):
-    """An action annotation file that does not follow the format; the message names the file."""
+class AnnotationError(FileFormatError):
+    """An action annotation file that does not follow the format; the message names the file
+    (raised with that one text: ``FileFormatError(text)``)."""
 
 
 class UnsafeVideoNameError(AnnotationError, UnsafePathError):

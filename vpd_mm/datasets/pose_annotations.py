@@ -28,14 +28,15 @@ from typing import Dict, List, Optional, Sequence, Tuple
 import numpy as np
 
 from vpd_mm.codecs import NUM_KEYPOINTS
-from vpd_mm.utils.io import dump_pickle_atomic
+from vpd_mm.utils.io import FileFormatError, dump_pickle_atomic
 from vpd_mm.utils.io import numeric_array as _numeric_array
 from vpd_mm.utils.paths import UnsafePathError, check_path_component
 from vpd_mm.utils.safe_pickle import safe_pickle_load
 
 
-class PoseAnnotationError(ValueError):
-    """A pose-annotation file that is not one: the message names the file and the problem."""
+class PoseAnnotationError(FileFormatError):
+    """A pose-annotation file that is not one: the message names the file and the problem
+    (raised with that one text: ``FileFormatError(text)``)."""
 
 
 class UnsafeFrameDirError(PoseAnnotationError, UnsafePathError):
