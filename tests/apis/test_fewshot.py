@@ -260,15 +260,21 @@ def test_reused_test_data_gives_the_same_runs(tmp_path):
     fewshot._TEST_LOADERS.clear()
 
 
+def _tool_error(tmp_path, config, ann, fdir, num_classes):
+    """The SystemExit of tools/fewshot.py on the toy corpus (k = 2, one subset, 2 steps)."""
+    argv = [config, '--shots', '2', '--subsets', '1', '--steps', '2', '--work-dir',
+            str(tmp_path / 'work'), '--cfg-options', f'model.cls_head.num_classes={num_classes}'
+            ] + _opts(ann, fdir)
+    with pytest.raises(SystemExit) as err:
+        fewshot_tool.main(argv)
+    return err
+
+
 def test_num_classes_of_another_corpus_stops_before_any_run(tmp_path, capsys):
     """Issue 16: an 8-class BiGRU on the 3-class corpus: one line, both numbers and files."""
     ann, fdir = _toy_dataset(tmp_path)
     config = osp.join(ROOT, 'configs/recognition/bigru_tiny_cpu.py')
-    argv = [config, '--shots', '2', '--subsets', '1', '--steps', '2', '--work-dir',
-            str(tmp_path / 'work'), '--cfg-options', 'model.cls_head.num_classes=8'
-            ] + _opts(ann, fdir)
-    with pytest.raises(SystemExit) as err:
-        fewshot_tool.main(argv)
+    err = _tool_error(tmp_path, config, ann, fdir, num_classes=8)
     assert str(err.value) == (
         f'error: {config}: model.cls_head.num_classes=8 but {ann} (train_dataloader) lists 3 '
         'classes; set model.cls_head.num_classes=3 (e.g. --cfg-options '
@@ -281,11 +287,7 @@ def test_missing_feature_file_is_one_line(tmp_path):
     ann, fdir = _toy_dataset(tmp_path)
     os.remove(osp.join(fdir, 'v1_6.npy'))  # a test video of class 1
     config = osp.join(ROOT, 'configs/recognition/bigru_tiny_cpu.py')
-    argv = [config, '--shots', '2', '--subsets', '1', '--steps', '2', '--work-dir',
-            str(tmp_path / 'work'), '--cfg-options', 'model.cls_head.num_classes=3'
-            ] + _opts(ann, fdir)
-    with pytest.raises(SystemExit) as err:
-        fewshot_tool.main(argv)
+    err = _tool_error(tmp_path, config, ann, fdir, num_classes=3)
     assert str(err.value) == (f"error: no features for video 'v1_6': "
                               f"{osp.join(fdir, 'v1_6.npy')} does not exist")
 
