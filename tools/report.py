@@ -9,6 +9,7 @@ localization) are built by ``vpd_mm.evaluation.results_report``, whose docstring
 import argparse
 
 from vpd_mm.evaluation.results_report import write_report
+from vpd_mm.utils import DATA_ERRORS, data_error_message
 
 
 def main(argv=None) -> str:
@@ -17,7 +18,10 @@ def main(argv=None) -> str:
                         help='folders (searched recursively) or files (default: work_dirs)')
     parser.add_argument('--out', default=None, help='write the Markdown here (else stdout)')
     args = parser.parse_args(argv)
-    text = write_report(args.paths, args.out)
+    try:
+        text = write_report(args.paths, args.out)
+    except DATA_ERRORS as e:  # a missing path or a malformed result file, named in one line
+        raise SystemExit(data_error_message(e)) from None
     print(f'wrote {args.out}' if args.out else text)
     return text
 

@@ -31,6 +31,15 @@ def test_report_tool_writes_the_report(tmp_path, capsys, report_main):
 
 
 def test_report_tool_names_a_bad_file(tmp_path, report_main):
-    (tmp_path / 'broken.result.json').write_text('{')
-    with pytest.raises(ValueError, match='broken.result.json'):
-        report_main([str(tmp_path)])
+    """A malformed result file or a missing path: one line naming it, nothing written."""
+    broken = tmp_path / 'broken.result.json'
+    broken.write_text('{')
+    out = tmp_path / 'report.md'
+    with pytest.raises(SystemExit) as err:
+        report_main([str(tmp_path), '--out', str(out)])
+    message = str(err.value)
+    assert message.startswith(f'error: load_results: malformed result file {broken}: ')
+    assert len(message.splitlines()) == 1 and not out.exists()
+    with pytest.raises(SystemExit) as err:
+        report_main([str(tmp_path / 'nope')])
+    assert str(err.value) == f"error: load_results: '{tmp_path / 'nope'}' does not exist"

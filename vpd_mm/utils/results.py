@@ -15,7 +15,7 @@ import os
 import os.path as osp
 from typing import Dict, Iterable, List, Union
 
-from .io import dump_json_atomic, load_json
+from .io import FileFormatError, dump_json_atomic, load_json
 
 TASKS = ('recognition', 'fewshot', 'retrieval', 'temporal_detection', 'localization',
          'detection')  # 'detection': the old name of 'temporal_detection' (earlier records)
@@ -71,8 +71,8 @@ def _to_builtin(value):
     return value
 
 
-def _malformed(path: str, message: str) -> ValueError:
-    return ValueError(f'load_results: malformed result file {path}: {message}')
+def _malformed(path: str, message: str) -> FileFormatError:
+    return FileFormatError(f'load_results: malformed result file {path}: {message}')
 
 
 def load_results(paths_or_dirs: Union[str, Iterable[str]]) -> List[dict]:
@@ -82,8 +82,8 @@ def load_results(paths_or_dirs: Union[str, Iterable[str]]) -> List[dict]:
 
     Raises:
         FileNotFoundError: a given path does not exist.
-        ValueError: a file is not valid UTF-8 JSON or lacks a required field (the file is
-            named).
+        FileFormatError: a file is not valid UTF-8 JSON or lacks a required field (the file
+            is named; a ``ValueError``).
     """
     if isinstance(paths_or_dirs, (str, os.PathLike)):
         paths_or_dirs = [paths_or_dirs]
@@ -100,15 +100,14 @@ def load_results(paths_or_dirs: Union[str, Iterable[str]]) -> List[dict]:
     for f in sorted(set(files)):
         rec = load_json(f, 'result file', _malformed)
         if not isinstance(rec, dict):
-            raise ValueError(f'load_results: malformed result file {f}: top level is not an object')
+            raise _malformed(f, 'top level is not an object')
         missing = [k for k in _REQUIRED if k not in rec]
         if missing:
-            raise ValueError(f'load_results: malformed result file {f}: missing fields {missing}')
+            raise _malformed(f, f'missing fields {missing}')
         if rec['task'] not in TASKS:
-            raise ValueError(f'load_results: malformed result file {f}: unknown task '
-                             f'{rec["task"]!r} (expected one of {TASKS})')
+            raise _malformed(f, f'unknown task {rec["task"]!r} (expected one of {TASKS})')
         if not isinstance(rec['metrics'], dict):
-            raise ValueError(f'load_results: malformed result file {f}: metrics is not an object')
+            raise _malformed(f, 'metrics is not an object')
         rec['_path'] = f
         records.append(rec)
     return records
