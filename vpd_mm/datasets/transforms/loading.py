@@ -52,9 +52,9 @@ def _read_bytes(path: str) -> bytes:
     buffered file object would cost as much as the read)."""
     fd = os.open(path, os.O_RDONLY)
     try:
-        chunks = []
+        size, chunks = max(os.fstat(fd).st_size, 1 << 16), []
         while True:
-            chunk = os.read(fd, max(os.fstat(fd).st_size, 1 << 16))
+            chunk = os.read(fd, size)
             if not chunk:
                 return b''.join(chunks)
             chunks.append(chunk)
