@@ -14,7 +14,7 @@ import argparse
 
 import vpd_mm  # noqa: F401  (the stack's workarounds; registers vpd_mm's modules)
 from vpd_mm.apis.embed_poses import embed_pose_dataset
-from vpd_mm.utils import DATA_ERRORS, data_error_message
+from vpd_mm.utils import DATA_ERRORS, data_error_message, require_configs
 from vpd_mm.utils.checkpoint import CheckpointLoadError
 
 
@@ -38,6 +38,7 @@ def parse_args() -> argparse.Namespace:
 
 def main() -> None:
     args = parse_args()
+    require_configs(args.config)
     try:
         result = embed_pose_dataset(
             args.ann_file,

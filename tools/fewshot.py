@@ -26,7 +26,7 @@ import vpd_mm  # noqa: F401  (registers vpd_mm's modules)
 from vpd_mm.apis.fewshot import parse_shots, run_fewshot_protocol, write_fewshot_results
 from vpd_mm.datasets import NumClassesError
 from vpd_mm.evaluation.fewshot_summary import format_table, summarize
-from vpd_mm.utils import DATA_ERRORS, data_error_message
+from vpd_mm.utils import DATA_ERRORS, data_error_message, require_configs
 
 
 def parse_args(argv=None) -> argparse.Namespace:
@@ -60,6 +60,7 @@ def parse_args(argv=None) -> argparse.Namespace:
 
 def main(argv=None) -> list:
     args = parse_args(argv)
+    require_configs(*args.configs)
     try:
         rows = run_fewshot_protocol(
             args.configs, parse_shots(args.shots), args.subsets, work_dir=args.work_dir,

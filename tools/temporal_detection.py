@@ -19,7 +19,7 @@ from mmengine.config import Config, DictAction
 
 import vpd_mm  # noqa: F401  (registers vpd_mm's modules)
 from vpd_mm.apis.temporal_detection import TASK, run_temporal_detection
-from vpd_mm.utils import DATA_ERRORS, data_error_message
+from vpd_mm.utils import DATA_ERRORS, data_error_message, require_configs
 from vpd_mm.utils.results import write_result
 
 
@@ -58,6 +58,7 @@ def format_table(metrics: dict) -> str:
 def main(argv: Optional[List[str]] = None) -> dict:
     """Run the protocol of the config; returns the written result record."""
     args = parse_args(argv)
+    require_configs(args.config)
     cfg = Config.fromfile(args.config)
     if args.cfg_options:
         cfg.merge_from_dict(args.cfg_options)

@@ -33,7 +33,6 @@ tools/analysis_tools/ for them.
 import argparse
 import os
 import os.path as osp
-import sys
 from typing import Dict, Optional
 
 from mmaction.registry import RUNNERS
@@ -47,8 +46,8 @@ from vpd_mm.datasets import NumClassesError, check_num_classes
 from vpd_mm.engine.hooks.student_visualization_hook import StudentVisualizationHook
 from vpd_mm.evaluation.test_setup import (STUDENT_MODELS, UnsupportedTestOption, configure_test,
                                           load_test_checkpoint)
-from vpd_mm.utils import (DATA_ERRORS, data_error_message, merge_cfg_options, set_work_dir,
-                          setup_launcher, teardown_distributed, write_result)
+from vpd_mm.utils import (DATA_ERRORS, data_error_message, merge_cfg_options, require_configs,
+                          set_work_dir, setup_launcher, teardown_distributed, write_result)
 from vpd_mm.utils.checkpoint import CheckpointLoadError
 
 
@@ -87,9 +86,7 @@ def parse_args() -> argparse.Namespace:
                         default='none', help='job launcher')
     parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
     args = parser.parse_args()
-    if not osp.isfile(args.config):
-        print(f'error: config not found: {args.config}', file=sys.stderr)
-        sys.exit(2)
+    require_configs(args.config)
     os.environ.setdefault('LOCAL_RANK', str(args.local_rank))
     return args
 

@@ -12,7 +12,6 @@ import argparse
 import logging
 import os
 import os.path as osp
-import sys
 
 from mmaction.registry import RUNNERS
 from mmengine.config import Config, DictAction
@@ -21,8 +20,8 @@ from mmengine.runner import Runner
 
 import vpd_mm  # noqa: F401  (the stack's workarounds; registers vpd_mm's modules)
 from vpd_mm.datasets import NumClassesError, check_num_classes, share_train_id_list
-from vpd_mm.utils import (DATA_ERRORS, data_error_message, merge_cfg_options, set_work_dir,
-                          setup_launcher, sweep_temporaries, teardown_distributed)
+from vpd_mm.utils import (DATA_ERRORS, data_error_message, merge_cfg_options, require_configs,
+                          set_work_dir, setup_launcher, sweep_temporaries, teardown_distributed)
 from vpd_mm.utils.checkpoint import CheckpointLoadError
 
 
@@ -52,9 +51,7 @@ def parse_args() -> argparse.Namespace:
                         default='none', help='job launcher')
     parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
     args = parser.parse_args()
-    if not osp.isfile(args.config):
-        print(f'error: config not found: {args.config}', file=sys.stderr)
-        sys.exit(2)
+    require_configs(args.config)
     os.environ.setdefault('LOCAL_RANK', str(args.local_rank))
     return args
 

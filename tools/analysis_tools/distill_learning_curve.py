@@ -150,8 +150,10 @@ def plot(points, path: str) -> None:
 def main() -> None:
     args = parse_args()
     os.chdir(ROOT)
+    from vpd_mm.utils import require_configs
     from vpd_mm.utils.io import dump_json_atomic
     from vpd_mm.utils.machine import bf16_autocast_supported, machine_description
+    require_configs(args.config)
     for name in ('gt_pose2d', 'pose2d'):
         if not osp.isfile(osp.join(args.data_dir, 'sports', 'features', name, 'features.json')):
             raise SystemExit(f'{args.data_dir}/sports/features/{name} is missing: run `make demo` '

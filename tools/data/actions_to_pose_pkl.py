@@ -10,6 +10,7 @@ splits, NaN joints replaced by the image centre with score 0
 import argparse
 
 from vpd_mm.apis.actions_to_pose_pkl import actions_to_pose_pkl
+from vpd_mm.utils import DATA_ERRORS, data_error_message
 
 
 def main() -> None:
@@ -19,7 +20,10 @@ def main() -> None:
     parser.add_argument('out_pkl', help='output action-level pkl')
     parser.add_argument('--splits', nargs='+', help='only actions of these splits')
     args = parser.parse_args()
-    stats = actions_to_pose_pkl(args.pose_pkl, args.actions_json, args.out_pkl, args.splits)
+    try:
+        stats = actions_to_pose_pkl(args.pose_pkl, args.actions_json, args.out_pkl, args.splits)
+    except DATA_ERRORS as e:  # a missing or malformed pose pkl or action file, named
+        raise SystemExit(data_error_message(e)) from None
     print(f'{args.out_pkl}: {stats["num_actions"]} actions per split, '
           f'{stats["skipped_unlabeled"]} unlabelled actions skipped')
 

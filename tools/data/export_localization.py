@@ -19,6 +19,7 @@ import json
 import sys
 
 from vpd_mm.apis.localization_export import LocalizationExportError, export_localization
+from vpd_mm.utils import require_configs
 
 
 def parse_args(argv=None) -> argparse.Namespace:
@@ -58,6 +59,7 @@ def main(argv=None) -> int:
     temporal_dim, feat_dim = args.temporal_dim, args.feat_dim
     if args.config:
         from mmengine.config import Config
+        require_configs(args.config)
         model = Config.fromfile(args.config).model
         for name, value in (('temporal_dim', temporal_dim), ('feat_dim', feat_dim)):
             if value is not None and value != model[name]:

@@ -28,6 +28,7 @@ from mmengine.config import Config, DictAction
 import vpd_mm  # noqa: F401  (registers vpd_mm's modules)
 from vpd_mm.datasets.features import load_action_annotations
 from vpd_mm.preparation.readers import ReaderError, filter_id_list
+from vpd_mm.utils import require_configs
 from vpd_mm.utils.io import atomic_path
 
 
@@ -47,6 +48,7 @@ def parse_args(argv=None) -> argparse.Namespace:
 
 def main(argv=None) -> int:
     args = parse_args(argv)
+    require_configs(args.config)
     cfg = Config.fromfile(args.config)
     if args.cfg_options:
         cfg.merge_from_dict(args.cfg_options)

@@ -16,6 +16,7 @@ import sys
 
 import vpd_mm  # noqa: F401  (the stack's workarounds; registers vpd_mm's modules)
 from vpd_mm.preparation.release.masks import MASK_SCORE_THR, import_release_masks
+from vpd_mm.utils import DATA_ERRORS, data_error_message
 
 
 def parse_args() -> argparse.Namespace:
@@ -37,9 +38,12 @@ def main() -> None:
     args = parse_args()
     name = args.dataset or osp.basename(osp.normpath(args.out_root))
     ann_file = osp.join(args.out_root, 'annotations', f'{name}_pose.pkl')
-    report = import_release_masks(
-        args.poses, ann_file, osp.join(args.out_root, 'rawframes'), crop_size=args.crop_size,
-        score_thr=args.score_thr, iou_thr=args.iou_thr, progress=not args.no_progress)
+    try:
+        report = import_release_masks(
+            args.poses, ann_file, osp.join(args.out_root, 'rawframes'), crop_size=args.crop_size,
+            score_thr=args.score_thr, iou_thr=args.iou_thr, progress=not args.no_progress)
+    except DATA_ERRORS as e:  # no pose annotations yet, a missing or malformed release file
+        raise SystemExit(data_error_message(e)) from None
     print(report.summary())
     print(f'{report.extra["frames_with_mask"]} of {report.extra["frames_with_box"]} frames '
           f'with an athlete box got a mask; report: {report.extra["report_file"]}')

@@ -24,6 +24,7 @@ from vpd_mm.datasets.pose_annotations import load_pose_annotations
 from vpd_mm.preparation.release import (CheckpointLayoutError, ReleaseFormatError,
                                         convert_vipe_checkpoint, import_release_features,
                                         import_release_poses, read_frame_counts)
+from vpd_mm.utils import DATA_ERRORS, data_error_message
 from vpd_mm.utils.io import read_id_list
 
 
@@ -62,8 +63,8 @@ def parse_args() -> argparse.Namespace:
     return parser.parse_args()
 
 
-def main() -> None:
-    args = parse_args()
+def import_release(args: argparse.Namespace) -> int:
+    """Import what the command line names; returns the exit status (1: something failed)."""
     name = args.dataset or osp.basename(osp.normpath(args.out_root))
     features = _pairs(args.features, '--features')
     splits = {k: read_id_list(p) for k, p in _pairs(args.split, '--split').items()}
@@ -103,7 +104,16 @@ def main() -> None:
         except (CheckpointLayoutError, FileNotFoundError) as e:
             print(f'VIPE*: not converted: {e}', file=sys.stderr)
             failed = True
-    sys.exit(1 if failed else 0)
+    return 1 if failed else 0
+
+
+def main() -> None:
+    args = parse_args()
+    try:
+        status = import_release(args)
+    except DATA_ERRORS as e:  # a missing folder or id list, a malformed release file, named
+        raise SystemExit(data_error_message(e)) from None
+    sys.exit(status)
 
 
 if __name__ == '__main__':

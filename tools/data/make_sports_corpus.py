@@ -9,11 +9,13 @@ Atomic and resumable: rerun the same command after an interruption and only the 
 are rendered. See ``docs/synthetic_benchmark.md``.
 """
 import argparse
+import sys
 import time
 
 import vpd_mm  # noqa: F401  (the stack's workarounds)
-from vpd_mm.synthetic.sports_corpus import make_sports_corpus
+from vpd_mm.synthetic.sports_corpus import CorpusArgumentError, make_sports_corpus
 from vpd_mm.synthetic.sports_motions import DEFAULT_CLASSES, SPORTS_CLASSES
+from vpd_mm.utils import DATA_ERRORS, data_error_message
 
 
 def parse_args(argv=None):
@@ -51,11 +53,18 @@ def parse_args(argv=None):
 def main(argv=None) -> dict:
     args = parse_args(argv)
     start = time.time()
-    out = make_sports_corpus(
-        args.out_dir, num_videos_per_class=args.videos_per_class, classes=args.classes,
-        image_size=tuple(args.size), fps=args.fps, seed=args.seed, num_frames=tuple(args.frames),
-        num_distractors=tuple(args.distractors), test_fraction=args.test_fraction,
-        name=args.name, overwrite=args.overwrite, progress=not args.no_progress)
+    try:
+        out = make_sports_corpus(
+            args.out_dir, num_videos_per_class=args.videos_per_class, classes=args.classes,
+            image_size=tuple(args.size), fps=args.fps, seed=args.seed,
+            num_frames=tuple(args.frames), num_distractors=tuple(args.distractors),
+            test_fraction=args.test_fraction, name=args.name, overwrite=args.overwrite,
+            progress=not args.no_progress)
+    except CorpusArgumentError as e:  # out of range, or another corpus in the folder
+        print(f'error: {e}', file=sys.stderr)
+        sys.exit(2)
+    except DATA_ERRORS as e:  # an unreadable corpus.json
+        raise SystemExit(data_error_message(e)) from None
     dt = time.time() - start
     print(f'{len(out["videos"])} videos in {args.out_dir} ({out["generated"]} rendered, '
           f'{out["frames"]} frames, {dt:.1f} s); actions: {out["actions_file"]}; '

@@ -10,10 +10,11 @@ Resumable (rerun the same command), shardable (``--shard i --num-shards n`` per 
 the last shard to finish merges, or run ``--merge-only``). See docs/data_preparation.md.
 
 Exit status: 0 when done, 1 when some video failed unexpectedly (retried by the next run), 2
-when the annotations are unusable (e.g. a video name that is not a plain file name) or list no
-video: nothing is prepared, written or deleted then, and the one-line error names the file and
-the entry; 3 when no video could be prepared (every one skipped): no empty dataset is written,
-and the one-line error gives the reasons and where the skip records are.
+when the config is not a file (``error: config not found: PATH``) or the annotations are
+unusable (e.g. a video name that is not a plain file name) or list no video: nothing is
+prepared, written or deleted then, and the one-line error names the file and the entry; 3 when
+no video could be prepared (every one skipped): no empty dataset is written, and the one-line
+error gives the reasons and where the skip records are.
 """
 import sys
 

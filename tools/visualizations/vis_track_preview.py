@@ -42,11 +42,13 @@ def main(argv=None) -> int:
     args = parse_args(argv)
     import vpd_mm  # noqa: F401  (registers the stages)
     from vpd_mm.apis import VideoInferenceError, decode_frames, load_prep_config, track_video
+    from vpd_mm.utils import require_configs
     from vpd_mm.visualization import save_figure, select_preview_frames, track_preview
 
     config = args.prep_config
     if not osp.isfile(config) and osp.isfile(osp.join(ROOT, config)):
         config = osp.join(ROOT, config)
+    require_configs(config)
     try:
         cfg = load_prep_config(config, args.device, args.cfg_options)
         tracked = track_video(args.video, cfg, progress=not args.quiet)

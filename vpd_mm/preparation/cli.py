@@ -14,7 +14,7 @@ from typing import List, Optional
 from mmengine.config import Config, DictAction
 from mmengine.logging import MMLogger, print_log
 
-from vpd_mm.utils.launch import merge_cfg_options
+from vpd_mm.utils.launch import merge_cfg_options, require_configs
 from vpd_mm.utils.paths import UnsafePathError
 from .pipeline import NothingPreparedError, merge_outputs, prepare_dataset
 from .readers.base import ReaderError
@@ -130,9 +130,10 @@ def main(argv: Optional[List[str]] = None, merge_tool: bool = False) -> int:
         2 unusable annotations, or annotations that list no video (nothing prepared, written or
         deleted; the one-line error names the file and the entry), 3 nothing to merge: every
         video was skipped (the one-line error gives the reasons and where the skip records
-        are).
+        are). A config that is not a file exits with status 2 before anything is written.
     """
     args = parse_args(argv, merge_tool=merge_tool)
+    require_configs(args.config)
     cfg = load_config(args)
     work_dir = cfg.get('work_dir', None) or osp.join(cfg.out_dir, 'work')
     stamp = time.strftime('%Y%m%d_%H%M%S')

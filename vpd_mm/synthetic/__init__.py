@@ -17,13 +17,13 @@ teacher in ``TASK_UTILS`` (``configs/preparation/synthetic_sports.py``)::
   detection and of the localization export (``uncut_features.py``).
 """
 from .simulated_models import SimulatedPersonDetector, SimulatedPoseTeacher
-from .sports_corpus import make_sports_corpus, simulate_sports_video
+from .sports_corpus import CorpusArgumentError, make_sports_corpus, simulate_sports_video
 from .sports_motions import DEFAULT_CLASSES, SPORTS_CLASSES
 from .toy_corpus import TOY_CLASSES, make_toy_corpus, render_video, simulate_video
 from .uncut_features import make_uncut_features
 
 __all__ = [
     'TOY_CLASSES', 'make_toy_corpus', 'simulate_video', 'render_video', 'make_sports_corpus',
-    'simulate_sports_video', 'SPORTS_CLASSES', 'DEFAULT_CLASSES', 'SimulatedPersonDetector',
-    'SimulatedPoseTeacher', 'make_uncut_features'
+    'CorpusArgumentError', 'simulate_sports_video', 'SPORTS_CLASSES', 'DEFAULT_CLASSES',
+    'SimulatedPersonDetector', 'SimulatedPoseTeacher', 'make_uncut_features'
 ]

@@ -55,7 +55,6 @@ which the simulated detector and teacher need as ``video['gt_file']`` (they also
 """
 import csv
 import io
-import json
 import os
 import os.path as osp
 import zlib
@@ -66,7 +65,7 @@ import numpy as np
 from tqdm import tqdm
 
 from vpd_mm.datasets.features import dump_action_annotations
-from vpd_mm.utils.io import dump_json_atomic
+from vpd_mm.utils.io import dump_json_atomic, load_json
 from .sports_motions import DEFAULT_CLASSES, SPORTS_CLASSES, athlete_motion, bystander_motion
 from .sports_render import (background_windows, follow_camera, make_panorama, motion_stats,
                             person_boxes, person_colours, project, render_video)
@@ -74,6 +73,11 @@ from .sports_render import (background_windows, follow_camera, make_panorama, mo
 #: Increment when the generated data change: a corpus of another version is not reused.
 SPORTS_GENERATOR_VERSION = 1
 SHUTTER = 0.6
+
+
+class CorpusArgumentError(ValueError):
+    """Arguments :func:`make_sports_corpus` cannot render, or that contradict the corpus already
+    in the folder (its ``corpus.json``)."""
 
 
 def video_name(index: int) -> str:
@@ -264,37 +268,50 @@ def make_sports_corpus(out_dir: str,
         dict: ``out_dir``, ``actions_file``, ``videos_file``, ``csv_file``, ``classes``,
         ``videos`` (names), ``generated`` (how many videos this call rendered), ``frames``
         (frames rendered by this call).
+
+    Raises:
+        CorpusArgumentError: an argument out of its range, or ``out_dir`` holding a corpus made
+            with other arguments (without ``overwrite``); nothing is written then.
+        FileFormatError: ``out_dir/corpus.json`` is not readable JSON.
     """
     classes = list(DEFAULT_CLASSES if classes is None else classes)
     unknown = [c for c in classes if c not in SPORTS_CLASSES]
     if unknown or not classes or len(set(classes)) != len(classes):
-        raise ValueError(f'classes must be distinct keys of SPORTS_CLASSES {sorted(SPORTS_CLASSES)}'
-                         f', got {classes}')
+        raise CorpusArgumentError(
+            f'classes must be distinct keys of SPORTS_CLASSES {sorted(SPORTS_CLASSES)}, got '
+            f'{classes}')
     if num_videos_per_class < 1:
-        raise ValueError(f'num_videos_per_class must be >= 1, got {num_videos_per_class}')
+        raise CorpusArgumentError(
+            f'num_videos_per_class must be >= 1, got {num_videos_per_class}')
     if not 0 <= test_fraction < 1:
-        raise ValueError(f'test_fraction must be in [0, 1), got {test_fraction}')
+        raise CorpusArgumentError(f'test_fraction must be in [0, 1), got {test_fraction}')
+    if not (np.isfinite(fps) and fps > 0):
+        raise CorpusArgumentError(f'fps must be a positive number, got {fps}')
     w, h = (int(v) for v in image_size)
     if w < 32 or h < 32 or w % 2 or h % 2:
-        raise ValueError(f'image_size must be even and >= 32, got {image_size}')
+        raise CorpusArgumentError(f'image_size must be even and >= 32, got {image_size}')
     lo_f, hi_f = (int(v) for v in num_frames)
     if lo_f > hi_f or lo_f < int(np.ceil(1.8 * fps)) + 4:
-        raise ValueError(f'num_frames {num_frames} must be a range with at least '
-                         f'{int(np.ceil(1.8 * fps)) + 4} frames (the longest jump) at {fps} fps')
+        raise CorpusArgumentError(
+            f'num_frames {num_frames} must be a range with at least '
+            f'{int(np.ceil(1.8 * fps)) + 4} frames (the longest jump) at {fps} fps')
+    lo_d, hi_d = (int(v) for v in num_distractors)
+    if not 0 <= lo_d <= hi_d:
+        raise CorpusArgumentError(
+            f'num_distractors {num_distractors} must be a range of counts >= 0')
     args = dict(version=SPORTS_GENERATOR_VERSION, num_videos_per_class=int(num_videos_per_class),
                 classes=classes, image_size=[w, h], fps=float(fps), seed=int(seed),
-                num_frames=[lo_f, hi_f], num_distractors=[int(v) for v in num_distractors],
+                num_frames=[lo_f, hi_f], num_distractors=[lo_d, hi_d],
                 test_fraction=float(test_fraction), name=name)
     meta = osp.join(out_dir, 'corpus.json')
     if osp.exists(meta) and not overwrite:
-        with open(meta) as f:
-            old = json.load(f)
+        old = load_json(meta, 'sports corpus record')
         if old != args:
             diff = {k: (old.get(k), args.get(k)) for k in set(old) | set(args)
-                    if old.get(k) != args.get(k)}
-            raise ValueError(f'{out_dir} holds a sports corpus made with other arguments '
-                             f'(existing, requested): {diff}; pass overwrite=True or another '
-                             'out_dir')
+                    if old.get(k) != args.get(k)} if isinstance(old, dict) else old
+            raise CorpusArgumentError(
+                f'{out_dir} holds a sports corpus made with other arguments (existing, '
+                f'requested): {diff}; pass overwrite=True (--overwrite) or another out_dir')
     for sub in ('videos', 'gt', 'annotations'):
         os.makedirs(osp.join(out_dir, sub), exist_ok=True)
     dump_json_atomic(args, meta, indent=1)

@@ -3,6 +3,7 @@
 import logging
 import os
 import os.path as osp
+import sys
 from typing import List, Optional
 
 import torch
@@ -15,6 +16,21 @@ from .io import FileFormatError
 #: Errors of the files a run reads (missing, or not in the format they claim): tools/train.py and
 #: tools/test.py stop on them with one line, :func:`data_error_message`, not a traceback.
 DATA_ERRORS = (FileNotFoundError, FileFormatError)
+
+
+def require_configs(*paths: Optional[str]) -> None:
+    """Stop with ``error: config not found: PATH`` (exit status 2) if a config is not a file.
+
+    The tools call it before anything is built or written, so that a mistyped config path is
+    one line naming it, not mmengine's traceback or a bare ``[Errno 2]``.
+
+    Args:
+        *paths (str, optional): Config paths; ``None`` (an option not given) is skipped.
+    """
+    for path in paths:
+        if path is not None and not osp.isfile(path):
+            print(f'error: config not found: {path}', file=sys.stderr)
+            sys.exit(2)
 
 
 def set_work_dir(cfg: Config, work_dir: Optional[str], config_path: str) -> None:
