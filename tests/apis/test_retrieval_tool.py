@@ -164,10 +164,34 @@ def test_tool_missing_files_are_one_line(tmp_path):
     assert len(str(err.value).splitlines()) == 1
 
 
-def test_tool_partial_nan_names_video(tmp_path):
+def test_tool_partial_nan_names_file_action_and_video_frame(tmp_path):
     ann = _write_dataset(tmp_path, partial_nan=True)
-    with pytest.raises(ValueError, match=r"act3.*vid3.*some NaN"):
+    with pytest.raises(SystemExit) as e:
         retrieval_tool.main(['--ann-file', ann, '--feature-dir', str(tmp_path / 'f1')])
+    assert e.value.code == (f"error: {tmp_path / 'f1' / 'vid3.npy'} (action 'act3'): frame(s) "
+                            '[1] have some NaN features but not all (expected whole NaN rows '
+                            'for missing frames)')
+
+
+def test_tool_names_a_file_of_another_shape(tmp_path):
+    """A folder with features of two models: one line naming the odd file and the first."""
+    ann = _write_dataset(tmp_path)
+    f1 = tmp_path / 'f1'
+    np.save(f1 / 'vid2.npy', np.zeros((4, 2, 3), np.float32))  # d = 3 among d = 1
+    with pytest.raises(SystemExit) as e:
+        retrieval_tool.main(['--ann-file', ann, '--feature-dir', str(f1)])
+    assert e.value.code == (f'error: {f1 / "vid2.npy"}: features of 2 views x d = 3, but '
+                            f'{f1 / "vid0.npy"} has 2 x 1: a folder holds the features of one '
+                            'model')
+    np.save(f1 / 'vid2.npy', np.zeros((3, 2, 1), np.float32))  # act2 needs frames [1, 4)
+    with pytest.raises(SystemExit) as e:
+        retrieval_tool.main(['--ann-file', ann, '--feature-dir', str(f1)])
+    assert e.value.code == (f"error: {f1 / 'vid2.npy'}: action 'act2': frames [1, 4) beyond "
+                            "the file's 3 frames")
+    (f1 / 'vid2.npy').write_bytes(b'\x93NUMPY garbage')  # not a .npy file
+    with pytest.raises(SystemExit) as e:
+        retrieval_tool.main(['--ann-file', ann, '--feature-dir', str(f1)])
+    assert e.value.code.startswith(f'error: {f1 / "vid2.npy"}: not a readable .npy feature file')
 
 
 def test_tool_folders_disagreeing_on_frames_are_named(tmp_path):
@@ -176,14 +200,15 @@ def test_tool_folders_disagreeing_on_frames_are_named(tmp_path):
     feats = np.load(tmp_path / 'f2' / 'vid3.npy')
     feats[3] = np.nan  # frame 3 of vid3 (inside act3) has features in f1 only
     np.save(tmp_path / 'f2' / 'vid3.npy', feats)
-    with pytest.raises(ValueError) as e:
+    with pytest.raises(SystemExit) as e:  # one line, no traceback
         retrieval_tool.main(['--ann-file', ann, '--feature-dir', f1, f2])
-    msg = str(e.value)
-    assert "act3" in msg and "'vid3'" in msg and 'disagree on which frames exist' in msg
+    msg = e.value.code
+    assert msg.startswith("error: action 'act3' (video 'vid3'): the feature folders")
+    assert 'disagree on which frames exist' in msg and '\n' not in msg
     assert f'frame(s) [3] are missing (all NaN) in {f2}/vid3.npy but not in {f1}/vid3.npy' in msg
     assert 'some NaN' not in msg
     # the other way round
-    with pytest.raises(ValueError, match=r'frame\(s\) \[3\] are missing \(all NaN\) in '
+    with pytest.raises(SystemExit, match=r'frame\(s\) \[3\] are missing \(all NaN\) in '
                        + re.escape(f'{f2}/vid3.npy but not in {f1}')):
         retrieval_tool.main(['--ann-file', ann, '--feature-dir', f2, f1])
     # each folder alone is fine: missing frames are dropped

@@ -56,7 +56,7 @@ from mmengine.config import Config
 from vpd_mm.datasets.feature_sequence_dataset import check_num_classes, read_id_list
 from vpd_mm.datasets.features import load_action_annotations
 from vpd_mm.evaluation.fewshot_summary import ALL_SHOTS, Shots, shots_key, shots_label
-from vpd_mm.utils.io import dump_json_atomic, load_json
+from vpd_mm.utils.io import FileFormatError, dump_json_atomic, load_json
 
 #: Defaults of a config's ``fewshot`` dict.
 FEWSHOT_DEFAULTS = dict(steps=1000, warmup_ratio=0.1, eta_min_ratio=0.01)
@@ -176,8 +176,8 @@ def check_test_split(ann_file: str) -> int:
     ann = load_action_annotations(ann_file)
     num = sum(1 for a in ann['actions'] if a['split'] == 'test' and int(a['label']) >= 0)
     if num == 0:
-        raise ValueError(f'{ann_file}: the test split has no labeled action: few-shot '
-                         'accuracy needs the full test split')
+        raise FileFormatError(ann_file, 'the test split has no labeled action: few-shot '
+                              'accuracy needs the full test split')
     return num
 
 
@@ -582,15 +582,15 @@ def _load_run(path: str, want: dict) -> Optional[dict]:
     except ValueError:  # FileFormatError
         return None
     if not isinstance(prev, dict):
-        raise ValueError(f'{path}: not a few-shot run record (a JSON object), got a '
-                         f'{type(prev).__name__}; delete it to run again')
+        raise FileFormatError(path, f'not a few-shot run record (a JSON object), got a '
+                              f'{type(prev).__name__}; delete it to run again')
     same = all(prev.get(key) == want[key] for key in ('ids', 'seed', 'steps', 'shots'))
     if not (same and 'top1' in prev):
         return None
     top1 = prev['top1']
     if isinstance(top1, bool) or not isinstance(top1, (int, float)):
-        raise ValueError(f'{path}: top1 must be a number, got {top1!r:.80}; delete the file to '
-                         f'run again')
+        raise FileFormatError(path, f'top1 must be a number, got {top1!r:.80}; delete the file to '
+                              f'run again')
     return prev
 
 

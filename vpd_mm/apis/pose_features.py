@@ -10,7 +10,7 @@ from tqdm import tqdm
 from vpd_mm.codecs import NUM_KEYPOINTS, PoseNormalizer
 from vpd_mm.datasets.features import dump_action_annotations
 from vpd_mm.datasets.pose_annotations import athlete_track, load_pose_annotations
-from vpd_mm.utils.io import dump_json_atomic, save_npy_atomic, sweep_temporaries
+from vpd_mm.utils.io import FileFormatError, dump_json_atomic, save_npy_atomic, sweep_temporaries
 from vpd_mm.utils.paths import join_under
 
 INDEX_FILE = 'features.json'
@@ -51,7 +51,7 @@ def feature_paths(anns: List[dict], ann_file: str, out_dir: str) -> List[str]:
     paths = []
     for i, ann in enumerate(anns):
         if 'frame_dir' not in ann:
-            raise ValueError(f'{ann_file}: annotation #{i} has no frame_dir')
+            raise FileFormatError(ann_file, f'annotation #{i} has no frame_dir')
         paths.append(join_under(out_dir, ann['frame_dir'], what='frame_dir',
                                 where=f'{ann_file}: annotation #{i}', suffix='.npy'))
     return paths
@@ -188,13 +188,13 @@ def write_video_actions(ann_file: str,
     if classes:
         classes = [str(c) for c in classes]
         if len(classes) < num_classes:
-            raise ValueError(f'{ann_file}: labels go up to {num_classes - 1}, so {num_classes} '
-                             f'class names are needed, got {len(classes)}: {classes}')
+            raise FileFormatError(ann_file, f'labels go up to {num_classes - 1}, so {num_classes} '
+                                  f'class names are needed, got {len(classes)}: {classes}')
     else:
         classes = (pose_class_names(ann_file, anns, num_classes)
                    or [f'class {i}' for i in range(num_classes)])
     if len(set(classes)) != len(classes):
-        raise ValueError(f'{ann_file}: class names must be distinct, got {classes}')
+        raise FileFormatError(ann_file, f'class names must be distinct, got {classes}')
     videos, actions = {}, []
     for ann in anns:
         name = str(ann['frame_dir'])

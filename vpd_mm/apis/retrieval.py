@@ -13,33 +13,46 @@ from typing import Dict, List, Optional, Sequence, Tuple, Union
 
 import numpy as np
 
-from vpd_mm.datasets.features import load_action_annotations, load_feature_sequence
+from vpd_mm.datasets.features import feature_path, load_action_annotations, load_feature_sequence
 from vpd_mm.evaluation.functional.retrieval import retrieval_precision_at_k
 from vpd_mm.ops import (DEFAULT_STEP_PATTERN, DTWCandidates, check_step_pattern, dtw_cost_matrix,
                         dtw_cost_matrix_torch)
+from vpd_mm.utils.io import FileFormatError
 
 ViewSpec = Union[int, str]
 VIEW_CHOICES = ('concat', 'mean', 'min')  # besides a view index
 
 
-def clean_sequence(seq: np.ndarray, name: str) -> np.ndarray:
+def clean_sequence(seq: np.ndarray, name: str, first_frame: int = 0) -> np.ndarray:
     """Drop all-NaN frames of a [T, ...] sequence.
 
+    Args:
+        seq (np.ndarray): [T, ...] features; a frame without features is all NaN.
+        name (str): The sequence in the messages (its file, action or frames).
+        first_frame (int): The number of ``seq``'s first frame in its video, for the frame
+            numbers of the messages. Defaults to 0.
+
+    Returns:
+        np.ndarray: [T', ...] the frames with features, T' >= 1.
+
     Raises:
-        ValueError: a frame with only some NaN values, or no frame left (names ``name``).
+        FileFormatError: a frame with only some NaN values, an infinite value, or no frame left
+            (names ``name``; a ``ValueError``).
     """
     flat = seq.reshape(len(seq), -1)
     nan = np.isnan(flat)
     all_nan = nan.all(axis=1)
     partial = nan.any(axis=1) & ~all_nan
     if partial.any():
-        raise ValueError(f'{name}: frame(s) {np.flatnonzero(partial)[:10].tolist()} have some '
-                         'NaN features but not all (expected whole NaN rows for missing frames)')
+        raise FileFormatError(
+            name, f'frame(s) {(np.flatnonzero(partial)[:10] + first_frame).tolist()} have some '
+            'NaN features but '
+            'not all (expected whole NaN rows for missing frames)')
     if np.isinf(flat).any():
-        raise ValueError(f'{name}: infinite feature values')
+        raise FileFormatError(name, 'infinite feature values')
     seq = seq[~all_nan]
     if len(seq) == 0:
-        raise ValueError(f'{name}: no frame with features (empty or all-NaN sequence)')
+        raise FileFormatError(name, 'no frame with features (empty or all-NaN sequence)')
     return seq
 
 
@@ -58,7 +71,14 @@ def load_action_sequences(ann_file: str,
 
     Returns:
         tuple: the action dicts and their float32 [T, V, sum d] sequences (all-NaN frames
-        dropped; errors name the action and video).
+        dropped).
+
+    Raises:
+        FileNotFoundError: the annotation file or a feature file does not exist.
+        FileFormatError: a file that is not in its format, a feature file whose (views, d)
+            differ from the first file of its folder, an action beyond its video's frames,
+            folders that disagree on views or frames, NaN in part of a frame, infinite values or
+            an action without a frame with features; the message names the file(s) and action.
     """
     if isinstance(feature_dirs, str):
         feature_dirs = [feature_dirs]
@@ -68,6 +88,7 @@ def load_action_sequences(ann_file: str,
             not labeled_only or int(a['label']) >= 0)
     ]
     cache: Dict[Tuple[str, str], np.ndarray] = {}
+    first: Dict[str, Tuple[str, tuple]] = {}  # folder -> (its first file, that file's (V, d))
     seqs = []
     for act in actions:
         parts = []
@@ -75,22 +96,31 @@ def load_action_sequences(ann_file: str,
             key = (fdir, act['video'])
             if key not in cache:
                 cache[key] = load_feature_sequence(fdir, act['video'], mmap=True)
-            feats = cache[key]
+            feats, path = cache[key], feature_path(fdir, act['video'])
+            ref_path, ref_shape = first.setdefault(fdir, (path, feats.shape[1:]))
+            if feats.shape[1:] != ref_shape:
+                raise FileFormatError(
+                    path, f'features of {feats.shape[1]} views x d = {feats.shape[2]}, but '
+                    f'{ref_path} has {ref_shape[0]} x {ref_shape[1]}: a folder holds the '
+                    'features of one model')
             start, end = int(act['start_frame']), int(act['end_frame'])
             if end > len(feats):
-                raise ValueError(f'action {act["id"]!r}: frames [{start}, {end}) beyond the '
-                                 f'{len(feats)} frames of {fdir}/{act["video"]}.npy')
+                raise FileFormatError(
+                    path, f'action {act["id"]!r}: frames [{start}, {end}) beyond the file\'s '
+                    f'{len(feats)} frames')
             parts.append(np.asarray(feats[start:end], dtype=np.float32))
-        views = {p.shape[1] for p in parts}
-        if len(views) != 1:
-            raise ValueError(f'video {act["video"]!r}: feature folders disagree on the number '
-                             f'of views {sorted(views)}')
+        views = [p.shape[1] for p in parts]
+        if len(set(views)) != 1:
+            raise FileFormatError(
+                feature_path(feature_dirs[0], act['video']), f'{views[0]} views, but the same '
+                f'video in the other feature folders {list(feature_dirs[1:])} has {views[1:]}')
         if len(parts) > 1:
             check_same_frames(parts, feature_dirs, act)
-        seq = np.concatenate(parts, axis=2)
-        where = f'action {act["id"]!r} (video {act["video"]!r}'
-        where += f', feature folders {list(feature_dirs)})' if len(parts) > 1 else ')'
-        seqs.append(clean_sequence(seq, where))
+            where = (f'action {act["id"]!r} (video {act["video"]!r}, feature folders '
+                     f'{list(feature_dirs)})')
+        else:
+            where = f'{feature_path(feature_dirs[0], act["video"])} (action {act["id"]!r})'
+        seqs.append(clean_sequence(np.concatenate(parts, axis=2), where, start))
     return actions, seqs
 
 
@@ -104,8 +134,8 @@ def check_same_frames(parts: Sequence[np.ndarray], feature_dirs: Sequence[str],
         act (dict): The action (``id``, ``video``, ``start_frame``).
 
     Raises:
-        ValueError: a frame is missing (all NaN) in one folder but not in another: names the
-            two folders, the video and the frames (video frame indices).
+        FileFormatError: a frame is missing (all NaN) in one folder but not in another: names
+            the two files and the frames (video frame indices).
     """
     missing = [np.isnan(p.reshape(len(p), -1)).all(axis=1) for p in parts]
     for fdir, miss in zip(feature_dirs[1:], missing[1:]):
@@ -121,8 +151,8 @@ def check_same_frames(parts: Sequence[np.ndarray], feature_dirs: Sequence[str],
         if only_other:
             lines.append(f'frame(s) {only_other} are missing (all NaN) in {fdir}/{video}.npy '
                          f'but not in {feature_dirs[0]}/{video}.npy')
-        raise ValueError(
-            f'action {act["id"]!r} (video {video!r}): the feature folders {feature_dirs[0]} and '
+        raise FileFormatError(
+            f'action {act["id"]!r} (video {video!r})', f'the feature folders {feature_dirs[0]} and '
             f'{fdir} disagree on which frames exist: ' + '; '.join(lines) + '. Concatenated '
             'features need the same frames in every folder: use folders made from the same '
             'prepared frames (the same pose file)')

@@ -40,7 +40,7 @@ from mmengine.runner import Runner
 from vpd_mm.datasets import load_action_annotations, load_clean_features
 from vpd_mm.evaluation.functional.proposals import (DEFAULT_IOU_THRESHOLDS, detection_ap,
                                                     length_limits, scores_to_proposals)
-from vpd_mm.utils.io import dump_json_atomic, save_npy_atomic
+from vpd_mm.utils.io import FileFormatError, dump_json_atomic, save_npy_atomic
 
 #: The result files' ``task`` (``vpd_mm.utils.results``) of this workflow.
 TASK = 'temporal_detection'
@@ -266,7 +266,7 @@ def run_temporal_detection(cfg: Config,
     test_videos = sorted(v for v, info in ann['videos'].items()
                          if info.get('split') == det['test_split'])
     if not test_videos:
-        raise ValueError(f'{ann_file}: no video in split {det["test_split"]!r}')
+        raise FileFormatError(ann_file, f'no video in split {det["test_split"]!r}')
     test_scores, proposals = {}, {}
     for v in test_videos:
         feats = load_clean_features(feature_dir, v)[0]

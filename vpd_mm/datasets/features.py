@@ -85,20 +85,20 @@ def read_feature_file(path: str, mmap: bool = False) -> np.ndarray:
     try:
         shape, fortran, dtype, offset = _npy_header(path)
     except (ValueError, OSError, EOFError) as e:
-        raise ValueError(f'{path}: not a readable .npy feature file ({e})') from e
+        raise FileFormatError(path, f'not a readable .npy feature file ({e})') from e
     if dtype.kind not in 'biuf':  # no strings, objects, records, complex numbers, dates
-        raise ValueError(f'{path}: features must be real numbers, got dtype {dtype}')
+        raise FileFormatError(path, f'features must be real numbers, got dtype {dtype}')
     if len(shape) not in (2, 3):
-        raise ValueError(f'{path}: features must be [T, V, d] (or [T, d]), got shape {shape}')
+        raise FileFormatError(path, f'features must be [T, V, d] (or [T, d]), got shape {shape}')
     if min(shape) < 0 or min(shape[1:]) < 1:
-        raise ValueError(f'{path}: bad feature array shape {shape} in the header (sizes must '
-                         'be >= 0, views and dimensions >= 1)')
+        raise FileFormatError(path, f'bad feature array shape {shape} in the header (sizes must '
+                              'be >= 0, views and dimensions >= 1)')
     need = math.prod(shape) * dtype.itemsize
     have = os.path.getsize(path) - offset
     if need > have:
-        raise ValueError(f'{path}: the header announces a {dtype} array of shape {shape} '
-                         f'({need} bytes) but the file holds {have} bytes of data (truncated '
-                         'or corrupt)')
+        raise FileFormatError(path, f'the header announces a {dtype} array of shape {shape} '
+                              f'({need} bytes) but the file holds {have} bytes of data (truncated '
+                              'or corrupt)')
     order = 'F' if fortran else 'C'
     try:  # read what the checked header says (as np.load would, without parsing it again)
         if mmap:
@@ -109,8 +109,8 @@ def read_feature_file(path: str, mmap: bool = False) -> np.ndarray:
             data = np.fromfile(f, dtype=dtype, count=math.prod(shape))
         return data.reshape(shape, order=order)
     except (ValueError, OSError, EOFError, MemoryError) as e:
-        raise ValueError(f'{path}: not a readable .npy feature file ({type(e).__name__}: '
-                         f'{e})') from e
+        raise FileFormatError(path, f'not a readable .npy feature file ({type(e).__name__}: '
+                              f'{e})') from e
 
 
 def load_feature_sequence(feature_dir: str, video: str, mmap: bool = False) -> np.ndarray:

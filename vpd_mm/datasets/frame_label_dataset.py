@@ -21,6 +21,7 @@ from mmaction.registry import DATASETS
 from mmaction.structures import ActionDataSample
 from mmengine.dataset import BaseDataset
 
+from vpd_mm.utils.io import FileFormatError
 from .features import feature_path, load_action_annotations, load_feature_sequence
 
 IGNORE_LABEL = -1
@@ -42,19 +43,20 @@ def load_clean_features(feature_dir: str, video: str) -> Tuple[np.ndarray, np.nd
     """
     feats = load_feature_sequence(feature_dir, video)
     if len(feats) == 0:
-        raise ValueError(f'{feature_path(feature_dir, video)}: video {video!r} has no frames '
-                         f'(feature array of shape {list(feats.shape)})')
+        raise FileFormatError(feature_path(feature_dir, video), f'video {video!r} has no frames '
+                              f'(feature array of shape {list(feats.shape)})')
     nan = np.isnan(feats).reshape(len(feats), -1)
     missing = nan.all(1)
     partial = nan.any(1) & ~missing
     if partial.any():
         frame = int(np.flatnonzero(partial)[0])
-        raise ValueError(f'{feature_path(feature_dir, video)}: video {video!r} frame {frame} has '
-                         f'NaN in some but not all feature values ({int(partial.sum())} such '
-                         'frames); a frame must be all-NaN (no features) or finite')
+        raise FileFormatError(feature_path(feature_dir, video),
+                              f'video {video!r} frame {frame} has '
+                              f'NaN in some but not all feature values ({int(partial.sum())} such '
+                              'frames); a frame must be all-NaN (no features) or finite')
     if not np.isfinite(feats[~missing]).all():
-        raise ValueError(f'{feature_path(feature_dir, video)}: video {video!r} has infinite '
-                         'feature values')
+        raise FileFormatError(feature_path(feature_dir, video), f'video {video!r} has infinite '
+                              'feature values')
     feats = np.where(missing[:, None, None], 0., feats).astype(np.float32)
     return feats, missing
 
@@ -158,13 +160,13 @@ class FrameLabelDataset(BaseDataset):
         ann = load_action_annotations(self.ann_file)
         videos = self._select_videos(ann)
         if not videos:
-            raise ValueError(f'{self.ann_file}: no video selected (split={self.split!r})')
+            raise FileFormatError(self.ann_file, f'no video selected (split={self.split!r})')
         data_list = []
         for video in videos:
             feats, missing = load_clean_features(self.feature_dir, video)
             if max(self.views) >= feats.shape[1]:
-                raise ValueError(f'{feature_path(self.feature_dir, video)}: video {video!r} has '
-                                 f'{feats.shape[1]} views, views {self.views} requested')
+                raise FileFormatError(feature_path(self.feature_dir, video), f'video {video!r} has '
+                                      f'{feats.shape[1]} views, views {self.views} requested')
             labels = frame_labels(ann['actions'], video, len(feats), self.label)
             labels[missing] = IGNORE_LABEL
             for view in self.views:

@@ -9,7 +9,7 @@ from mmengine.dataset import BaseDataset
 from mmengine.logging import MMLogger
 
 from vpd_mm.codecs import NUM_KEYPOINTS, PoseNormalizer, pose_confidence
-from vpd_mm.utils.io import int_field
+from vpd_mm.utils.io import FileFormatError, int_field
 from vpd_mm.utils.paths import join_under
 from .features import read_feature_file
 from .pose_annotations import (PoseAnnotationError, athlete_track, load_pose_annotations,
@@ -226,8 +226,8 @@ class VPDPoseTargetDataset(BaseDataset):
         emb = read_feature_file(path)  # a checked header: real numbers, as many as the file has
         if emb.ndim != 3 or emb.shape[:2] != (num, 2) or (dim is not None and emb.shape[2] != dim):
             want = f'[{num}, 2, {dim if dim is not None else "d"}]'
-            raise ValueError(f'{path}: expected a teacher embedding of shape {want} '
-                             f'(total_frames, 2 flip views, d), got {list(emb.shape)}')
+            raise FileFormatError(path, f'expected a teacher embedding of shape {want} '
+                                  f'(total_frames, 2 flip views, d), got {list(emb.shape)}')
         return emb.astype(np.float32)
 
     def _check_frame_dirs(self) -> None:

@@ -8,6 +8,8 @@ from typing import Optional, Sequence
 
 import numpy as np
 
+from vpd_mm.utils.io import FileFormatError
+
 
 def load_confusion(path: str, num_classes: Optional[int] = None) -> np.ndarray:
     """The [C, C] int64 confusion counts of a ``predictions.json`` (row = true class).
@@ -21,15 +23,15 @@ def load_confusion(path: str, num_classes: Optional[int] = None) -> np.ndarray:
             data = json.load(f)
         conf = np.asarray(data['confusion'])
     except (OSError, ValueError, KeyError, TypeError) as e:
-        raise ValueError(f'{path}: not a predictions file ({type(e).__name__}: {e})') from None
+        raise FileFormatError(path, f'not a predictions file ({type(e).__name__}: {e})') from None
     if conf.size == 0:
         conf = conf.reshape(0, 0)
     if conf.ndim != 2 or conf.shape[0] != conf.shape[1]:
-        raise ValueError(f'{path}: the confusion matrix must be [C, C], got {list(conf.shape)}')
+        raise FileFormatError(path, f'the confusion matrix must be [C, C], got {list(conf.shape)}')
     if conf.dtype.kind not in 'iu' or (conf < 0).any():
-        raise ValueError(f'{path}: confusion counts must be non-negative integers')
+        raise FileFormatError(path, 'confusion counts must be non-negative integers')
     if num_classes is not None and conf.shape[0] != num_classes:
-        raise ValueError(f'{path}: {conf.shape[0]} classes, expected {num_classes}')
+        raise FileFormatError(path, f'{conf.shape[0]} classes, expected {num_classes}')
     return conf.astype(np.int64)
 
 
@@ -63,7 +65,7 @@ def summarize_confusion(prediction_files: Sequence[str],
     num = len(mats[0])
     for p, m in zip(present, mats):
         if len(m) != num:
-            raise ValueError(f'{p}: {len(m)} classes, but {present[0]} has {num}')
+            raise FileFormatError(p, f'{len(m)} classes, but {present[0]} has {num}')
     accs = np.stack([per_class_accuracy(m) for m in mats])  # [runs, C]
     with warnings.catch_warnings():  # a class without test samples in every run: NaN
         warnings.simplefilter('ignore', RuntimeWarning)

@@ -16,7 +16,7 @@ import numpy as np
 from mmengine.logging import MMLogger
 
 from vpd_mm.codecs import KEPT_JOINTS
-from vpd_mm.utils.io import numeric_array
+from vpd_mm.utils.io import FileFormatError, numeric_array
 from vpd_mm.utils.safe_pickle import safe_npz_entry
 
 #: Human3.6M's 32-joint indices of the kept joints (nose <- 14 "neck/nose").
@@ -53,13 +53,13 @@ def _npz_dict(path: str, key: str, what: str, missing: str = '') -> dict:
     try:
         value = safe_npz_entry(path, key)
     except KeyError as e:
-        raise ValueError(f'{path}: no "{key}" entry{missing} ({e.args[0]})') from None
+        raise FileFormatError(path, f'no "{key}" entry{missing} ({e.args[0]})') from None
     except _UNREADABLE as e:
-        raise ValueError(f'{path}: not a readable npz file ({type(e).__name__}: {e})') from e
+        raise FileFormatError(path, f'not a readable npz file ({type(e).__name__}: {e})') from e
     if isinstance(value, np.ndarray) and value.dtype.hasobject and value.shape == ():
         value = value.item()
     if not isinstance(value, dict):
-        raise ValueError(f'{path}: {key} must hold a dict {what}, got {_describe(value)}')
+        raise FileFormatError(path, f'{key} must hold a dict {what}, got {_describe(value)}')
     return value
 
 
@@ -67,10 +67,10 @@ def _sorted_items(where: str, value: Any, what: str) -> List[Tuple[str, Any]]:
     """The items of a dict with string keys, sorted by key; a ValueError naming ``where`` for
     anything else."""
     if not isinstance(value, dict):
-        raise ValueError(f'{where}: expected a dict {what}, got {_describe(value)}')
+        raise FileFormatError(where, f'expected a dict {what}, got {_describe(value)}')
     for k in value:
         if not isinstance(k, str):
-            raise ValueError(f'{where}: keys must be strings ({what}), got {k!r}')
+            raise FileFormatError(where, f'keys must be strings ({what}), got {k!r}')
     return sorted(value.items())
 
 
@@ -112,7 +112,8 @@ def _log(source: str, stats: Dict[str, int]) -> None:
 def _h36m_to_kept(name: str, arr: Any) -> np.ndarray:
     arr = _numeric(name, arr)
     if arr.ndim != 3 or arr.shape[-1] != 3 or arr.shape[1] not in (32, 17):
-        raise ValueError(f'{name}: expected [T, 32, 3] or [T, 17, 3] joints, got {list(arr.shape)}')
+        raise FileFormatError(name, 'expected [T, 32, 3] or [T, 17, 3] joints, got '
+                              f'{list(arr.shape)}')
     index = H36M32_TO_KEPT if arr.shape[1] == 32 else H36M17_TO_KEPT
     return _to_y_up(arr[:, index], 'z')
 
@@ -198,8 +199,8 @@ def load_h36m_detections(path: str,
                          " to read the joint layout from: give the layout ('h36m' or 'coco')")
         layout = meta.get('layout_name')
     if not isinstance(layout, str) or layout not in DETECTION_LAYOUTS:
-        raise ValueError(f'{path}: unknown 2D joint layout {layout!r}: use one of '
-                         f'{sorted(DETECTION_LAYOUTS)}')
+        raise FileFormatError(path, f'unknown 2D joint layout {layout!r}: use one of '
+                              f'{sorted(DETECTION_LAYOUTS)}')
     index = list(DETECTION_LAYOUTS[layout])
     out: Dict[str, Dict[str, List[np.ndarray]]] = {}
     for subject, actions in _sorted_items(f'{path}:positions_2d', positions,
@@ -208,14 +209,14 @@ def load_h36m_detections(path: str,
                                                 'action -> list of per-camera arrays'):
             where = f'{path}:{subject}/{action}'
             if not isinstance(per_camera, (list, tuple, np.ndarray)) or np.ndim(per_camera) < 1:
-                raise ValueError(f'{where}: expected a list of per-camera arrays, got '
-                                 f'{_describe(per_camera)}')
+                raise FileFormatError(where, f'expected a list of per-camera arrays, got '
+                                      f'{_describe(per_camera)}')
             cams = []
             for c, arr in enumerate(per_camera):
                 arr = _numeric(f'{where} camera {c}', arr, np.float32)
                 if arr.ndim != 3 or arr.shape[1] != 17 or arr.shape[2] not in (2, 3):
-                    raise ValueError(f'{where} camera {c}: expected [T, 17, 2] or [T, 17, 3], '
-                                     f'got {list(arr.shape)}')
+                    raise FileFormatError(f'{where} camera {c}', 'expected [T, 17, 2] or '
+                                          f'[T, 17, 3], got {list(arr.shape)}')
                 kept = np.full(arr.shape[:1] + (NUM_KEPT_2D, 3), np.nan, dtype=np.float32)
                 kept[..., :arr.shape[2]] = arr[:, index]
                 cams.append(kept)
@@ -244,19 +245,19 @@ def _amass_joints(path: str) -> np.ndarray:
     """The ``joints`` array of an AMASS npz file as float64; a ValueError naming the file for a
     damaged file or one that is not a zip archive, a missing entry or a non-numeric array."""
     if not zipfile.is_zipfile(path):  # np.load would read it as a bare .npy or a pickle
-        raise ValueError(f'{path}: not an npz file (not a zip archive)')
+        raise FileFormatError(path, 'not an npz file (not a zip archive)')
     try:
         data = np.load(path, allow_pickle=False)
     except _UNREADABLE as e:
-        raise ValueError(f'{path}: not a readable npz file ({type(e).__name__}: {e})') from e
+        raise FileFormatError(path, f'not a readable npz file ({type(e).__name__}: {e})') from e
     with data:
         if 'joints' not in data:
-            raise ValueError(f'{path}: no "joints" entry (keys: {list(data.keys())})')
+            raise FileFormatError(path, f'no "joints" entry (keys: {list(data.keys())})')
         try:
             joints = data['joints']
         except _UNREADABLE as e:
-            raise ValueError(f'{path}: the "joints" entry is not a readable array '
-                             f'({type(e).__name__}: {e})') from e
+            raise FileFormatError(path, f'the "joints" entry is not a readable array '
+                                  f'({type(e).__name__}: {e})') from e
     return _numeric(f'{path}: joints', joints)
 
 
@@ -285,7 +286,7 @@ def load_amass_joints(path: str, up_axis: str = 'z') -> Dict[str, np.ndarray]:
     for name, full in _amass_files(path):
         arr = _amass_joints(full)
         if arr.ndim != 3 or arr.shape[-1] != 3 or arr.shape[1] < 22:
-            raise ValueError(f'{full}: expected joints [T, J >= 22, 3], got {list(arr.shape)}')
+            raise FileFormatError(full, f'expected joints [T, J >= 22, 3], got {list(arr.shape)}')
         joints = _clean(name, _to_y_up(arr[:, SMPL_TO_KEPT], up_axis), stats)
         if joints is not None:
             out[name] = joints
