@@ -181,8 +181,8 @@ def test_tool_names_a_file_of_another_shape(tmp_path):
     with pytest.raises(SystemExit) as e:
         retrieval_tool.main(['--ann-file', ann, '--feature-dir', str(f1)])
     assert e.value.code == (f'error: {f1 / "vid2.npy"}: features of 2 views x d = 3, but '
-                            f'{f1 / "vid0.npy"} has 2 x 1: a folder holds the features of one '
-                            'model')
+                            f'{f1 / "vid0.npy"} has 2 x 1: the folder mixes the features of two '
+                            'models')
     np.save(f1 / 'vid2.npy', np.zeros((3, 2, 1), np.float32))  # act2 needs frames [1, 4)
     with pytest.raises(SystemExit) as e:
         retrieval_tool.main(['--ann-file', ann, '--feature-dir', str(f1)])

@@ -15,6 +15,7 @@ from vpd_mm.datasets import VPDFeatureSequenceDataset, resample_indices, share_t
 from vpd_mm.datasets.feature_sequence_dataset import (FeatureDimError, NumClassesError,
                                                       check_feature_dim, check_num_classes)
 from vpd_mm.datasets.transforms import sequence_collate
+from vpd_mm.utils.io import FileFormatError
 
 
 @pytest.fixture(autouse=True)
@@ -170,6 +171,18 @@ def test_concat_of_two_feature_dirs(tmp_path):
     np.save(osp.join(feat_b, 'v006.npy'), np.zeros((9, 2, 3), np.float32))
     with pytest.raises(ValueError, match='v006'):
         build(ann_file, [feat_a, feat_b], split='test', views='both')
+
+
+@pytest.mark.parametrize('shape', [(10, 2, 5), (10, 1, 4)])  # another d; one view of two
+def test_a_file_of_another_shape_is_named_when_the_dataset_is_built(tmp_path, shape):
+    """Before, the odd file surfaced as a collation error of some batch, naming no file."""
+    ann_file, feat_dir = write_set(str(tmp_path), dim=4)
+    odd, first = osp.join(feat_dir, 'v007.npy'), osp.join(feat_dir, 'v006.npy')
+    np.save(odd, np.zeros(shape, np.float32))
+    with pytest.raises(FileFormatError) as e:
+        build(ann_file, feat_dir, split='test', views='both')
+    assert str(e.value) == (f'{odd}: features of {shape[1]} views x d = {shape[2]}, but '
+                            f'{first} has 2 x 4: the folder mixes the features of two models')
 
 
 def test_collate_pads_and_keeps_lengths():

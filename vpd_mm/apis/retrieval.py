@@ -13,7 +13,8 @@ from typing import Dict, List, Optional, Sequence, Tuple, Union
 
 import numpy as np
 
-from vpd_mm.datasets.features import feature_path, load_action_annotations, load_feature_sequence
+from vpd_mm.datasets.features import (check_folder_shape, feature_path, load_action_annotations,
+                                      load_feature_sequence)
 from vpd_mm.evaluation.functional.retrieval import retrieval_precision_at_k
 from vpd_mm.ops import (DEFAULT_STEP_PATTERN, DTWCandidates, check_step_pattern, dtw_cost_matrix,
                         dtw_cost_matrix_torch)
@@ -88,7 +89,7 @@ def load_action_sequences(ann_file: str,
             not labeled_only or int(a['label']) >= 0)
     ]
     cache: Dict[Tuple[str, str], np.ndarray] = {}
-    first: Dict[str, Tuple[str, tuple]] = {}  # folder -> (its first file, that file's (V, d))
+    shapes: Dict[str, Tuple[str, tuple]] = {}  # folder -> (its first file, that file's (V, d))
     seqs = []
     for act in actions:
         parts = []
@@ -96,13 +97,8 @@ def load_action_sequences(ann_file: str,
             key = (fdir, act['video'])
             if key not in cache:
                 cache[key] = load_feature_sequence(fdir, act['video'], mmap=True)
+                check_folder_shape(shapes, fdir, act['video'], cache[key])
             feats, path = cache[key], feature_path(fdir, act['video'])
-            ref_path, ref_shape = first.setdefault(fdir, (path, feats.shape[1:]))
-            if feats.shape[1:] != ref_shape:
-                raise FileFormatError(
-                    path, f'features of {feats.shape[1]} views x d = {feats.shape[2]}, but '
-                    f'{ref_path} has {ref_shape[0]} x {ref_shape[1]}: a folder holds the '
-                    'features of one model')
             start, end = int(act['start_frame']), int(act['end_frame'])
             if end > len(feats):
                 raise FileFormatError(

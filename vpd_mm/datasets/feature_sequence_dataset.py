@@ -9,9 +9,9 @@ from mmaction.registry import DATASETS
 from mmengine.dataset import BaseDataset
 from mmengine.logging import MMLogger
 
-from vpd_mm.utils.io import read_id_list
-from .features import (SPLITS, feature_path, load_action_annotations, load_feature_sequence,
-                       read_feature_file, select_actions)
+from vpd_mm.utils.io import FileFormatError, read_id_list
+from .features import (SPLITS, check_folder_shape, feature_path, load_action_annotations,
+                       load_feature_sequence, read_feature_file, select_actions)
 
 _VIEWS = ('split', 'both')
 
@@ -376,24 +376,29 @@ class VPDFeatureSequenceDataset(BaseDataset):
 
     # ------------------------------------------------------------------ loading
     def _frames_present(self, video: str, cache: Dict[str, np.ndarray]) -> np.ndarray:
-        """bool [T]: frames with features in every folder; errors for partial NaN or inf."""
+        """bool [T]: frames with features in every folder; errors for partial NaN or inf, and
+        for a file whose (views, d) differ from its folder's first (:func:`check_folder_shape`).
+        """
         if video in cache:
             return cache[video]
         present, shape = None, None
         for feature_dir in self.feature_dirs:
             feats = load_feature_sequence(feature_dir, video)  # [T, V, d]
+            check_folder_shape(self._folder_shapes, feature_dir, video, feats)
+            path = feature_path(feature_dir, video)
             if shape is not None and feats.shape[:2] != shape:
-                raise ValueError(f'video {video!r}: {feature_dir} holds {feats.shape[0]} frames '
-                                 f'x {feats.shape[1]} views but {self.feature_dirs[0]} holds '
-                                 f'{shape[0]} x {shape[1]}: the folders do not match')
+                raise FileFormatError(
+                    path, f'{feats.shape[0]} frames x {feats.shape[1]} views, but '
+                    f'{feature_path(self.feature_dirs[0], video)} holds {shape[0]} x {shape[1]}: '
+                    'the folders do not match')
             shape = feats.shape[:2]
             missing = np.isnan(feats).all(axis=(1, 2))  # [T]
             bad = ~np.isfinite(feats).all(axis=(1, 2)) & ~missing
             if bad.any():
-                raise ValueError(f'video {video!r} ({osp.join(feature_dir, video + ".npy")}): '
-                                 f'{int(bad.sum())} frames with some NaN or inf features (rows '
-                                 f'must be all finite or all NaN), first frames '
-                                 f'{np.flatnonzero(bad)[:5].tolist()}')
+                raise FileFormatError(
+                    path, f'video {video!r}: {int(bad.sum())} frames with some NaN or inf '
+                    f'features (rows must be all finite or all NaN), first frames '
+                    f'{np.flatnonzero(bad)[:5].tolist()}')
             present = ~missing if present is None else present & ~missing
         cache[video] = present
         return present
@@ -408,6 +413,7 @@ class VPDFeatureSequenceDataset(BaseDataset):
             majority_label=int(majority),
             dataset=ann.get('dataset'))
         cache: Dict[str, np.ndarray] = {}
+        self._folder_shapes: Dict[str, Tuple[str, tuple]] = {}
         data_list, empty, dropped_frames, num_views = [], [], 0, 1
         training = self.splits == ['train']
         for act in actions:
@@ -447,9 +453,9 @@ class VPDFeatureSequenceDataset(BaseDataset):
                f'{self.stats["actions_unlabelled"]} unlabelled actions skipped')
         MMLogger.get_current_instance().info(msg)
         if not data_list:
-            raise ValueError(f'{self.ann_file}: no sample in split {self.splits} '
-                             f'(id_list={self._id_source() if self.id_list else None}, '
-                             f'{len(actions)} actions, {len(empty)} without frames)')
+            raise FileFormatError(self.ann_file, f'no sample in split {self.splits} '
+                                  f'(id_list={self._id_source() if self.id_list else None}, '
+                                  f'{len(actions)} actions, {len(empty)} without frames)')
         return data_list
 
     def _frame_path(self, video: str) -> Optional[str]:
@@ -465,8 +471,8 @@ class VPDFeatureSequenceDataset(BaseDataset):
         present = self._frames_present(video, cache)
         start, end = int(act['start_frame']), int(act['end_frame'])
         if end > len(present):
-            raise ValueError(f'{self.ann_file}: action {act["id"]!r} ends at frame {end} but '
-                             f'the features of video {video!r} hold {len(present)} frames')
+            raise FileFormatError(self.ann_file, f'action {act["id"]!r} ends at frame {end} but '
+                                  f'the features of video {video!r} hold {len(present)} frames')
         inds = resample_indices(start, end, self._fps(ann, act), self.target_fps)
         keep = present[inds]
         if not keep.any():
@@ -478,8 +484,8 @@ class VPDFeatureSequenceDataset(BaseDataset):
             return None
         fps = ann['videos'].get(act['video'], {}).get('fps')
         if fps is None:
-            raise ValueError(f'{self.ann_file}: target_fps={self.target_fps} needs the fps of '
-                             f'video {act["video"]!r} (videos.{act["video"]}.fps)')
+            raise FileFormatError(self.ann_file, f'target_fps={self.target_fps} needs the fps of '
+                                  f'video {act["video"]!r} (videos.{act["video"]}.fps)')
         return float(fps)
 
     @property

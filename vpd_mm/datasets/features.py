@@ -139,6 +139,32 @@ def load_feature_sequence(feature_dir: str, video: str, mmap: bool = False) -> n
     return feats if mmap else feats.astype(np.float32, copy=False)
 
 
+def check_folder_shape(seen: Dict[str, Tuple[str, tuple]], feature_dir: str, video: str,
+                       feats: np.ndarray) -> None:
+    """Stop at a feature file whose (views, d) differ from the first file read from its folder.
+
+    A folder holds the features of one model; a file of another model (another ``d``) or with
+    another number of flip views would otherwise fail far from its cause (in the DTW or in
+    batch collation), without naming the file.
+
+    Args:
+        seen (dict[str, tuple[str, tuple]]): Folder -> (its first file, that file's (V, d));
+            the caller keeps it across the files of one run, this call fills it.
+        feature_dir (str): The folder ``feats`` was read from.
+        video (str): The video (file name without ``.npy``).
+        feats (np.ndarray): [T, V, d] features (:func:`load_feature_sequence`).
+
+    Raises:
+        FileFormatError: naming the file, its (V, d) and the folder's first file and its (V, d).
+    """
+    path = feature_path(feature_dir, video)
+    first, shape = seen.setdefault(feature_dir, (path, tuple(feats.shape[1:])))
+    if tuple(feats.shape[1:]) != shape:
+        raise FileFormatError(
+            path, f'features of {feats.shape[1]} views x d = {feats.shape[2]}, but {first} has '
+            f'{shape[0]} x {shape[1]}: the folder mixes the features of two models')
+
+
 def _fail(path: str, msg: str):
     raise AnnotationError(f'{path}: {msg}')
 
