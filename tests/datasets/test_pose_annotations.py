@@ -95,6 +95,14 @@ def test_athlete_track_is_person_0_checked():
         athlete_track(dict(ann, keypoint=np.zeros((0, 3, 17, 2))), 'x.pkl', score_key=None)
     with pytest.raises(PoseAnnotationError, match=r'keypoint_score must have shape \[2, 3, 17\]'):
         athlete_track(dict(ann, keypoint_score=np.zeros((2, 3))), 'x.pkl')
+    # T must be the annotation's total_frames (a truncated track is not silently shorter)
+    with pytest.raises(PoseAnnotationError, match=r"x\.pkl: video 'v0': keypoint holds 3 frames "
+                       r'but total_frames is 5'):
+        athlete_track(dict(ann, total_frames=5), 'x.pkl')
+    with pytest.raises(PoseAnnotationError, match='total_frames'):
+        athlete_track(dict(ann, total_frames='three'), 'x.pkl')
+    kp, _ = athlete_track(dict(ann, total_frames='3'), 'x.pkl')  # an integral string is read
+    assert kp.shape == (3, 17, 2)
 
 
 def test_dump_round_trip_and_refusals(tmp_path):

@@ -28,7 +28,7 @@ from typing import Dict, List, Optional, Sequence, Tuple
 import numpy as np
 
 from vpd_mm.codecs import NUM_KEYPOINTS
-from vpd_mm.utils.io import FileFormatError, dump_pickle_atomic
+from vpd_mm.utils.io import FileFormatError, dump_pickle_atomic, int_field
 from vpd_mm.utils.io import numeric_array as _numeric_array
 from vpd_mm.utils.paths import UnsafePathError, check_path_component
 from vpd_mm.utils.safe_pickle import safe_pickle_load
@@ -170,8 +170,9 @@ def athlete_track(ann: dict,
 
     Raises:
         PoseKeyError: ``key`` or ``score_key`` is missing (also a ``KeyError``).
-        PoseAnnotationError: a shape does not follow the format, or the values are not a
-            regular array of numbers; the message names the file, the video and the key.
+        PoseAnnotationError: a shape does not follow the format, the keypoints' T is not the
+            annotation's ``total_frames`` (where it has one), or the values are not a regular
+            array of numbers; the message names the file, the video and the key.
     """
     where = f"{path}: video {ann.get('frame_dir', '?')!r}"
     for k in (key, score_key):
@@ -192,6 +193,11 @@ def athlete_track(ann: dict,
                                       f'axis), got {list(sc.shape)}')
     if kp.ndim == 4:
         kp, sc = kp[0], None if sc is None else sc[0]
+    if 'total_frames' in ann:  # T of every per-frame array of the video
+        num = int_field(ann['total_frames'], 'total_frames', where, PoseAnnotationError)
+        if len(kp) != num:
+            raise PoseAnnotationError(f'{where}: {key} holds {len(kp)} frames but total_frames '
+                                      f'is {num}')
     if dtype is not None:
         kp, sc = kp.astype(dtype), None if sc is None else sc.astype(dtype)
     return kp, sc

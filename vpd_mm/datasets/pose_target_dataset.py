@@ -9,7 +9,7 @@ from mmengine.dataset import BaseDataset
 from mmengine.logging import MMLogger
 
 from vpd_mm.codecs import NUM_KEYPOINTS, PoseNormalizer, pose_confidence
-from vpd_mm.utils.io import FileFormatError, int_field
+from vpd_mm.utils.io import FileFormatError
 from vpd_mm.utils.paths import join_under
 from .features import read_feature_file
 from .pose_annotations import (PoseAnnotationError, athlete_track, load_pose_annotations,
@@ -201,10 +201,7 @@ class VPDPoseTargetDataset(BaseDataset):
         if 'total_frames' not in ann:
             raise PoseAnnotationError(f"{where}: missing 'total_frames'")
         kp, sc = athlete_track(ann, self.ann_file, dtype=np.float32)  # [T, 17, 2], [T, 17]
-        num = int_field(ann['total_frames'], 'total_frames', where, PoseAnnotationError)
-        if len(kp) != num:
-            raise PoseAnnotationError(f'{where}: keypoint holds {len(kp)} frames but '
-                                      f'total_frames is {num}')
+        num = len(kp)  # total_frames (checked by athlete_track)
         for key in ('athlete_box', 'crop_box'):
             if ann.get(key) is not None:
                 shape = numeric_array(ann[key], key, where).shape
