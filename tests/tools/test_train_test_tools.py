@@ -181,23 +181,31 @@ def test_missing_annotation_file_is_one_line(corpus, tmp_path):
     assert 'Traceback' not in proc.stderr
 
 
-def test_missing_frame_in_a_loader_worker_is_one_line(corpus, trained, tmp_path):
-    """A frame file missing in the middle of a test run, read by a loader worker process (whose
-    error reaches the main process with the worker's traceback in its message): one line."""
+@pytest.mark.parametrize('damage', ['missing', 'corrupt'])
+def test_bad_frame_in_a_loader_worker_is_one_line(corpus, trained, tmp_path, damage):
+    """A frame file missing or corrupt in the middle of a test run, read by a loader worker
+    process (whose error reaches the main process with the worker's traceback in its message):
+    one line naming it."""
     import shutil
     rawframes = str(tmp_path / 'rawframes')
     shutil.copytree(corpus['rawframes'], rawframes)
     gone = sorted(glob.glob(osp.join(rawframes, '*', 'flow_y_00009.jpg')))
     assert len(gone) == 6  # in every video: the test split's too
     for path in gone:
-        os.remove(path)
+        if damage == 'missing':
+            os.remove(path)
+        else:  # a truncated JPEG: the header only
+            with open(path, 'r+b') as f:
+                f.truncate(20)
     proc = run_tool('tools/test.py', CONFIG, osp.join(trained, 'iter_10.pth'), '--work-dir',
                     str(tmp_path / 'w'), '--cfg-options', *data_options(corpus),
                     f'test_dataloader.dataset.data_prefix.img={rawframes}',
                     'test_dataloader.num_workers=1', check=False)
     assert proc.returncode == 1, proc.stderr[-3000:]
     last = proc.stderr.strip().splitlines()[-1]
-    assert last.startswith('error: frame file not found: ') and last[29:] in gone, last
+    prefix = ('error: frame file not found: ' if damage == 'missing' else
+              'error: cannot decode image file (corrupt or not an image): ')
+    assert last.startswith(prefix) and last[len(prefix):] in gone, last
     assert 'Traceback' not in proc.stderr
 
 

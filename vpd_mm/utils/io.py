@@ -108,6 +108,12 @@ class FileFormatError(ValueError):
         super().__init__(path if message is None else f'{path}: {message}')
 
 
+class UnreadableFileError(OSError):
+    """A file that exists but cannot be read or decoded (a corrupt image, an unreadable
+    frame); its one-argument message names the file, so it survives pickling and PyTorch's
+    loader-worker re-raise. An ``OSError`` (``IOError``), as ``open`` and the decoders raise."""
+
+
 class _DuplicateKey(ValueError):
     """A JSON object names a key twice (``json`` would keep the last value silently)."""
 

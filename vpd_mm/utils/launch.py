@@ -11,11 +11,11 @@ import torch.distributed as dist
 from mmengine.config import Config
 from mmengine.logging import print_log
 
-from .io import FileFormatError
+from .io import FileFormatError, UnreadableFileError
 
 #: Errors of the files a run reads (missing, or not in the format they claim): tools/train.py and
 #: tools/test.py stop on them with one line, :func:`data_error_message`, not a traceback.
-DATA_ERRORS = (FileNotFoundError, FileFormatError)
+DATA_ERRORS = (FileNotFoundError, FileFormatError, UnreadableFileError)
 
 
 def require_configs(*paths: Optional[str]) -> None:

@@ -10,6 +10,8 @@ import numpy as np
 from mmaction.registry import TRANSFORMS
 from mmcv.transforms import BaseTransform
 
+from vpd_mm.utils.io import FileFormatError, UnreadableFileError
+
 #: Most pixels of a frame file :class:`LoadVPDFrame` decodes (crops are a few hundred pixels
 #: wide): a PNG or JPEG header claiming more is refused before OpenCV allocates the image.
 MAX_FRAME_PIXELS = 8192 * 8192
@@ -109,21 +111,22 @@ class LoadVPDFrame(BaseTransform):
         except FileNotFoundError:
             raise FileNotFoundError(f'frame file not found: {path}') from None
         except OSError as e:
-            raise IOError(f'cannot read image file {path}: {e}') from e
+            raise UnreadableFileError(f'cannot read image file {path}: {e}') from e
         size = image_header_size(data[:_HEADER_BYTES])
         if size is not None and size[0] * size[1] > MAX_FRAME_PIXELS:
-            raise IOError(f'cannot decode image file {path}: its header claims {size[0]} x '
-                          f'{size[1]} pixels, more than a frame has (MAX_FRAME_PIXELS = '
-                          f'{MAX_FRAME_PIXELS})')
+            raise UnreadableFileError(
+                f'cannot decode image file {path}: its header claims {size[0]} x {size[1]} '
+                f'pixels, more than a frame has (MAX_FRAME_PIXELS = {MAX_FRAME_PIXELS})')
         try:
             img = cv2.imdecode(np.frombuffer(data, np.uint8), flag) if data else None
         except cv2.error as e:  # e.g. a header claiming more than CV_IO_MAX_IMAGE_PIXELS
             why = ('its header claims an image larger than OpenCV decodes '
                    '(CV_IO_MAX_IMAGE_PIXELS)' if 'CV_IO_MAX_IMAGE_PIXELS' in str(e) else
                    f'corrupt or not an image: {getattr(e, "err", None) or e}')
-            raise IOError(f'cannot decode image file {path}: {why}') from None
+            raise UnreadableFileError(f'cannot decode image file {path}: {why}') from None
         if img is None:
-            raise IOError(f'cannot decode image file (corrupt or not an image): {path}')
+            raise UnreadableFileError(
+                f'cannot decode image file (corrupt or not an image): {path}')
         return img
 
     def transform(self, results: dict) -> dict:
@@ -146,8 +149,8 @@ class LoadVPDFrame(BaseTransform):
             flows = [self._read(p, cv2.IMREAD_GRAYSCALE) for p in paths]  # 2 x [H, W]
             for path, flow in zip(paths, flows):
                 if flow.shape != (h, w):
-                    raise ValueError(f'flow image {path} has size {flow.shape[::-1]} (w, h) but '
-                                     f'the crop {img_path} has {(w, h)}')
+                    raise FileFormatError(path, f'flow image of size {flow.shape[::-1]} (w, h) '
+                                          f'but the crop {img_path} has {(w, h)}')
             imgs = np.empty((h, w, 5), dtype=np.uint8)
             # one pass (a third of numpy's per-channel copies): B, G, R -> 2, 1, 0; flow -> 3, 4
             cv2.mixChannels([bgr, flows[0], flows[1]], [imgs], [0, 2, 1, 1, 2, 0, 3, 3, 4, 4])
@@ -159,8 +162,8 @@ class LoadVPDFrame(BaseTransform):
             if osp.isfile(mask_path):
                 mask = self._read(mask_path, cv2.IMREAD_GRAYSCALE)  # [H, W]
                 if mask.shape != (h, w):
-                    raise ValueError(f'mask {mask_path} has size {mask.shape[::-1]} (w, h) but '
-                                     f'the crop {img_path} has {(w, h)}')
+                    raise FileFormatError(mask_path, f'mask of size {mask.shape[::-1]} (w, h) '
+                                          f'but the crop {img_path} has {(w, h)}')
                 results['athlete_mask'] = mask >= 128  # [H, W] bool
         results['imgs'] = imgs
         results['img_shape'] = (h, w)
