@@ -2,7 +2,8 @@
 """Evaluate a checkpoint with the config's test evaluator; optionally write VPD features.
 
     python tools/test.py CONFIG CHECKPOINT [--work-dir DIR] [--cfg-options ...]
-        [--dump-features DIR [--dump-poses DIR] [--all-videos]] [--result-json PATH]
+        [--dump-features DIR [--dump-poses DIR] [--all-videos] [--fresh-dump]]
+        [--result-json PATH]
         [--show-dir DIR] [--show] [--interval N] [--wait-time S] [--launcher pytorch]
 
 For a VPD student the evaluator reports the regression error of the pose and motion targets on
@@ -12,6 +13,10 @@ flipped) for every frame of the test videos; ``--all-videos`` runs over every vi
 annotation file instead of the held-out ones (features for the downstream tasks);
 ``--dump-poses DIR`` writes the student's decoded pose of those frames too ([T, 1, d], view 0);
 both need a VPD student config (``configs/vpd/``) and are refused up front for another one.
+A dump is resumable: each video's file is written once its last frame is predicted (one
+process), and the same command run again with the same checkpoint (its bytes) and settings
+skips the videos already written (``DIR/dump_log.txt``); the metrics then cover the videos
+computed in that run. ``--fresh-dump`` computes every video again.
 
 CHECKPOINT must be one of CONFIG's model: it is read weights-only and loaded strictly
 (:func:`vpd_mm.evaluation.test_setup.load_test_checkpoint`); the checkpoint of another model
@@ -42,10 +47,10 @@ from mmengine.logging import print_log
 from mmengine.runner import Runner
 
 import vpd_mm  # noqa: F401  (the stack's workarounds; registers vpd_mm's modules)
-from vpd_mm.datasets import NumClassesError, check_num_classes
+from vpd_mm.datasets import NoVideoLeftError, NumClassesError, check_num_classes
 from vpd_mm.engine.hooks.student_visualization_hook import StudentVisualizationHook
 from vpd_mm.evaluation.test_setup import (STUDENT_MODELS, UnsupportedTestOption, configure_test,
-                                          load_test_checkpoint)
+                                          finish_resumed_dumps, load_test_checkpoint, resume_dumps)
 from vpd_mm.utils import (DATA_ERRORS, data_error_message, merge_cfg_options, require_configs,
                           set_work_dir, setup_launcher, teardown_distributed, write_result)
 from vpd_mm.utils.checkpoint import CheckpointLoadError
@@ -61,6 +66,9 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument('--dump-poses', metavar='DIR',
                         help='with --dump-features: also write the pose the student decodes '
                         '(view 0), [T, 1, d], to DIR/<video>.npy')
+    parser.add_argument('--fresh-dump', action='store_true',
+                        help='compute every video again (default: skip the videos that an '
+                        'interrupted dump of the same checkpoint and settings wrote)')
     parser.add_argument('--all-videos', action='store_true',
                         help='test (and extract) every video of the annotation file, not only '
                         'the held-out split')
@@ -159,6 +167,12 @@ def merge_args(cfg: Config, args: argparse.Namespace) -> Config:
                    dump_features=args.dump_features, dump_poses=args.dump_poses, dump=args.dump,
                    amp=args.amp)
     merge_cfg_options(cfg, args.cfg_options)
+    if args.dump_features and not args.fresh_dump:
+        resumed = resume_dumps(cfg, args.checkpoint)
+        if resumed:
+            print_log(f'--dump-features: resuming: {len(resumed)} videos were written by an '
+                      'earlier run of this checkpoint and settings (--fresh-dump computes them '
+                      'again)', logger='current')
     return cfg
 
 
@@ -184,6 +198,12 @@ def main() -> None:
         pictures = _files(args.show_dir)
         try:
             metrics = runner.test()
+        except NoVideoLeftError:  # a resumed dump with every video written
+            num = finish_resumed_dumps(cfg) if is_main_process() else 0
+            print_log(f'--dump-features: all {num} videos were written already, by an earlier '
+                      'run of this checkpoint and settings; nothing to compute (--fresh-dump '
+                      'computes them again)', logger='current')
+            return
         except DATA_ERRORS as e:  # a missing or malformed data file, named in one line
             raise SystemExit(data_error_message(e)) from None
         log_pictures(args.show_dir, pictures)

@@ -11,7 +11,7 @@ from mmengine.registry import DefaultScope
 from toy_data import SKELETON, frame_pose, frame_rgb, make_annotation, write_corpus
 
 from vpd_mm.codecs import PoseNormalizer
-from vpd_mm.datasets import VPDPoseTargetDataset, split_videos
+from vpd_mm.datasets import NoVideoLeftError, VPDPoseTargetDataset, split_videos
 
 
 def build(corpus, **kwargs):
@@ -69,6 +69,15 @@ def test_all_frames_mode(toy_corpus):
     assert np.isnan(nan_frame['keypoint']).all()
     assert np.all(nan_frame['pose_target'] == 0)  # non-finite targets are stored as 0
     assert sum(v[0] for v in valid.values()) == ds.stats['frames_confident'] == 9
+
+
+def test_exclude_videos(toy_corpus):
+    """A resumed feature dump leaves out the videos it wrote; none left is its own error."""
+    ds = build(toy_corpus, frames='all', exclude_videos=['vid_b', 'not_in_the_file'])
+    assert {d['frame_dir'] for d in ds.load_data_list()} == {'vid_a', 'vid_c'}
+    assert len(ds) == 12 and ds.stats['videos_excluded'] == 1
+    with pytest.raises(NoVideoLeftError, match="every one of the 3 videos of split 'all'"):
+        build(toy_corpus, frames='all', exclude_videos=['vid_a', 'vid_b', 'vid_c'])
 
 
 def test_video_level_split(tmp_path):

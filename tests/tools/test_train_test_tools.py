@@ -133,6 +133,44 @@ def test_test_prints_metric_and_writes_features(corpus, trained, tmp_path):
     assert not list(feat_dir.glob('*.tmp*'))
 
 
+def test_interrupted_dump_resumes_with_the_same_checkpoint_only(corpus, trained, tmp_path):
+    """Rerunning a dump skips the videos an interrupted run of the same checkpoint and settings
+    wrote; a finished one has nothing left; other settings compute everything again."""
+    feat_dir = tmp_path / 'features'
+
+    def dump(*options):
+        proc = run_tool('tools/test.py', CONFIG, osp.join(trained, 'iter_10.pth'),
+                        '--work-dir', str(tmp_path / 'test'), '--dump-features', str(feat_dir),
+                        '--all-videos', '--cfg-options', *data_options(corpus), *options)
+        return proc.stdout + proc.stderr
+
+    assert 'features/num_frames: 96' in dump()
+    full = {f.name: np.load(f) for f in feat_dir.glob('*.npy')}
+    log = (feat_dir / 'dump_log.txt').read_text().splitlines()
+    assert sorted(line.split()[0] + '.npy' for line in log) == sorted(full) and len(full) == 6
+    # as if killed after 4 videos: 2 files and their log lines missing, no index
+    for line in log[4:]:
+        os.remove(feat_dir / (line.split()[0] + '.npy'))
+    (feat_dir / 'dump_log.txt').write_text(''.join(line + '\n' for line in log[:4]))
+    os.remove(feat_dir / 'features.json')
+    kept = {f.name: f.stat().st_mtime_ns for f in feat_dir.glob('*.npy')}
+    out = dump()
+    assert '--dump-features: resuming: 4 videos were written by an earlier run' in out
+    assert 'features/num_frames: 32' in out  # the 2 videos left, 16 frames each
+    assert {f: (feat_dir / f).stat().st_mtime_ns for f in kept} == kept  # not rewritten
+    for name, feats in full.items():
+        np.testing.assert_allclose(np.load(feat_dir / name), feats, atol=1e-5)
+    index = json.loads((feat_dir / 'features.json').read_text())
+    assert len(index['videos']) == 6 and index['dim'] == 26
+    # finished: nothing to compute, the index is written again
+    os.remove(feat_dir / 'features.json')
+    assert '--dump-features: all 6 videos were written already' in dump()
+    assert json.loads((feat_dir / 'features.json').read_text()) == index
+    # another setting of the test data: every video computed again
+    out = dump('test_dataloader.dataset.conf_thr=0.6')
+    assert 'resuming' not in out and 'features/num_frames: 96' in out
+
+
 def test_test_rejects_checkpoint_of_other_dimension(corpus, trained, tmp_path):
     ckpt = osp.join(trained, 'iter_10.pth')
     proc = run_tool(
@@ -326,7 +364,8 @@ def test_dist_train_and_test_two_processes(corpus, trained, tmp_path):
         'bash', 'tools/dist_test.sh', CONFIG,
         osp.join(trained, 'iter_10.pth'), '2', '--work-dir',
         str(tmp_path / 'dist_test'), '--dump-features',
-        str(feat_dir), '--all-videos', '--cfg-options', *data_options(corpus)
+        str(feat_dir), '--all-videos', '--fresh-dump',  # a retry computes every frame again
+        '--cfg-options', *data_options(corpus)
     ])
     # every frame of every video once, whatever rank evaluated it
     assert 'features/num_frames: 96' in proc.stdout + proc.stderr

@@ -8,7 +8,7 @@ from .feature_sequence_dataset import (NumClassesError, VPDFeatureSequenceDatase
 from .features import (AnnotationError, dump_action_annotations, load_action_annotations,
                        load_feature_sequence, select_actions)
 from .frame_label_dataset import FrameLabelDataset, frame_labels, load_clean_features
-from .pose_target_dataset import VPDPoseTargetDataset, split_videos
+from .pose_target_dataset import NoVideoLeftError, VPDPoseTargetDataset, split_videos
 from .samplers import PoseBalancedSampler, torso_angles
 from .transforms import (LoadVPDFrame, PackVPDInputs, VPDBackgroundNoise, VPDColorJitter,
                          VPDRandomFlip, VPDRandomResizedCrop, VPDResize)
@@ -16,7 +16,8 @@ from .transforms import (LoadVPDFrame, PackVPDInputs, VPDBackgroundNoise, VPDCol
 __all__ = [
     'AnnotationError', 'dump_action_annotations', 'load_action_annotations',
     'load_feature_sequence', 'select_actions', 'FrameLabelDataset', 'frame_labels',
-    'load_clean_features', 'VPDPoseTargetDataset', 'split_videos', 'LoadVPDFrame',
+    'load_clean_features', 'VPDPoseTargetDataset', 'NoVideoLeftError', 'split_videos',
+    'LoadVPDFrame',
     'VPDRandomFlip', 'VPDRandomResizedCrop', 'VPDResize', 'VPDColorJitter', 'VPDBackgroundNoise',
     'PackVPDInputs', 'VPDFeatureSequenceDataset', 'VPDActionFramesDataset', 'carve_val',
     'read_id_list', 'resample_indices', 'share_train_id_list', 'PoseBalancedSampler',

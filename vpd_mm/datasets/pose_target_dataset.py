@@ -58,6 +58,11 @@ def _img_shape(ann: dict) -> np.ndarray:
     return np.asarray(shape, dtype=np.float64).reshape(-1)[:2]
 
 
+class NoVideoLeftError(ValueError):
+    """Every video of the split is in ``exclude_videos`` (e.g. a resumed dump that has
+    nothing left to compute)."""
+
+
 @DATASETS.register_module()
 class VPDPoseTargetDataset(BaseDataset):
     """Frames of athlete crops with the teacher's pose target, for distillation.
@@ -121,6 +126,9 @@ class VPDPoseTargetDataset(BaseDataset):
             (precomputed teacher targets from ``emb_dir``). Defaults to ``'pose2d'``.
         emb_dir (str, optional): For ``'embedding'``: folder of ``<frame_dir>.npy`` float32
             arrays [T, 2, d]. Defaults to None.
+        exclude_videos (Sequence[str], optional): Videos left out of the split (e.g. those a
+            resumed feature dump already wrote). :class:`NoVideoLeftError` when none is left.
+            Defaults to None.
         test_mode (bool): Passed to :class:`BaseDataset`. Defaults to False.
         **kwargs: Further :class:`mmengine.dataset.BaseDataset` arguments (``data_root``,
             ``indices``, ``lazy_init``, ``metainfo`` ...).
@@ -139,6 +147,7 @@ class VPDPoseTargetDataset(BaseDataset):
                  frames: str = 'confident',
                  target_type: str = 'pose2d',
                  emb_dir: Optional[str] = None,
+                 exclude_videos: Optional[Sequence[str]] = None,
                  test_mode: bool = False,
                  **kwargs) -> None:
         for name, value, allowed in (('split', split, _SPLITS), ('frames', frames, _FRAMES),
@@ -159,6 +168,7 @@ class VPDPoseTargetDataset(BaseDataset):
         self.frames = frames
         self.target_type = target_type
         self.emb_dir = emb_dir
+        self.exclude_videos = frozenset(map(str, exclude_videos or ()))
         self.stats: Dict[str, int] = {}
         self._cols: Dict[str, np.ndarray] = {}
         self._videos: List[dict] = []
@@ -253,6 +263,14 @@ class VPDPoseTargetDataset(BaseDataset):
             videos_other_split=len(names) - len(in_split),
             frames_other_split=sum(c[3] for c in checked if c[0]['frame_dir'] not in in_split))
         checked = [c for c in checked if c[0]['frame_dir'] in in_split]
+        if self.exclude_videos:
+            kept = [c for c in checked if c[0]['frame_dir'] not in self.exclude_videos]
+            stats['videos_excluded'] = len(checked) - len(kept)
+            if checked and not kept:
+                raise NoVideoLeftError(
+                    f'{self.ann_file}: every one of the {len(checked)} videos of split '
+                    f'{self.split!r} is in exclude_videos')
+            checked = kept
         if not checked:
             raise ValueError(
                 f'{self.ann_file}: split {self.split!r} holds no video ({len(names)} videos'

@@ -14,9 +14,11 @@ missing and unexpected keys. Buffers count as keys (a DTW-NN recognizer's galler
 deliberate partial loads (``init_cfg`` pretrained weights, a student backbone in a recogniser)
 do not go through here.
 """
+import hashlib
+import json
 import os.path as osp
 import re
-from typing import Any, List, Optional, Union
+from typing import Any, Dict, List, Optional, Union
 
 import torch
 from mmengine.config import Config
@@ -24,6 +26,7 @@ from mmengine.hooks import Hook
 from mmengine.model import is_model_wrapper
 
 from vpd_mm.utils.checkpoint import CheckpointLoadError, load_checkpoint
+from .metrics.dump_vpd_features import logged_videos, resumed_shape, write_feature_index
 
 #: The models whose features ``--dump-features`` / ``--dump-poses`` write (VPD students).
 STUDENT_MODELS = ('VPDDistiller', )
@@ -107,6 +110,69 @@ def configure_test(cfg: Config,
     if amp:
         cfg.test_cfg = dict(cfg.get('test_cfg') or dict(type='TestLoop'), fp16=True)
     return cfg
+
+
+def _file_sha256(path: str) -> str:
+    digest = hashlib.sha256()
+    with open(path, 'rb') as f:
+        for chunk in iter(lambda: f.read(1 << 20), b''):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def resume_dumps(cfg: Config, checkpoint: Optional[str]) -> Dict[str, int]:
+    """Skip the videos an interrupted feature dump of the same checkpoint and settings wrote.
+
+    Every ``DumpVPDFeatures`` of ``cfg.test_evaluator`` gets a fingerprint: the SHA-256 of the
+    checkpoint file's bytes, the model config, the test dataset config (pipeline, frames,
+    paths) and the dumped key. The videos that the dump folders' logs list under that
+    fingerprint, in every folder, are left out of the test dataset (``exclude_videos``) and
+    kept in the folders' indices; another checkpoint or setting resumes nothing (and the run
+    starts a new log). Call it after every change to the config (``--cfg-options`` included).
+
+    Args:
+        cfg (Config): The test config, changed in place.
+        checkpoint (str, optional): The weights; None (random weights) resumes nothing.
+
+    Returns:
+        dict[str, int]: The resumed videos (name -> T); empty when nothing is resumed.
+    """
+    evaluators = _as_list(cfg.test_evaluator)
+    dumps = [e for e in evaluators if e.get('type') == 'DumpVPDFeatures']
+    if not dumps or checkpoint is None:
+        return {}
+    dataset = {k: v for k, v in cfg.test_dataloader.dataset.items() if k != 'exclude_videos'}
+    settings = [_file_sha256(checkpoint), cfg.model, dataset]
+    resumed: Optional[Dict[str, int]] = None
+    for dump in dumps:
+        text = json.dumps(settings + [dump.get('key', 'pred_feature')], sort_keys=True,
+                          default=repr)
+        dump['fingerprint'] = hashlib.sha256(text.encode()).hexdigest()
+        logged = logged_videos(dump['out_dir'], dump['fingerprint'])
+        resumed = logged if resumed is None else {
+            k: v for k, v in resumed.items() if logged.get(k) == v}
+    resumed = resumed or {}
+    for dump in dumps:
+        dump['resumed'] = resumed
+    if resumed:
+        cfg.test_dataloader.dataset.exclude_videos = sorted(resumed)
+        for e in evaluators:  # the videos left may have no confident frame
+            if e.get('type') == 'VPDRegressionMetric':
+                e['allow_empty'] = True
+    return resumed
+
+
+def finish_resumed_dumps(cfg: Config) -> int:
+    """Write the index of every resumed dump of ``cfg`` whose videos were all written already
+    (the test dataset then raises ``NoVideoLeftError``); returns how many videos it lists."""
+    num = 0
+    for dump in _as_list(cfg.test_evaluator):
+        if dump.get('type') == 'DumpVPDFeatures' and dump.get('resumed'):
+            videos = dict(dump['resumed'])
+            write_feature_index(dump['out_dir'], dump.get('key', 'pred_feature'), videos,
+                                resumed_shape(dump['out_dir'], videos))
+            num = len(videos)
+    return num
 
 
 def _unwrap(model: torch.nn.Module) -> torch.nn.Module:

@@ -27,12 +27,14 @@ class PackVPDInputs(BaseTransform):
 
     Args:
         meta_keys (Sequence[str]): Metainfo keys. Defaults to ``('frame_dir', 'frame_idx',
-            'flip', 'flow_scale', 'img_shape')``.
+            'total_frames', 'flip', 'flow_scale', 'img_shape')`` (``total_frames`` lets a
+            feature dump write a video once its last frame is predicted).
     """
 
     def __init__(
         self,
-        meta_keys: Sequence[str] = ('frame_dir', 'frame_idx', 'flip', 'flow_scale', 'img_shape')
+        meta_keys: Sequence[str] = ('frame_dir', 'frame_idx', 'total_frames', 'flip',
+                                    'flow_scale', 'img_shape')
     ) -> None:
         self.meta_keys = tuple(meta_keys)
 
