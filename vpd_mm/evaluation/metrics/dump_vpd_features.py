@@ -164,7 +164,8 @@ class DumpVPDFeatures(BaseMetric):
             if frame_dir in self._streamed:
                 raise ValueError(f'{type(self).__name__}: frame {idx} of {frame_dir!r} came after '
                                  f'its {self._streamed[frame_dir]} frames were written')
-            self._path(frame_dir)  # a name that is not a plain file name stops here
+            if frame_dir not in self._pending:  # a name that is not a plain file name stops
+                self._path(frame_dir)
             frames = self._pending[frame_dir]
             frames.append((idx, feat))
             if len(frames) >= int(total):
