@@ -47,8 +47,7 @@ def clean_sequence(seq: np.ndarray, name: str, first_frame: int = 0) -> np.ndarr
     if partial.any():
         raise FileFormatError(
             name, f'frame(s) {(np.flatnonzero(partial)[:10] + first_frame).tolist()} have some '
-            'NaN features but '
-            'not all (expected whole NaN rows for missing frames)')
+            'NaN features but not all (expected whole NaN rows for missing frames)')
     if np.isinf(flat).any():
         raise FileFormatError(name, 'infinite feature values')
     seq = seq[~all_nan]

@@ -7,7 +7,6 @@ fingerprint of the checkpoint and the test settings) beside the files. A rerun o
 command with the same fingerprint skips the logged videos (:func:`resume_dumps`, which
 ``tools/test.py`` calls); another checkpoint or setting starts the log again.
 """
-import json
 import os
 import os.path as osp
 from collections import defaultdict
@@ -20,7 +19,7 @@ from mmengine.evaluator import BaseMetric
 from mmengine.logging import MMLogger
 
 from vpd_mm.datasets.features import read_feature_file
-from vpd_mm.utils.io import dump_json_atomic, save_npy_atomic, sweep_temporaries
+from vpd_mm.utils.io import dump_json_atomic, load_json, save_npy_atomic, sweep_temporaries
 from vpd_mm.utils.paths import join_under
 
 #: The index beside the feature files.
@@ -39,8 +38,7 @@ def logged_videos(out_dir: str, fingerprint: str) -> Dict[str, int]:
     counts nothing.
     """
     try:
-        with open(osp.join(out_dir, DUMP_STATE)) as f:
-            state = json.load(f)
+        state = load_json(osp.join(out_dir, DUMP_STATE), 'dump state')
         with open(osp.join(out_dir, DUMP_LOG)) as f:
             lines = f.read().split('\n')[:-1]  # a last line without its newline: cut short
     except (OSError, ValueError):
@@ -189,7 +187,8 @@ class DumpVPDFeatures(BaseMetric):
             videos[frame_dir].extend(frames)
             num_frames += len(frames)
         self._pending.clear()
-        paths = {frame_dir: self._path(frame_dir) for frame_dir in videos}  # checked first
+        for frame_dir in videos:  # every name checked before any file is written
+            self._path(frame_dir)
         self._start()
         missing = 0
         lengths = dict(self._streamed)
@@ -199,8 +198,7 @@ class DumpVPDFeatures(BaseMetric):
         resumed = {k: v for k, v in self.resumed.items() if k not in lengths}
         shape = self._shape or resumed_shape(self.out_dir, resumed)
         lengths.update(resumed)
-        names = {osp.basename(p) for p in paths.values()} | {
-            osp.basename(self._path(v)) for v in lengths}
+        names = {osp.basename(self._path(v)) for v in lengths}  # this run's and resumed
         sweep_temporaries(self.out_dir, names | {INDEX_FILE, DUMP_STATE})
         index = write_feature_index(self.out_dir, self.key, lengths, shape)
         if self._log:
