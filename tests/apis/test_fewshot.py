@@ -194,6 +194,15 @@ def test_end_to_end_tiny(tmp_path, capsys):
     assert fewshot_tool.main(argv) == summary
     out = capsys.readouterr().out
     assert out.count('(reused)') == 4 and 'training actions, top1' not in out
+    # New features in the same folder (e.g. a student distilled again): run again, not reused.
+    # Test actions of class 0 moved onto class 1: 2 of the 6 test actions are now wrong.
+    for vid in ('v0_5', 'v0_6'):
+        path = osp.join(fdir, f'{vid}.npy')
+        np.save(path, np.load(path) + 3.0)
+    again = fewshot_tool.main(argv)
+    out = capsys.readouterr().out
+    assert '(reused)' not in out and out.count('was made with other actions') == 4
+    assert [s['mean'] for s in again] == pytest.approx([4 / 6] * 3)
     # BiGRU: a fixed number of steps whatever k, the last checkpoint tested; 2 parallel jobs
     # give the same run files as 1 job, and the same command twice gives the same files.
     argv = [osp.join(cfg_dir, 'bigru_tiny_cpu.py'), '--shots', '2', '4', '--subsets', '2',
@@ -257,6 +266,12 @@ def test_reused_test_data_gives_the_same_runs(tmp_path):
     assert results[True, 0] == results[False, 0] and results[True, 1] == results[False, 1]
     (loader, ) = fewshot._TEST_LOADERS.values()
     assert len(loader.dataset) == 6 and sum(len(b['data_samples']) for b in loader) == 6
+    # a test feature file written anew between two runs: its batches are loaded again
+    path = osp.join(fdir, 'v0_6.npy')
+    np.save(path, np.load(path) + 1.0)
+    fewshot.run_fewshot_subset(cfg, ids, str(tmp_path / 'new'), steps=3, quiet=True)
+    (reloaded, ) = fewshot._TEST_LOADERS.values()
+    assert reloaded is not loader
     fewshot._TEST_LOADERS.clear()
 
 
@@ -303,12 +318,13 @@ def test_id_list_file_encoding(tmp_path):
 
 def test_load_run_refuses_a_record_that_is_not_an_object(tmp_path):
     from vpd_mm.apis.fewshot import _load_run
-    want = dict(ids=['a'], seed=0, steps=10, shots=1)
+    want = dict(ids=['a'], seed=0, steps=10, shots=1, inputs='f00d')
     path = tmp_path / 'run.json'
     assert _load_run(str(path), want) is None  # not run yet
     path.write_text(json.dumps(dict(want, top1=0.5)))
     assert _load_run(str(path), want)['top1'] == 0.5
     assert _load_run(str(path), dict(want, seed=1)) is None  # another seed: run again
+    assert _load_run(str(path), dict(want, inputs='beef')) is None  # other features: again
     path.write_text('{"ids": ')  # unreadable: run again
     assert _load_run(str(path), want) is None
     for bad, kind in (([want], 'list'), ('done', 'str')):

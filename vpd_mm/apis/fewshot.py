@@ -31,15 +31,21 @@ uses the same number of CPU threads (``threads``), so on one machine the same co
 identical ``run.json`` files. Runs are independent: ``jobs > 1`` runs them in parallel
 processes (each with ``threads`` threads) with the same results.
 
+**Resume.** A finished run (its ``run.json``) is reused when the same command runs again,
+unless its actions, seed, steps or inputs changed: :func:`fewshot_inputs_digest` covers the
+merged config, the annotations and the bytes of the feature files, so features dumped anew into
+the same folder are evaluated anew.
+
 **Fixed cost.** The test split is the same for every run of a config: a process loads its
 batches once (the first run's test loader, built where that run would build it, after
-training) and replays them to the later runs of that config (:class:`ReplayLoader`), so a run
-pays for its runner, its training subset, its steps and one checkpoint (the last, the one
+training) and replays them to the later runs of that config and inputs (:class:`ReplayLoader`),
+so a run pays for its runner, its training subset, its steps and one checkpoint (the last, the one
 tested), and the results do not change.
 """
 import contextlib
 import copy
 import glob
+import hashlib
 import json
 import logging
 import multiprocessing
@@ -54,9 +60,9 @@ import numpy as np
 from mmengine.config import Config
 
 from vpd_mm.datasets.feature_sequence_dataset import check_num_classes, read_id_list
-from vpd_mm.datasets.features import load_action_annotations
+from vpd_mm.datasets.features import feature_path, load_action_annotations
 from vpd_mm.evaluation.fewshot_summary import ALL_SHOTS, Shots, shots_key, shots_label
-from vpd_mm.utils.io import FileFormatError, dump_json_atomic, load_json
+from vpd_mm.utils.io import FileFormatError, dump_json_atomic, file_sha256, load_json
 
 #: Defaults of a config's ``fewshot`` dict.
 FEWSHOT_DEFAULTS = dict(steps=1000, warmup_ratio=0.1, eta_min_ratio=0.01)
@@ -301,13 +307,14 @@ class ReplayLoader:
             yield copy.deepcopy(batch)
 
 
-def _replay_test_loader(runner, cfg) -> None:
+def _replay_test_loader(runner, cfg, inputs: str) -> None:
     """Give ``runner`` this process's replayed batches of ``cfg.test_dataloader``.
 
-    The first run of a config builds the loader as mmengine's ``TestLoop`` would (same seed,
-    after training, so the random state of training is untouched) and keeps its batches.
+    The first run of a config and of its inputs' digest ``inputs`` builds the loader as
+    mmengine's ``TestLoop`` would (same seed, after training, so the random state of training is
+    untouched) and keeps its batches.
     """
-    key = json.dumps(cfg.to_dict()['test_dataloader'], sort_keys=True, default=str)
+    key = json.dumps([cfg.to_dict()['test_dataloader'], inputs], sort_keys=True, default=str)
     loader = _TEST_LOADERS.get(key)
     if loader is None:
         loader = ReplayLoader(runner.build_dataloader(runner._test_dataloader, seed=runner.seed))
@@ -360,7 +367,8 @@ def _last_checkpoint(work_dir: str) -> Optional[str]:
 
 def run_fewshot_subset(cfg, subset_ids: Sequence[str], work_dir: str, seed: int = 0,
                        steps: Optional[int] = None, quiet: bool = False,
-                       reuse_test_data: bool = True) -> dict:
+                       reuse_test_data: bool = True,
+                       inputs: Optional[str] = None) -> dict:
     """Train on ``subset_ids`` under the protocol, test the last checkpoint on the test split.
 
     Args:
@@ -373,7 +381,11 @@ def run_fewshot_subset(cfg, subset_ids: Sequence[str], work_dir: str, seed: int 
         quiet (bool): Keep the runner's log off the console (it still goes to the run's log
             file under ``work_dir``). Defaults to False.
         reuse_test_data (bool): Replay the test batches this process loaded for an earlier
-            run of the same test loader config (:class:`ReplayLoader`). Defaults to True.
+            run of the same test loader config and inputs (:class:`ReplayLoader`). Defaults
+            to True.
+        inputs (str, optional): :func:`fewshot_inputs_digest` of ``cfg`` (the protocol passes
+            the one it computed); None computes it when ``reuse_test_data``, so feature files
+            written anew between two calls are read again. Defaults to None.
 
     Returns:
         dict: ``top1`` (test accuracy in [0, 1]), every test metric, ``checkpoint`` (the last
@@ -391,7 +403,10 @@ def run_fewshot_subset(cfg, subset_ids: Sequence[str], work_dir: str, seed: int 
         stack.callback(_close_log_files, runner.logger)
         runner.train()
         if reuse_test_data:
-            _replay_test_loader(runner, cfg)
+            if inputs is None:
+                ann = load_action_annotations(cfg.test_dataloader.dataset.ann_file)
+                inputs = fewshot_inputs_digest(cfg, ann)
+            _replay_test_loader(runner, cfg, inputs)
         metrics = runner.test()
     top1 = metrics.get('acc/top1')
     if top1 is None:
@@ -401,6 +416,40 @@ def run_fewshot_subset(cfg, subset_ids: Sequence[str], work_dir: str, seed: int 
 
 
 # ---------------------------------------------------------------------- the whole protocol
+def fewshot_inputs_digest(cfg: Config, ann: dict) -> str:
+    """SHA-256 of what a config's runs read besides their actions, seed and steps.
+
+    It covers the merged config (model, pipelines, datasets, schedule), the action annotations
+    and the bytes of every feature file of their videos in each feature folder of the train and
+    test datasets. A finished run is reused only under the same digest, so features dumped
+    anew into the same folder (another student, more distillation steps), edited annotations or
+    another setting run again instead of returning the old results.
+
+    Args:
+        cfg (Config): The recognition config, ``cfg_options`` merged.
+        ann (dict): Its annotations (:func:`load_action_annotations` of the train dataset's
+            ``ann_file``).
+
+    Returns:
+        str: 64 hex digits.
+    """
+    digest = hashlib.sha256()
+    digest.update(json.dumps([cfg.to_dict(), ann], sort_keys=True, default=repr).encode())
+    dirs = []
+    for loader in ('train_dataloader', 'test_dataloader'):
+        value = (cfg.get(loader) or {}).get('dataset', {}).get('feature_dir')
+        for d in ([value] if isinstance(value, str) else list(value or [])):
+            if d not in dirs:
+                dirs.append(d)
+    for feature_dir in dirs:
+        for video in sorted(ann.get('videos', {})):
+            path = feature_path(feature_dir, video)
+            if osp.isfile(path):
+                digest.update(f'\0{feature_dir}\0{video}\0'.encode())
+                file_sha256(path, digest)
+    return digest.hexdigest()
+
+
 def _names(cfg, config_path: str) -> dict:
     """The annotations and the result names: dataset (of the annotation file), features (the
     feature folders' names) and method (the config name's first word, e.g. ``bigru``)."""
@@ -428,7 +477,8 @@ def _run_task(task: dict) -> dict:
         cfg.merge_from_dict(task['cfg_options'])
     t0 = time.perf_counter()
     res = run_fewshot_subset(cfg, task['ids'], task['run_dir'], seed=task['seed'],
-                             steps=task['steps'], quiet=task['quiet'])
+                             steps=task['steps'], quiet=task['quiet'],
+                             inputs=task['record']['inputs'])
     res['seconds'] = time.perf_counter() - t0
     return res
 
@@ -448,9 +498,11 @@ def run_fewshot_protocol(config_paths: Sequence[str],
     """Run the protocol for every config, k and subset; return every run's record.
 
     Each run goes to ``work_dir/<config>/k<k>/subset<s>/`` and ends with a ``run.json``
-    (config, method, features, k, subset, seed, steps, the action ids, top-1, every test
-    metric, the number of test actions and classes). A run whose ``run.json`` holds the same
-    ids, seed and steps is not repeated (rerun the command to resume); wall times go to
+    (config, method, features, k, subset, seed, steps, the action ids, the inputs' digest, top-1,
+    every test metric, the number of test actions and classes). A run whose ``run.json`` holds
+    the same ids, seed, steps and :func:`fewshot_inputs_digest` (the merged config, the
+    annotations, the feature files' bytes) is not repeated (rerun the command to resume); a
+    changed input runs again. Wall times go to
     ``timing.json`` beside it, so ``run.json`` is identical from one run of the same command
     to the next.
 
@@ -503,6 +555,7 @@ def run_fewshot_protocol(config_paths: Sequence[str],
         for n in notices:
             log(f'[fewshot] {name}: NOTICE {n}')
         trainable = is_trainable(cfg)
+        inputs = fewshot_inputs_digest(cfg, names['ann'])
         run_steps = int(fewshot_settings(cfg, steps=steps)['steps']) if trainable else None
         for k in sorted(subsets, key=shots_key):
             seen = {}
@@ -512,7 +565,7 @@ def run_fewshot_protocol(config_paths: Sequence[str],
                               dataset=names['dataset'], shots=k, subset=s, seed=seed + s,
                               steps=run_steps, num_train=len(ids), num_test=num_test,
                               num_classes=num_classes, ids=list(ids),
-                              classes=list(names['ann'].get('classes') or []))
+                              classes=list(names['ann'].get('classes') or []), inputs=inputs)
                 if not trainable and frozenset(ids) in seen:  # nothing random: same result
                     log(f'[fewshot] {name} k={k} subset {s}: the same actions as subset '
                         f'{seen[frozenset(ids)]} and no parameters: not run again')
@@ -524,7 +577,12 @@ def run_fewshot_protocol(config_paths: Sequence[str],
     done = 0
     todo = []
     for task in tasks:
-        prev = _load_run(osp.join(task['run_dir'], 'run.json'), task['record'])
+        path = osp.join(task['run_dir'], 'run.json')
+        prev = _load_run(path, task['record'])
+        if prev is None and osp.isfile(path):
+            r = task['record']
+            log(f'[fewshot] {r["config"]} k={r["shots"]} subset {r["subset"]}: {path} was made '
+                'with other actions, seed, steps, config, annotations or features: run again')
         if prev is not None:
             done += 1
             records[task['run_dir']] = prev
@@ -567,7 +625,8 @@ def run_fewshot_protocol(config_paths: Sequence[str],
 
 
 def _load_run(path: str, want: dict) -> Optional[dict]:
-    """A finished run's record, if it was run with the same ids, seed and steps.
+    """A finished run's record, if it was run with the same ids, seed, steps and inputs
+    (:func:`fewshot_inputs_digest`).
 
     An unreadable file (truncated JSON, not UTF-8) is no record: the run is made again.
 
@@ -584,7 +643,7 @@ def _load_run(path: str, want: dict) -> Optional[dict]:
     if not isinstance(prev, dict):
         raise FileFormatError(path, f'not a few-shot run record (a JSON object), got a '
                               f'{type(prev).__name__}; delete it to run again')
-    same = all(prev.get(key) == want[key] for key in ('ids', 'seed', 'steps', 'shots'))
+    same = all(prev.get(key) == want[key] for key in ('ids', 'seed', 'steps', 'shots', 'inputs'))
     if not (same and 'top1' in prev):
         return None
     top1 = prev['top1']

@@ -26,6 +26,7 @@ from mmengine.hooks import Hook
 from mmengine.model import is_model_wrapper
 
 from vpd_mm.utils.checkpoint import CheckpointLoadError, load_checkpoint
+from vpd_mm.utils.io import file_sha256
 from .metrics.dump_vpd_features import logged_videos, resumed_shape, write_feature_index
 
 #: The models whose features ``--dump-features`` / ``--dump-poses`` write (VPD students).
@@ -112,14 +113,6 @@ def configure_test(cfg: Config,
     return cfg
 
 
-def _file_sha256(path: str) -> str:
-    digest = hashlib.sha256()
-    with open(path, 'rb') as f:
-        for chunk in iter(lambda: f.read(1 << 20), b''):
-            digest.update(chunk)
-    return digest.hexdigest()
-
-
 def resume_dumps(cfg: Config, checkpoint: Optional[str]) -> Dict[str, int]:
     """Skip the videos an interrupted feature dump of the same checkpoint and settings wrote.
 
@@ -142,7 +135,7 @@ def resume_dumps(cfg: Config, checkpoint: Optional[str]) -> Dict[str, int]:
     if not dumps or checkpoint is None:
         return {}
     dataset = {k: v for k, v in cfg.test_dataloader.dataset.items() if k != 'exclude_videos'}
-    settings = [_file_sha256(checkpoint), cfg.model, dataset]
+    settings = [file_sha256(checkpoint), cfg.model, dataset]
     resumed: Optional[Dict[str, int]] = None
     for dump in dumps:
         text = json.dumps(settings + [dump.get('key', 'pred_feature')], sort_keys=True,

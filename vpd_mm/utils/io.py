@@ -10,6 +10,7 @@ job removes it with :func:`sweep_temporaries`: only names of that pattern, only 
 the job writes, and only when the writing process is gone.
 """
 import gzip
+import hashlib
 import json
 import os
 import os.path as osp
@@ -76,6 +77,16 @@ def save_npy_atomic(path: str, array: np.ndarray) -> None:
     """Write ``array`` to ``path`` through a temporary file, so no half-written file remains."""
     with atomic_path(path, '.npy') as tmp:
         np.save(tmp, array)
+
+
+def file_sha256(path: str, digest: Optional['hashlib._Hash'] = None) -> str:
+    """The SHA-256 of the bytes of the file at ``path`` (read in 1 MiB chunks); with
+    ``digest``, the bytes update that running digest instead and its hex digest is returned."""
+    digest = hashlib.sha256() if digest is None else digest
+    with open(path, 'rb') as f:
+        for chunk in iter(lambda: f.read(1 << 20), b''):
+            digest.update(chunk)
+    return digest.hexdigest()
 
 
 def dump_json_atomic(obj, path: str, **kwargs) -> None:
