@@ -4,7 +4,8 @@
     python tools/run_demo.py [--videos-per-class 26] [--iters N] [--subsets 5]
         [--shots 4 16 all] [--fewshot-steps N] [--jobs 2] [--vivpd]
         [--work-dir work_dirs/synthetic_benchmark] [--data-dir data] [--fresh]
-        [--classes ...] [--size 192 144] [--frames 64 96] [--vipe-iters N] [--no-amp]
+        [--classes ...] [--size 192 144] [--frames 64 96] [--vipe-iters N] [--seed 0]
+        [--no-amp]
 
 No download, no GPU: on a 2-core CPU the whole run takes under 20 minutes.
 
@@ -118,6 +119,11 @@ def parse_args(argv=None) -> argparse.Namespace:
                         help='frames per video, drawn between MIN and MAX (default: 64 96)')
     parser.add_argument('--vipe-iters', type=int, default=None,
                         help='VIPE* training steps (default: the config\'s 1000)')
+    parser.add_argument('--seed', type=int, default=0,
+                        help='one seed for the corpus (videos, split), the simulated detector '
+                        'and teacher, distillation, VIPE* and the few-shot subsets: another '
+                        'seed is an independent replicate of the whole benchmark (default: 0; '
+                        'use a --data-dir and --work-dir of its own)')
     parser.add_argument('--no-amp', action='store_true',
                         help='float32 distillation and features even where the CPU has bfloat16')
     parser.add_argument('--fresh', action='store_true',
@@ -322,8 +328,16 @@ def main(argv=None) -> None:
     stage('corpus', 'synthetic sports corpus (videos + ground truth)')
     from vpd_mm.synthetic import make_sports_corpus
     claim_dir(raw)
-    make_sports_corpus(raw, num_videos_per_class=args.videos_per_class, classes=args.classes,
-                       image_size=tuple(args.size), num_frames=tuple(args.frames), seed=0)
+    from vpd_mm.synthetic.sports_corpus import CorpusArgumentError
+    try:
+        make_sports_corpus(raw, num_videos_per_class=args.videos_per_class,
+                           classes=args.classes, image_size=tuple(args.size),
+                           num_frames=tuple(args.frames), seed=args.seed)
+    except CorpusArgumentError as e:
+        raise SystemExit(f'run_demo.py: {e}. Add --fresh to start over, or give this '
+                         'setting a --data-dir (and --work-dir) of its own.') from None
+    # seed 0 adds no option: the defaults' stages stay reusable as they were
+    seeded = [f'randomness.seed={args.seed}'] if args.seed else []
 
     stage('prepare', 'data preparation: simulated detector, ByteTrack, athlete, simulated '
           'teacher, crops, flow')
@@ -332,7 +346,8 @@ def main(argv=None) -> None:
     if not (osp.isfile(pose_pkl) and osp.isfile(ann_file)):
         claim_dir(data)
         run([sys.executable, 'tools/data/prepare.py', PREP_CONFIG, '--no-progress',
-             '--cfg-options', f'reader.data_root={raw}/', f'out_dir={data}/'])
+             '--cfg-options', f'reader.data_root={raw}/', f'out_dir={data}/'] +
+            ([f'detector.seed={args.seed}', f'teacher.seed={args.seed}'] if args.seed else []))
     else:
         print(f'reusing {data}')
     anns = load_pose_pkl(pose_pkl)
@@ -349,13 +364,13 @@ def main(argv=None) -> None:
     for loader in ('train', 'test'):
         paths += [f'{loader}_dataloader.dataset.ann_file={pose_pkl}',
                   f'{loader}_dataloader.dataset.data_prefix.img={osp.join(data, "rawframes")}']
-    options = {'2dvpd': list(paths)}
+    options = {'2dvpd': paths + seeded}
     if args.vivpd:
         stage('vipe', 'VIPE*: train on synthetic 3D poses, embed the teacher\'s poses')
         n = args.vipe_iters
-        vipe_ckpt = train(VIPE_CONFIG, osp.join(work, 'vipe'), [] if n is None else [
+        vipe_ckpt = train(VIPE_CONFIG, osp.join(work, 'vipe'), seeded + ([] if n is None else [
             f'train_cfg.max_iters={n}', f'train_cfg.val_interval={n}',
-            f'default_hooks.checkpoint.interval={n}'])
+            f'default_hooks.checkpoint.interval={n}']))
         vipe_ckpt = sorted(glob.glob(osp.join(work, 'vipe', 'best_*.pth')),
                            key=osp.getmtime)[-1] if glob.glob(
                                osp.join(work, 'vipe', 'best_*.pth')) else vipe_ckpt
@@ -365,8 +380,8 @@ def main(argv=None) -> None:
                            progress=False)
         if not osp.exists(osp.join(feat_root, 'vipe')):
             os.symlink(osp.abspath(emb_dir), osp.join(feat_root, 'vipe'))
-        options['vivpd'] = paths + [f'{loader}_dataloader.dataset.emb_dir={emb_dir}'
-                                    for loader in ('train', 'test')]
+        options['vivpd'] = paths + seeded + [f'{loader}_dataloader.dataset.emb_dir={emb_dir}'
+                                             for loader in ('train', 'test')]
 
     stage('distill', f'distillation: {", ".join(students)} student(s) from the teacher\'s '
           f'confident frames{" (bfloat16 autocast)" if amp else ""}')
@@ -411,7 +426,8 @@ def main(argv=None) -> None:
     configs = write_recognition_configs(work, ann_file, feat_root, features)
     fewshot_dir = osp.join(work, 'fewshot')
     rows = run_fewshot_protocol(configs, parse_shots(args.shots), args.subsets,
-                                work_dir=fewshot_dir, steps=args.fewshot_steps, jobs=args.jobs,
+                                work_dir=fewshot_dir, seed=args.seed, steps=args.fewshot_steps,
+                                jobs=args.jobs,
                                 log=lambda line: print(line, flush=True))
     summary = summarize(rows)
     print(format_table(summary))
@@ -429,6 +445,7 @@ def main(argv=None) -> None:
         wall_seconds=round(time.time() - stage.start, 1),
         stage_seconds=stage.times,
         amp=amp,
+        seed=args.seed,
         features={f: FEATURES[f][0] for f in features},
         teacher_of={s: TEACHER_OF[s] for s in students},
         pose_error=errors,

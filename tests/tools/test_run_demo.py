@@ -55,3 +55,12 @@ def test_tiny_end_to_end_run_then_rerun_reuses_every_stage(tmp_path):
     assert proc.returncode == 0, proc.stdout[-4000:] + proc.stderr[-4000:]
     assert 'tools/train.py' not in proc.stdout and 'tools/data/prepare.py' not in proc.stdout
     assert proc.stdout.count('reusing') >= 5
+
+    # another --seed on the same data dir: one line, the corpus untouched
+    before = sorted(os.listdir(data / 'raw' / 'sports' / 'videos'))
+    proc = subprocess.run(cmd + ['--seed', '1'], cwd=ROOT, env=env, capture_output=True,
+                          text=True)
+    assert proc.returncode == 1 and 'Traceback' not in proc.stderr
+    assert "holds a sports corpus made with other arguments" in proc.stderr
+    assert "'seed': (0, 1)" in proc.stderr and 'Add --fresh to start over' in proc.stderr
+    assert sorted(os.listdir(data / 'raw' / 'sports' / 'videos')) == before
