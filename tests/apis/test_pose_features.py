@@ -71,6 +71,16 @@ def test_tool_writes_features_index_and_actions(tmp_path):
     gt = load_feature_sequence(str(gt_dir), 'v1')
     assert np.isfinite(gt).all()
     np.testing.assert_allclose(gt[0], feats[0], atol=1e-5)
+    # the teacher's joints written into the ground truth's folder: every video written again
+    # (not the ground truth's files kept); the same call again keeps them all
+    res = write_pose_features(pkl, str(gt_dir), progress=False)
+    assert res['num_written'] == 3 and res['num_skipped'] == 0
+    np.testing.assert_array_equal(load_feature_sequence(str(gt_dir), 'v1'), feats)
+    res = write_pose_features(pkl, str(gt_dir), progress=False)
+    assert res['num_written'] == 0 and res['num_skipped'] == 3
+    # files without a record of their source (an older version, another tool): written again
+    (gt_dir / 'source.json').unlink()
+    assert write_pose_features(pkl, str(gt_dir), progress=False)['num_written'] == 3
     # a missing key is named
     with pytest.raises(KeyError, match="v0.*'nope'"):
         write_pose_features(pkl, str(tmp_path / 'x'), keypoint_key='nope', progress=False)

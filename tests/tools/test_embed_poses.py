@@ -86,6 +86,27 @@ def test_views_nan_rows_and_resume(setup):
                                 overwrite=True, progress=False)
     assert result['num_written'] == 2 and not (np.load(path) == 0).all()
     assert not [f for f in os.listdir(out_dir) if 'tmp' in f]
+    # another checkpoint into the same folder (VIPE* trained again): every video embedded
+    # again, not the first checkpoint's files kept
+    torch.manual_seed(1)
+    other = MODELS.build(dict(type='VIPEEmbedder', hidden_channels=32, embed_dim=D))
+    ckpt = str(setup['root'] / 'vipe_other.pth')
+    torch.save(dict(state_dict=other.state_dict()), ckpt)
+    before = np.load(path)
+    result = embed_pose_dataset(setup['ann_file'], setup['config'], ckpt, out_dir,
+                                progress=False)
+    assert result['num_written'] == 2 and result['num_skipped'] == 0
+    kp, sc = setup['anns'][1]['keypoint'][0], setup['anns'][1]['keypoint_score'][0]
+    other.eval()
+    np.testing.assert_allclose(np.load(path)[:, 0], embed_direct(other, kp, sc), atol=1e-5)
+    assert not np.allclose(np.load(path), before)
+    source = json.load(open(osp.join(out_dir, 'source.json')))
+    assert source['vertical_flip'] is False and len(source['checkpoint_sha256']) == 64
+    # and back: the folder's files are of the other checkpoint, so all are computed again
+    result = embed_pose_dataset(setup['ann_file'], setup['config'], setup['ckpt'], out_dir,
+                                progress=False)
+    assert result['num_written'] == 2
+    np.testing.assert_allclose(np.load(path), before, atol=1e-6)
 
 
 def test_cli_vertical_flip(setup):

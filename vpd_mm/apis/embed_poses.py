@@ -15,7 +15,8 @@ from vpd_mm.codecs import PoseNormalizer, VIPEInputEncoder
 from vpd_mm.datasets.pose_annotations import athlete_track, load_pose_annotations
 from vpd_mm.evaluation.test_setup import load_model_weights
 from vpd_mm.models import vipe  # noqa: F401  (registers VIPEEmbedder)
-from vpd_mm.utils.io import dump_json_atomic, save_npy_atomic, sweep_temporaries
+from vpd_mm.utils.io import (SOURCE_FILE, claim_output_folder, dump_json_atomic, file_sha256,
+                             save_npy_atomic, sweep_temporaries)
 from .pose_features import feature_paths
 
 INDEX_FILE = 'embeddings.json'
@@ -125,7 +126,10 @@ def embed_pose_dataset(ann_file: str,
     where there is no pose), the input of ``VPDPoseTargetDataset(target_type='embedding')``,
     and ``<out_dir>/embeddings.json`` (``d``, ``D``, ``vertical_flip``, ``config``,
     ``checkpoint`` and ``videos``: the videos' lengths). Files are written atomically;
-    videos whose file exists are skipped unless ``overwrite``, so an interrupted run resumes
+    videos whose file exists are skipped unless ``overwrite``, so an interrupted run resumes,
+    except when ``<out_dir>/source.json`` says the folder's files come from another pose file,
+    model config, checkpoint or ``vertical_flip`` (:func:`vpd_mm.utils.io.claim_output_folder`:
+    then every video is embedded again)
     (and sweeps the temporaries a killed run left: :func:`vpd_mm.utils.io.sweep_temporaries`).
     Every ``frame_dir`` must be a plain file name; one that is not (``'../x'``, ``'/abs'``) is
     refused, naming the file and the annotation, before anything is written.
@@ -148,11 +152,18 @@ def embed_pose_dataset(ann_file: str,
     """
     annotations = load_pose_annotations(ann_file)['annotations']
     paths = feature_paths(annotations, ann_file, out_dir)
+    cfg = Config.fromfile(config) if isinstance(config, str) else config
     model = init_vipe_embedder(config, checkpoint, device)
     embed_dim = int(model.embed_dim)
     dim = embed_dim * (2 if vertical_flip else 1)
     os.makedirs(out_dir, exist_ok=True)
-    sweep_temporaries(out_dir, {osp.basename(p) for p in paths} | {INDEX_FILE})
+    sweep_temporaries(out_dir, {osp.basename(p) for p in paths} | {INDEX_FILE, SOURCE_FILE})
+    model_cfg = cfg.get('model', cfg) if isinstance(cfg, (Config, dict)) else cfg
+    source = dict(kind='VIPE* embeddings', ann_file_sha256=file_sha256(ann_file),
+                  model=model_cfg.to_dict() if hasattr(model_cfg, 'to_dict') else model_cfg,
+                  checkpoint_sha256=file_sha256(checkpoint) if checkpoint else None,
+                  vertical_flip=bool(vertical_flip))
+    overwrite = overwrite or not claim_output_folder(out_dir, source, paths)
     lengths, written, skipped, no_pose = {}, 0, 0, 0
     for ann, path in tqdm(
             zip(annotations, paths), total=len(annotations), desc='embed poses', unit='video',

@@ -10,7 +10,8 @@ from tqdm import tqdm
 from vpd_mm.codecs import NUM_KEYPOINTS, PoseNormalizer
 from vpd_mm.datasets.features import dump_action_annotations
 from vpd_mm.datasets.pose_annotations import athlete_track, load_pose_annotations
-from vpd_mm.utils.io import FileFormatError, dump_json_atomic, save_npy_atomic, sweep_temporaries
+from vpd_mm.utils.io import (SOURCE_FILE, FileFormatError, claim_output_folder, dump_json_atomic,
+                             file_sha256, save_npy_atomic, sweep_temporaries)
 from vpd_mm.utils.paths import join_under
 
 INDEX_FILE = 'features.json'
@@ -68,7 +69,9 @@ def write_pose_features(ann_file: str,
     (``'keypoint'``: the teacher; ``'gt_keypoint'``: ground-truth joints, an upper reference),
     in the feature format of ``docs/data_layout.md``, plus ``<out_dir>/features.json`` (``dim``,
     ``views``, ``keypoint_key``, ``videos``: lengths). Files are written atomically; existing
-    ones are kept unless ``overwrite``; temporaries of a killed run are swept
+    ones are kept unless ``overwrite`` or unless ``<out_dir>/source.json`` says they were made
+    from another pose file or key (:func:`vpd_mm.utils.io.claim_output_folder`: then all are
+    computed again); temporaries of a killed run are swept
     (:func:`vpd_mm.utils.io.sweep_temporaries`). Every ``frame_dir`` must be a plain file name
     (:func:`feature_paths`).
 
@@ -79,7 +82,10 @@ def write_pose_features(ann_file: str,
     anns = load_pose_annotations(ann_file)['annotations']
     paths = feature_paths(anns, ann_file, out_dir)
     os.makedirs(out_dir, exist_ok=True)
-    sweep_temporaries(out_dir, {osp.basename(p) for p in paths} | {INDEX_FILE})
+    sweep_temporaries(out_dir, {osp.basename(p) for p in paths} | {INDEX_FILE, SOURCE_FILE})
+    source = dict(kind='pose features', ann_file_sha256=file_sha256(ann_file),
+                  keypoint_key=keypoint_key, dim=PoseNormalizer.dim)
+    overwrite = overwrite or not claim_output_folder(out_dir, source, paths)
     normalizer = PoseNormalizer()
     lengths, written, skipped, no_pose = {}, 0, 0, 0
     for ann, path in tqdm(

@@ -89,6 +89,45 @@ def file_sha256(path: str, digest: Optional['hashlib._Hash'] = None) -> str:
     return digest.hexdigest()
 
 
+#: The record of what the files of an output folder are computed from
+#: (:func:`claim_output_folder`).
+SOURCE_FILE = 'source.json'
+
+
+def claim_output_folder(out_dir: str, source: dict, paths: Iterable[str] = ()) -> bool:
+    """Record in ``<out_dir>/source.json`` what its files are computed from; whether the files
+    already there may be kept.
+
+    A resumable writer (one file per video, existing files skipped) calls this before writing
+    anything. Files of an interrupted run of the same inputs are kept; files made from other
+    inputs (another pose file, checkpoint or setting written into the same folder) or from
+    unknown ones (no record, or an unreadable one) are not, and the caller computes them again
+    instead of silently returning stale results. The record is then ``source``, written
+    atomically before the first file.
+
+    Args:
+        out_dir (str): The output folder (created if needed).
+        source (dict): JSON-serialisable inputs (e.g. SHA-256 of the input files, settings).
+        paths (Iterable[str]): The files the caller will write; only their presence matters
+            when the folder has no valid record.
+
+    Returns:
+        bool: True when the existing files may be kept (same record, or none of ``paths``
+        exists yet).
+    """
+    record = osp.join(out_dir, SOURCE_FILE)
+    source = json.loads(json.dumps(source, sort_keys=True, default=repr))
+    try:
+        previous = load_json(record, 'output source record') if osp.isfile(record) else None
+    except ValueError:  # unreadable: unknown inputs
+        previous = None
+    keep = previous == source or (previous is None and not any(map(osp.exists, paths)))
+    if previous != source:
+        os.makedirs(out_dir, exist_ok=True)
+        dump_json_atomic(source, record, indent=1, sort_keys=True)
+    return keep
+
+
 def dump_json_atomic(obj, path: str, **kwargs) -> None:
     """``json.dump(obj, ..., **kwargs)`` to ``path`` through a temporary file."""
     with atomic_path(path) as tmp:
