@@ -191,3 +191,42 @@ def test_feat_dim_mismatch_and_bad_input_errors(tmp_path):
     check_feat_dim(report, 8)
     with pytest.raises(LocalizationExportError, match='dimension 8 .*feat_dim=400'):
         check_feat_dim(report, 400)
+
+
+def test_failed_export_leaves_the_earlier_one_whole(tmp_path):
+    """An export that fails half-way (a video of another dimension) changes nothing of the
+    export already in the folder: before, its first CSVs replaced the earlier ones while the
+    annotations and the report still described the earlier dimension."""
+    lengths = dict(v0=10, v1=10, v2=10, v3=10)
+    actions = [act(0, 'v0', 1, 4), act(1, 'v1', 2, 5), act(2, 'v2', 1, 3, split='test')]
+    ann_file, feat_dir, _ = make_corpus(tmp_path, lengths, actions, dim=4)
+    out = tmp_path / 'o'
+    export_localization(ann_file, feat_dir, str(out), temporal_dim=8, views=0)
+    before = {p.name: p.read_bytes() for p in sorted(out.rglob('*')) if p.is_file()}
+    assert 'v_v0.csv' in before and len(before) == 3 + 4  # 3 CSVs, 3 anno files, the report
+    # v0 and v1 of dimension 8, v2 of 4: fails on v2, after writing v0 and v1
+    for video in ('v0', 'v1'):
+        np.save(f'{feat_dir}/{video}.npy', np.ones((10, 2, 8), np.float32))
+    with pytest.raises(LocalizationExportError, match='v2 .*dimension 4 differs .*\\(8\\)'):
+        export_localization(ann_file, feat_dir, str(out), temporal_dim=8, views=0)
+    assert {p.name: p.read_bytes() for p in sorted(out.rglob('*')) if p.is_file()} == before
+    assert sorted(p.name for p in out.iterdir()) == sorted(
+        ['features', 'anno_train.json', 'anno_val.json', 'anno_test.json', 'export_report.json'])
+    # a staging folder of a killed export is removed by the next one; a success replaces all
+    (out / 'features.tmp.999999999').mkdir()
+    np.save(f'{feat_dir}/v2.npy', np.ones((10, 2, 8), np.float32))
+    report = export_localization(ann_file, feat_dir, str(out), temporal_dim=8, views=0)
+    assert report['feat_dim'] == 8 and not (out / 'features.tmp.999999999').exists()
+    header = (out / 'features' / 'v_v1.csv').read_text().splitlines()[0]
+    assert header.split(',') == [f'f{i}' for i in range(8)]
+
+
+def test_null_num_frames_is_the_feature_length(tmp_path):
+    lengths = dict(v0=10, v1=10, v2=12, v3=10)
+    actions = [act(0, 'v0', 1, 4), act(1, 'v2', 1, 11, split='test')]
+    ann_file, feat_dir, _ = make_corpus(tmp_path, lengths, actions)
+    ann = json.load(open(ann_file))
+    ann['videos']['v2']['num_frames'] = None  # accepted by load_action_annotations
+    json.dump(ann, open(ann_file, 'w'))
+    report = export_localization(ann_file, feat_dir, str(tmp_path / 'o'), temporal_dim=8)
+    assert report['videos']['v2']['num_frames'] == 12 and report['clipped_segments'] == 0

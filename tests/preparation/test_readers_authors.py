@@ -316,6 +316,28 @@ def test_filter_id_lists_tool(tmp_path, capsys):
     assert main([str(cfg), str(tmp_path / 'train_1_1.ids.txt'), '--out-dir', str(out)]) == 2
     assert 'train_1_1.ids.txt:1:' in capsys.readouterr().err
     assert not (out / 'train_1_1.ids.txt').exists()
+    # every list is checked before any is written: a good list before a bad one is not written
+    (tmp_path / 'train_2_0.ids.txt').write_text('matchA:back:390\n')
+    assert main([str(cfg), str(tmp_path / 'train_2_0.ids.txt'),
+                 str(tmp_path / 'train_1_1.ids.txt'), '--out-dir', str(out)]) == 2
+    assert not (out / 'train_2_0.ids.txt').exists()
+    # two lists of one file name would overwrite each other: refused, both named
+    (tmp_path / 'b').mkdir()
+    (tmp_path / 'b' / 'train_1_0.ids.txt').write_text('matchA:back:390\n')
+    assert main([str(cfg), str(tmp_path / 'train_1_0.ids.txt'),
+                 str(tmp_path / 'b' / 'train_1_0.ids.txt'), '--out-dir', str(tmp_path / 'l2')]) == 2
+    err = capsys.readouterr().err
+    assert 'same file name would overwrite each other' in err and str(tmp_path / 'b') in err
+    assert not (tmp_path / 'l2').exists()
+    # a malformed --ann-file and a missing label file: one line each, no traceback
+    bad = tmp_path / 'bad_actions.json'
+    bad.write_text('{"actions": [{"id": 1}]}')
+    assert main([str(cfg), str(tmp_path / 'train_1_0.ids.txt'), '--out-dir', str(out),
+                 '--ann-file', str(bad)]) == 2
+    assert capsys.readouterr().err.startswith(f'error: {bad}: action #0')
+    assert main([str(cfg), str(tmp_path / 'train_1_0.ids.txt'), '--out-dir', str(out),
+                 '--cfg-options', f'reader.data_root={tmp_path / "nowhere"}']) == 2
+    assert 'not found' in capsys.readouterr().err
 
 
 def test_preparation_configs_use_the_authors_rules():

@@ -138,8 +138,23 @@ def test_resumable(tmp_path):
     assert len(decord.VideoReader(final)) == int(gt_before['num_frames'])
     np.testing.assert_array_equal(_gt(root, 'sports_0001')['keypoints_2d'],
                                   gt_before['keypoints_2d'])
+    # a ground-truth file cut short (a disk full, a copy stopped): that video rendered again
+    gt_path = osp.join(root, 'gt', 'sports_0001.npz')
+    with open(gt_path, 'r+b') as f:
+        f.truncate(os.path.getsize(gt_path) // 2)
+    redo = make_sports_corpus(root, num_videos_per_class=2, seed=3, **kw)
+    assert redo['generated'] == 1
+    np.testing.assert_array_equal(_gt(root, 'sports_0001')['keypoints_2d'],
+                                  gt_before['keypoints_2d'])
     with pytest.raises(ValueError, match='other arguments'):
         make_sports_corpus(root, num_videos_per_class=2, seed=4, **kw)
+    # arguments refused before anything is written: a negative seed, a name that is a path
+    for bad, match in ((dict(seed=-1), 'seed must be an integer >= 0'),
+                       (dict(seed=3, name='../../escape'), 'contains a path separator')):
+        other = str(tmp_path / 'other')
+        with pytest.raises(ValueError, match=match):
+            make_sports_corpus(other, num_videos_per_class=2, **dict(kw, **bad))
+        assert not osp.exists(other)
     with open(osp.join(root, 'corpus.json')) as f:
         assert json.load(f)['seed'] == 3
 

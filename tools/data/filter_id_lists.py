@@ -28,8 +28,8 @@ from mmengine.config import Config, DictAction
 import vpd_mm  # noqa: F401  (registers vpd_mm's modules)
 from vpd_mm.datasets.features import load_action_annotations
 from vpd_mm.preparation.readers import ReaderError, filter_id_list
-from vpd_mm.utils import require_configs
-from vpd_mm.utils.io import atomic_path
+from vpd_mm.utils import DATA_ERRORS, data_error_message, require_configs
+from vpd_mm.utils.io import FileFormatError, atomic_path
 
 
 def parse_args(argv=None) -> argparse.Namespace:
@@ -52,38 +52,40 @@ def main(argv=None) -> int:
     cfg = Config.fromfile(args.config)
     if args.cfg_options:
         cfg.merge_from_dict(args.cfg_options)
+    names = Counter(osp.basename(p) for p in args.id_lists)
+    same = [p for p in args.id_lists if names[osp.basename(p)] > 1]
+    if same:  # each list is written under its own name: one would overwrite the other
+        print(f'error: id lists of the same file name would overwrite each other in '
+              f'--out-dir: {same}; filter them into separate --out-dir folders', file=sys.stderr)
+        return 2
     reader = TASK_UTILS.build(cfg.reader)
     try:
         index = reader.read()
-    except ReaderError as e:
-        print(f'error: {e}', file=sys.stderr)
-        return 2
-    dataset = cfg.get('dataset_name', None) or index.dataset
-    ann_file = args.ann_file or osp.join(cfg.out_dir, 'annotations', f'{dataset}_actions.json')
-    prepared = None
-    if osp.isfile(ann_file):
-        prepared = [str(a['id']) for a in load_action_annotations(ann_file)['actions']]
-    elif args.ann_file:
-        print(f'error: {ann_file} not found', file=sys.stderr)
-        return 2
-    else:
-        print(f'{ann_file} not found: every action of the reader counts as prepared')
-    os.makedirs(args.out_dir, exist_ok=True)
-    ignored = getattr(reader, 'ignored_ids', ())
-    for path in args.id_lists:
-        try:
+        dataset = cfg.get('dataset_name', None) or index.dataset
+        ann_file = args.ann_file or osp.join(cfg.out_dir, 'annotations',
+                                             f'{dataset}_actions.json')
+        prepared = None
+        if osp.isfile(ann_file):
+            prepared = [str(a['id']) for a in load_action_annotations(ann_file)['actions']]
+        elif args.ann_file:
+            raise FileNotFoundError(f'{ann_file} not found')
+        else:
+            print(f'{ann_file} not found: every action of the reader counts as prepared')
+        ignored = getattr(reader, 'ignored_ids', ())
+        results = []  # every list is checked before any is written
+        for path in args.id_lists:
             kept, dropped = filter_id_list(path, index, ignored, prepared)
-        except (ReaderError, FileNotFoundError) as e:
-            print(f'error: {e}', file=sys.stderr)
-            return 2
-        if not kept:
-            print(f'error: {path}: no id is a prepared training action', file=sys.stderr)
-            return 2
-        out = osp.join(args.out_dir, osp.basename(path))
-        if osp.exists(out) and osp.samefile(out, path):
-            print(f'error: {out} would overwrite its input: choose another --out-dir',
-                  file=sys.stderr)
-            return 2
+            if not kept:
+                raise FileFormatError(path, 'no id is a prepared training action')
+            out = osp.join(args.out_dir, osp.basename(path))
+            if osp.exists(out) and osp.samefile(out, path):
+                raise FileFormatError(out, 'would overwrite its input: choose another --out-dir')
+            results.append((out, kept, dropped))
+    except (ReaderError, *DATA_ERRORS) as e:
+        print(data_error_message(e), file=sys.stderr)
+        return 2
+    os.makedirs(args.out_dir, exist_ok=True)
+    for out, kept, dropped in results:
         with atomic_path(out) as tmp:
             with open(tmp, 'w') as f:
                 f.write(''.join(f'{i}\n' for i in kept))

@@ -30,6 +30,7 @@ name (ActivityNet's ``v_`` prefix), so the prefix keeps names distinct.
 """
 import os
 import os.path as osp
+import shutil
 import warnings
 from collections import OrderedDict
 from typing import Dict, List, Optional, Sequence, Tuple, Union
@@ -37,7 +38,7 @@ from typing import Dict, List, Optional, Sequence, Tuple, Union
 import numpy as np
 
 from vpd_mm.datasets.features import load_action_annotations, load_feature_sequence
-from vpd_mm.utils.io import dump_json_atomic
+from vpd_mm.utils.io import dump_json_atomic, parse_temporary_name, pid_running, temporary_path
 
 VIDEO_PREFIX = 'v_'
 ANN_FILES = dict(train='anno_train.json', val='anno_val.json', test='anno_test.json')
@@ -266,7 +267,56 @@ def export_localization(ann_file: str,
                 split_of[str(video)] = 'val'
 
     feat_root = osp.join(out_dir, FEATURE_SUBDIR)
-    os.makedirs(feat_root, exist_ok=True)
+    os.makedirs(out_dir, exist_ok=True)
+    _remove_dead_staging(out_dir)
+    # every CSV goes to a staging folder that replaces features/ only once all videos passed:
+    # an error half-way leaves an earlier export whole (not CSVs of two feature sets)
+    staging = temporary_path(feat_root)
+    os.makedirs(staging)
+    try:
+        report = _export_videos(by_video, ann, ann_file, feature_dirs, staging, split_of,
+                                classes, temporal_dim, views, feat_dim, pad_to_multiple,
+                                resample, default_fps, on_bad_segment)
+        _replace_folder(staging, feat_root)
+    finally:
+        if osp.isdir(staging):
+            shutil.rmtree(staging)
+    databases = report.pop('databases')
+    for split, database in databases.items():
+        dump_json_atomic(database, osp.join(out_dir, ANN_FILES[split]), indent=1)
+        report['split_videos'][split] = len(database)
+    dump_json_atomic(report, osp.join(out_dir, REPORT_FILE), indent=1)
+    return report
+
+
+def _remove_dead_staging(out_dir: str) -> None:
+    """Remove the staging folders (``features.tmp.<pid>``) of killed exports into ``out_dir``."""
+    for name in os.listdir(out_dir):
+        parsed = parse_temporary_name(name)
+        path = osp.join(out_dir, name)
+        if (parsed and parsed[0] in (FEATURE_SUBDIR, FEATURE_SUBDIR + '.old')
+                and osp.isdir(path) and not osp.islink(path) and not pid_running(parsed[1])):
+            shutil.rmtree(path)
+
+
+def _replace_folder(new: str, path: str) -> None:
+    """Put the folder ``new`` in the place of ``path`` (two renames; the old one deleted)."""
+    old = None
+    if osp.lexists(path):
+        old = temporary_path(path + '.old')
+        os.replace(path, old)
+    os.replace(new, path)
+    if old is not None:
+        shutil.rmtree(old) if osp.isdir(old) and not osp.islink(old) else os.remove(old)
+
+
+def _export_videos(by_video: Dict[str, List[dict]], ann: dict, ann_file: str,
+                   feature_dirs: List[str], feat_root: str, split_of: Dict[str, str],
+                   classes: List[str], temporal_dim: int, views: Union[str, int],
+                   feat_dim: Optional[int], pad_to_multiple: int, resample: str,
+                   default_fps: Optional[float], on_bad_segment: str) -> dict:
+    """The per-video part of :func:`export_localization`: CSVs into ``feat_root``; returns the
+    report with the ``databases`` of every split."""
     databases = {split: OrderedDict() for split in ANN_FILES}
     report = dict(
         ann_file=ann_file, feature_dirs=feature_dirs, views=str(views),
@@ -279,7 +329,7 @@ def export_localization(ann_file: str,
         info = ann['videos'].get(video, {})
         feats = load_video_features(feature_dirs, video, views)
         name = f'{video} ({feature_dirs[0]}/{video}.npy)'
-        num_frames = int(info.get('num_frames', len(feats)))
+        num_frames = len(feats) if info.get('num_frames') is None else int(info['num_frames'])
         padded = 0
         if len(feats) > num_frames:
             raise LocalizationExportError(
@@ -356,10 +406,7 @@ def export_localization(ann_file: str,
             segments=len(segments), clipped_segments=clipped, dropped_segments=dropped)
 
     report['feat_dim'] = exported_dim
-    for split, database in databases.items():
-        dump_json_atomic(database, osp.join(out_dir, ANN_FILES[split]), indent=1)
-        report['split_videos'][split] = len(database)
-    dump_json_atomic(report, osp.join(out_dir, REPORT_FILE), indent=1)
+    report['databases'] = databases
     return report
 
 

@@ -57,6 +57,7 @@ import csv
 import io
 import os
 import os.path as osp
+import zipfile
 import zlib
 from typing import Dict, List, Optional, Sequence, Tuple
 
@@ -66,6 +67,7 @@ from tqdm import tqdm
 
 from vpd_mm.datasets.features import dump_action_annotations
 from vpd_mm.utils.io import dump_json_atomic, load_json
+from vpd_mm.utils.paths import UnsafePathError, check_path_component
 from .sports_motions import DEFAULT_CLASSES, SPORTS_CLASSES, athlete_motion, bystander_motion
 from .sports_render import (background_windows, follow_camera, make_panorama, motion_stats,
                             person_boxes, person_colours, project, render_video)
@@ -235,6 +237,19 @@ def stratified_split(labels: Sequence[int], test_fraction: float, seed: int) -> 
     return split.tolist()
 
 
+def _read_finished_gt(video_path: str, gt_path: str) -> Optional[dict]:
+    """The record fields of a video rendered before (its video and ground-truth files both
+    present and the ground truth readable), else None: the video is rendered again (the output
+    is a deterministic function of the arguments, so nothing is lost)."""
+    if not (osp.isfile(video_path) and osp.isfile(gt_path)):
+        return None
+    try:
+        with np.load(gt_path) as z:
+            return {k: z[k] for k in ('num_frames', 'start_frame', 'end_frame', 'label')}
+    except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile):
+        return None
+
+
 def make_sports_corpus(out_dir: str,
                        num_videos_per_class: int = 20,
                        classes: Optional[Sequence[str]] = None,
@@ -299,6 +314,12 @@ def make_sports_corpus(out_dir: str,
     if not 0 <= lo_d <= hi_d:
         raise CorpusArgumentError(
             f'num_distractors {num_distractors} must be a range of counts >= 0')
+    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
+        raise CorpusArgumentError(f'seed must be an integer >= 0, got {seed!r}')
+    try:  # it names the annotation files: one plain file name
+        check_path_component(name, 'name')
+    except UnsafePathError as e:
+        raise CorpusArgumentError(str(e)) from None
     args = dict(version=SPORTS_GENERATOR_VERSION, num_videos_per_class=int(num_videos_per_class),
                 classes=classes, image_size=[w, h], fps=float(fps), seed=int(seed),
                 num_frames=[lo_f, hi_f], num_distractors=[lo_d, hi_d],
@@ -326,7 +347,8 @@ def make_sports_corpus(out_dir: str,
         vid = names[i]
         video_path = osp.join(out_dir, 'videos', f'{vid}.mp4')
         gt_path = osp.join(out_dir, 'gt', f'{vid}.npz')
-        if overwrite or not (osp.isfile(video_path) and osp.isfile(gt_path)):
+        gt = None if overwrite else _read_finished_gt(video_path, gt_path)
+        if gt is None:  # not rendered yet, or its ground truth unreadable: render (again)
             sim = simulate_sports_video(i, classes[labels[i]], labels[i], seed, (w, h), fps,
                                         (lo_f, hi_f), tuple(num_distractors))
             n = write_video_atomic(render_sports_video(sim), video_path, fps, (w, h))
@@ -335,9 +357,6 @@ def make_sports_corpus(out_dir: str,
             gt = sim
             generated += 1
             frames += n
-        else:
-            with np.load(gt_path) as z:
-                gt = {k: z[k] for k in ('num_frames', 'start_frame', 'end_frame', 'label')}
         records.append(dict(video=vid, path=f'videos/{vid}.mp4', gt_file=f'gt/{vid}.npz',
                             split=splits[i], label=int(gt['label']),
                             class_name=classes[labels[i]], start_frame=int(gt['start_frame']),
