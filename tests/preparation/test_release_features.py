@@ -12,6 +12,7 @@ import pytest
 from vpd_mm.datasets import load_feature_sequence
 from vpd_mm.preparation.release import (ReleaseFormatError, emb_entries_to_array,
                                         import_release_features, read_emb_pkl)
+from vpd_mm.preparation.release.poses import NothingImportedError
 
 MAX_FRAMES = 'vpd_mm.preparation.release.poses.MAX_FRAMES_PER_VIDEO'
 
@@ -183,3 +184,122 @@ def test_frame_counts_and_sizes_are_bounded(tmp_path, monkeypatch):
                        r'7999 values .*MAX_FEATURE_VALUES') as err:
         emb_entries_to_array(read_emb_pkl(str(emb / 'last.emb.pkl')), path='last.emb.pkl')
     assert err.value.path == 'last.emb.pkl'
+
+
+def _bytes(folder):
+    """{file name: content} of a folder."""
+    return {p.name: p.read_bytes() for p in sorted(folder.iterdir())}
+
+
+def test_an_import_of_nothing_keeps_the_earlier_features(tmp_path):
+    """Every file bad, or no .emb.pkl at all: nothing written, the earlier index, report and
+    .npy files stay byte for byte; the error names the folder and the reasons."""
+    emb = tmp_path / 'emb'
+    emb.mkdir()
+    dump(emb / 'vid_a.emb.pkl', [(0, np.ones((2, 8), np.float32), {})])
+    out = tmp_path / 'features' / 'vpd'
+    import_release_features(str(emb), str(out), progress=False)
+    before = _bytes(out)
+    assert sorted(before) == ['features.json', 'import_report.json', 'vid_a.npy']
+
+    bad = tmp_path / 'bad'
+    bad.mkdir()
+    (bad / 'vid_a.emb.pkl').write_bytes(b'not a pickle')
+    with pytest.raises(NothingImportedError) as err:
+        import_release_features(str(bad), str(out), progress=False)
+    msg = str(err.value)
+    assert err.value.path == str(bad)
+    assert msg.startswith(f'{bad}: nothing imported: the one .emb.pkl file was skipped '
+                          f'({bad / "vid_a.emb.pkl"}: not a readable pickle')
+    assert msg.endswith(f'nothing was written, {out} is left as it was')
+    assert _bytes(out) == before
+
+    empty = tmp_path / 'empty'
+    empty.mkdir()
+    (empty / 'notes.txt').write_text('no features here')
+    with pytest.raises(NothingImportedError, match='it holds no .emb.pkl file'):
+        import_release_features(str(empty), str(out), progress=False)
+    assert _bytes(out) == before
+    with pytest.raises(NothingImportedError, match=r'no .emb.pkl file; nothing was written$'):
+        import_release_features(str(empty), str(tmp_path / 'fresh'), progress=False)
+    assert not (tmp_path / 'fresh').exists()
+
+
+def test_a_partial_reimport_indexes_exactly_the_usable_files(tmp_path):
+    """features.json lists this run's files and the earlier import's files of the same [V, d]
+    that are still there: no entry without a file, none for a file of another d."""
+    x = np.ones((2, 8), np.float32)
+    emb = tmp_path / 'emb'
+    emb.mkdir()
+    for video in ('vid_a', 'vid_b', 'vid_gone'):
+        dump(emb / f'{video}.emb.pkl', [(0, x, {}), (2, x, {})])
+    out = tmp_path / 'out'
+    import_release_features(str(emb), str(out), progress=False)
+    os.remove(out / 'vid_gone.npy')  # listed by the earlier index, file gone
+    np.save(out / 'stray_dim4.npy', np.zeros((3, 2, 4), np.float32))  # another d, not listed
+    (out / 'corrupt.npy').write_bytes(b'\x93NUMPY garbage')
+    vid_b = (out / 'vid_b.npy').read_bytes()
+
+    emb2 = tmp_path / 'emb2'
+    emb2.mkdir()
+    dump(emb2 / 'vid_a.emb.pkl', [(0, 2 * x, {})] * 2 + [(4, 2 * x, {})])  # T 5 now
+    (emb2 / 'vid_b.emb.pkl').write_bytes(b'truncated')  # skipped: the earlier file is kept
+    dump(emb2 / 'vid_c.emb.pkl', [(1, x, {})])
+    report = import_release_features(str(emb2), str(out), num_frames={'vid_b': 9},
+                                     progress=False)
+    assert report.imported == ['vid_a', 'vid_c'] and [s['video'] for s in report.skipped] == [
+        'vid_b']
+    index = json.load(open(out / 'features.json'))
+    assert index['videos'] == {'vid_a': 5, 'vid_b': 3, 'vid_c': 2}
+    assert index['dim'] == 8 and index['source']['dir'] == str(emb2)
+    assert all((out / f'{v}.npy').is_file() for v in index['videos'])
+    assert (out / 'vid_b.npy').read_bytes() == vid_b  # never touched
+    assert report.extra['kept_from_earlier'] == ['vid_b']
+    warnings = {(w['video'], w['message']) for w in report.warnings}
+    assert ('vid_b', 'kept from an earlier import with 3 frames, the pose annotations have 9') \
+        in warnings
+    assert ('stray_dim4', "left out of features.json: features [V, d] = [2, 4] of an earlier "
+            "import, not this import's [2, 8]") in warnings
+    assert any(v == 'corrupt' and m.startswith(f'left out of features.json: {out / "corrupt.npy"}'
+                                               ': not a readable .npy') for v, m in warnings)
+    np.testing.assert_array_equal(load_feature_sequence(str(out), 'vid_a')[4], 2 * x)
+
+
+def test_a_folder_of_another_models_features_is_refused_before_writing(tmp_path):
+    emb = tmp_path / 'emb'
+    emb.mkdir()
+    dump(emb / 'vid_a.emb.pkl', [(0, np.ones((2, 8), np.float32), {})])
+    out = tmp_path / 'out'
+    import_release_features(str(emb), str(out), progress=False)
+    before = _bytes(out)
+    emb2 = tmp_path / 'emb2'
+    emb2.mkdir()
+    dump(emb2 / 'vid_b.emb.pkl', [(0, np.ones(4, np.float32), {})])
+    with pytest.raises(ReleaseFormatError, match=r'holds the features \[V, d\] = \[2, 8\] of an '
+                       r'earlier import .*has \[V, d\] = \[1, 4\].*nothing was written') as err:
+        import_release_features(str(emb2), str(out), progress=False)
+    assert err.value.path == str(out)
+    assert _bytes(out) == before  # no vid_b.npy either
+
+
+def test_values_beyond_float32_are_nan_and_reported(tmp_path):
+    """1e39 overflows float32 to inf: stored as NaN like a NaN of the file, its frame counted
+    without features, and a warning says so (not '0 warnings')."""
+    emb = tmp_path / 'emb'
+    emb.mkdir()
+    dump(emb / 'v.emb.pkl', [(0, np.array([1e39, 1.0]), {}), (1, np.array([1.0, 2.0]), {}),
+                             (2, np.array([np.nan, 1.0]), {}), (3, np.array([-np.inf, 1.0]), {})])
+    entries = read_emb_pkl(str(emb / 'v.emb.pkl'))
+    assert not np.isinf(np.stack([e[1] for e in entries])).any()
+    assert np.isnan(entries[0][1][0]) and entries[0][1][1] == 1.0
+    out = tmp_path / 'out'
+    report = import_release_features(str(emb), str(out), progress=False)
+    f = load_feature_sequence(str(out), 'v')
+    assert not np.isinf(f).any() and np.isnan(f[[0, 2, 3], 0, 0]).all()
+    np.testing.assert_array_equal(f[1, 0], [1.0, 2.0])
+    assert report.extra['frames_without_features'] == 3
+    assert [w['message'] for w in report.warnings] == [
+        '3 entries hold values that are not finite float32 numbers (NaN, infinite, or beyond '
+        'the float32 range such as 1e39): stored as NaN, their frames count as frames without '
+        'features']
+    assert '1 warnings' in report.summary()

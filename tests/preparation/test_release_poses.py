@@ -22,6 +22,7 @@ from vpd_mm.datasets.transforms import LoadVPDFrame, VPDBackgroundNoise
 from vpd_mm.preparation.release import (ReleaseFormatError, box_iou, import_release_poses,
                                         read_frame_counts, read_release_video, resolve_ids)
 from vpd_mm.preparation.release.masks import import_release_masks
+from vpd_mm.preparation.release.poses import NothingImportedError, scan_release_videos
 
 MAX_FRAMES = 'vpd_mm.preparation.release.poses.MAX_FRAMES_PER_VIDEO'
 ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
@@ -378,9 +379,12 @@ def test_frame_counts_are_bounded_whatever_their_source(tmp_path, monkeypatch):
     with pytest.raises(ReleaseFormatError, match='must be a positive integer, got nan'):
         read_release_video(str(d), num_frames=float('nan'), masks=False)
     out = str(tmp_path / 'pose.pkl')
-    report = import_release_poses(str(tmp_path), out, frame_counts={'v': 5000}, progress=False)
+    with pytest.raises(NothingImportedError, match='5000 is beyond') as err:
+        import_release_poses(str(tmp_path), out, frame_counts={'v': 5000}, progress=False)
+    report = err.value.report
     assert not report.imported and report.skipped[0]['video'] == 'v'
     assert '5000 is beyond' in report.skipped[0]['error']
+    assert not osp.exists(out)  # nothing imported: nothing written
     # raising the limit lets a longer video in
     monkeypatch.setattr(MAX_FRAMES, 5000)
     assert read_release_video(str(d), num_frames=5000, masks=False)[0]['total_frames'] == 5000
@@ -431,3 +435,122 @@ def test_frame_count_files_are_checked(tmp_path, monkeypatch):
         with pytest.raises(ReleaseFormatError, match=message) as err:
             read_frame_counts(str(p))
         assert err.value.path == str(p) and str(err.value).startswith(str(p))
+
+
+def _bytes(*paths):
+    return [open(p, 'rb').read() for p in paths]
+
+
+def run_import_tool(argv, monkeypatch, capsys):
+    """Run tools/data/import_vpd_release.py in-process; (exit status, stdout, stderr)."""
+    monkeypatch.setattr(sys, 'argv', ['import_vpd_release.py', *map(str, argv), '--no-progress'])
+    capsys.readouterr()
+    with pytest.raises(SystemExit) as exc:
+        runpy.run_path(osp.join(ROOT, 'tools', 'data', 'import_vpd_release.py'),
+                       run_name='__main__')
+    out = capsys.readouterr()
+    return exc.value.code, out.out, out.err
+
+
+def test_an_import_of_nothing_keeps_the_earlier_pkl(release, tmp_path):
+    """Every video malformed, an empty folder, a folder of hidden folders only: nothing is
+    written, the earlier pkl and report stay byte for byte, the error names the folder and the
+    first reasons."""
+    out = str(tmp_path / 'annotations' / 'toy_pose.pkl')
+    report_file = osp.splitext(out)[0] + '_report.json'
+    import_release_poses(release['root'], out, progress=False)
+    before = _bytes(out, report_file)
+
+    bad = tmp_path / 'bad'
+    a = release['athlete']
+    for name in ('v1', 'v2', 'v3', 'v4'):
+        write_video(str(bad), name, [[0, [1, 2, 3]]], [[0, [a[0]]]])
+    with pytest.raises(NothingImportedError) as err:
+        import_release_poses(str(bad), out, progress=False)
+    msg = str(err.value)
+    assert err.value.path == str(bad) and msg.startswith(f'{bad}: nothing imported: all 4 video '
+                                                         'folders were skipped (')
+    assert str(bad / 'v1' / 'boxes.json') + ': entry #0' in msg and '; and 1 more)' in msg
+    assert str(bad / 'v4') not in msg  # the first three reasons only
+    assert msg.endswith(f'nothing was written, {out} is left as it was')
+    assert '\n' not in msg and len(err.value.report.skipped) == 4
+    assert _bytes(out, report_file) == before
+
+    empty = tmp_path / 'empty'
+    (empty / '.ipynb_checkpoints' / 'v1').mkdir(parents=True)  # hidden: not a video
+    (empty / 'notes.txt').write_text('a file, not a video folder')
+    with pytest.raises(NothingImportedError, match=f'{empty}: nothing imported: it holds no '
+                       'video folder; nothing was written'):
+        import_release_poses(str(empty), out, progress=False)
+    assert _bytes(out, report_file) == before
+    fresh = tmp_path / 'fresh' / 'pose.pkl'
+    with pytest.raises(NothingImportedError, match=r'no video folder; nothing was written$'):
+        import_release_poses(str(empty), str(fresh), progress=False)
+    assert not (tmp_path / 'fresh').exists()
+
+
+def test_hidden_folders_are_ignored_and_unsafe_names_skipped(release, tmp_path):
+    """A dot-folder (.ipynb_checkpoints) is not a video; a folder name that cannot be a
+    frame_dir is skipped with the reason; the other videos are imported."""
+    root = tmp_path / 'odd_names'
+    a = release['athlete']
+    write_video(str(root), 'good', [[0, a[0][1]]], [[0, [a[0]]]])
+    write_video(str(root), '.ipynb_checkpoints', [[0, a[0][1]]], [[0, [a[0]]]])
+    write_video(str(root), 'tab\tname', [[0, a[0][1]]], [[0, [a[0]]]])
+    bad_bytes = os.fsdecode(b'caf\xe9')  # Latin-1, not UTF-8
+    write_video(str(root), bad_bytes, [[0, a[0][1]]], [[0, [a[0]]]])
+    assert scan_release_videos(str(root))[0] == ['good']
+    out = str(tmp_path / 'pose.pkl')
+    report = import_release_poses(str(root), out, progress=False)
+    assert report.imported == ['good']
+    assert [a['frame_dir'] for a in mmengine.load(out)['annotations']] == ['good']
+    skipped = {s['video']: s for s in report.skipped}
+    assert sorted(skipped) == ['caf\\xe9', 'tab\tname']
+    assert 'control character' in skipped['tab\tname']['error']
+    assert 'not valid unicode' in skipped['caf\\xe9']['error']
+    assert skipped['tab\tname']['file'] == str(root)
+    rep = json.load(open(osp.splitext(out)[0] + '_report.json'))
+    assert rep['num_skipped'] == 2 and '.ipynb_checkpoints' not in json.dumps(rep)
+
+
+def test_the_tool_stops_on_a_source_of_nothing_and_keeps_the_earlier_import(
+        release, tmp_path, monkeypatch, capsys):
+    out_root = tmp_path / 'data' / 'toy'
+    code, _, _ = run_import_tool([out_root, '--poses', release['root']], monkeypatch, capsys)
+    assert code == 0
+    pkl = out_root / 'annotations' / 'toy_pose.pkl'
+    before = _bytes(pkl, out_root / 'annotations' / 'toy_pose_report.json')
+    bad = tmp_path / 'bad'
+    write_video(str(bad), 'v1', [[0, [1, 2, 3]]], [[0, [release['athlete'][0]]]])
+    (bad / '.ipynb_checkpoints').mkdir()
+    code, printed, err = run_import_tool([out_root, '--poses', bad], monkeypatch, capsys)
+    assert code == 1
+    assert err.strip().splitlines()[-1] == (
+        f'error: {bad}: nothing imported: the one video folder was skipped ({bad}/v1/'
+        'boxes.json: entry #0 (frame 0): expected a box [x, y, w, h], got [1, 2, 3]); nothing '
+        f'was written, {pkl} is left as it was')
+    assert 'skipped v1' in printed  # the summary of what was tried
+    assert _bytes(pkl, out_root / 'annotations' / 'toy_pose_report.json') == before
+    assert len(mmengine.load(str(pkl))['annotations']) == 3
+
+    # the other sources are still imported (aligned with the earlier pkl); a features source
+    # of nothing leaves its earlier folder alone
+    emb = tmp_path / 'emb'
+    emb.mkdir()
+    with open(emb / 'vid_a.emb.pkl', 'wb') as f:
+        pickle.dump([(0, np.ones(4, np.float32), {})], f)
+    bad_emb = tmp_path / 'bad_emb'
+    bad_emb.mkdir()
+    (bad_emb / 'vid_a.emb.pkl').write_bytes(b'junk')
+    code, printed, err = run_import_tool(
+        [out_root, '--poses', bad, '--features', f'vpd={emb}', '--features', f'other={bad_emb}'],
+        monkeypatch, capsys)
+    assert code == 1
+    lines = err.strip().splitlines()
+    assert lines[0].startswith(f'error: {bad}: nothing imported')
+    assert lines[-1].startswith(f'error: {bad_emb}: nothing imported: the one .emb.pkl file was '
+                                'skipped')
+    assert 'features: imported 1 videos' in printed
+    index = json.load(open(out_root / 'features' / 'vpd' / 'features.json'))
+    assert index['videos'] == {'vid_a': 5}  # T of the earlier pkl
+    assert not (out_root / 'features' / 'other').exists()

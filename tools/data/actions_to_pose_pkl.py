@@ -10,6 +10,7 @@ splits, NaN joints replaced by the image centre with score 0
 import argparse
 
 from vpd_mm.apis.actions_to_pose_pkl import actions_to_pose_pkl
+from vpd_mm.datasets.features import SPLITS
 from vpd_mm.utils import DATA_ERRORS, data_error_message
 
 
@@ -18,11 +19,12 @@ def main() -> None:
     parser.add_argument('pose_pkl', help='per-video teacher pose pkl')
     parser.add_argument('actions_json', help='action annotations (<dataset>_actions.json)')
     parser.add_argument('out_pkl', help='output action-level pkl')
-    parser.add_argument('--splits', nargs='+', help='only actions of these splits')
+    parser.add_argument('--splits', nargs='+', choices=SPLITS, help='only actions of these splits')
     args = parser.parse_args()
     try:
         stats = actions_to_pose_pkl(args.pose_pkl, args.actions_json, args.out_pkl, args.splits)
-    except DATA_ERRORS as e:  # a missing or malformed pose pkl or action file, named
+    except DATA_ERRORS as e:  # a missing or malformed pose pkl or action file, an action id
+        # that cannot be a frame_dir, an action outside its video's poses: the file named
         raise SystemExit(data_error_message(e)) from None
     print(f'{args.out_pkl}: {stats["num_actions"]} actions per split, '
           f'{stats["skipped_unlabeled"]} unlabelled actions skipped')

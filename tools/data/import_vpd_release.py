@@ -12,7 +12,10 @@ Writes (OUT_ROOT = data/<dataset>, NAME defaults to its basename):
   features/<NAME>/<video>.npy + features.json + import_report.json   from each --features
   checkpoints/vipe_vpd_release.pth + vipe_vpd_release_model.py       from --vipe-model
 Unreadable or malformed files are reported (JSON report + summary) and skipped; the run goes on.
-Exit status 1 when nothing at all could be imported from a source. See docs/vpd_release.md.
+When nothing at all could be imported from a source (an empty or wrong folder, every entry
+skipped), nothing is written for it (an earlier import there is left as it was), one line
+``error: <folder>: nothing imported: ...`` says why, the other sources are still imported, and
+the exit status is 1. See docs/vpd_release.md.
 """
 import argparse
 import os.path as osp
@@ -24,6 +27,7 @@ from vpd_mm.datasets.pose_annotations import load_pose_annotations
 from vpd_mm.preparation.release import (CheckpointLayoutError, ReleaseFormatError,
                                         convert_vipe_checkpoint, import_release_features,
                                         import_release_poses, read_frame_counts)
+from vpd_mm.preparation.release.poses import NothingImportedError
 from vpd_mm.utils import DATA_ERRORS, data_error_message
 from vpd_mm.utils.io import read_id_list
 
@@ -63,6 +67,15 @@ def parse_args() -> argparse.Namespace:
     return parser.parse_args()
 
 
+def _source_failed(error: ReleaseFormatError) -> None:
+    """Print what a source that imported nothing tried (its summary, if any) and the one-line
+    error naming the source."""
+    report = getattr(error, 'report', None)
+    if isinstance(error, NothingImportedError) and report is not None and report.skipped:
+        print(report.summary())
+    print(data_error_message(error), file=sys.stderr)
+
+
 def import_release(args: argparse.Namespace) -> int:
     """Import what the command line names; returns the exit status (1: something failed)."""
     name = args.dataset or osp.basename(osp.normpath(args.out_root))
@@ -78,23 +91,31 @@ def import_release(args: argparse.Namespace) -> int:
             counts = read_frame_counts(args.num_frames) if args.num_frames else None
         except (ReleaseFormatError, FileNotFoundError) as e:
             sys.exit(f'error: --num-frames: {e}')
-        report = import_release_poses(
-            args.poses, ann_file, iou_thr=args.iou_thr, frame_counts=counts,
-            video_dir=args.video_dir, splits=splits, masks=not args.no_masks,
-            progress=not args.no_progress)
-        print(report.summary())
-        print(f'report: {report.extra["report_file"]}')
-        failed |= not report.imported
+        try:
+            report = import_release_poses(
+                args.poses, ann_file, iou_thr=args.iou_thr, frame_counts=counts,
+                video_dir=args.video_dir, splits=splits, masks=not args.no_masks,
+                progress=not args.no_progress)
+        except ReleaseFormatError as e:  # nothing imported: nothing written
+            _source_failed(e)
+            failed = True
+        else:
+            print(report.summary())
+            print(f'report: {report.extra["report_file"]}')
     if osp.isfile(ann_file):  # align features with the poses' frame counts
         anns = load_pose_annotations(ann_file)['annotations']
         lengths = {a['frame_dir']: int(a['total_frames']) for a in anns}
     for feat_name, emb_dir in features.items():
-        report = import_release_features(
-            emb_dir, osp.join(args.out_root, 'features', feat_name), num_frames=lengths,
-            progress=not args.no_progress, dense=args.dense_features)
+        try:
+            report = import_release_features(
+                emb_dir, osp.join(args.out_root, 'features', feat_name), num_frames=lengths,
+                progress=not args.no_progress, dense=args.dense_features)
+        except ReleaseFormatError as e:  # nothing imported, or another model's folder
+            _source_failed(e)
+            failed = True
+            continue
         print(report.summary())
         print(f'report: {report.extra["report_file"]}')
-        failed |= not report.imported
     if args.vipe_model:
         out = osp.join(args.out_root, 'checkpoints', 'vipe_vpd_release.pth')
         cfg_out = osp.join(args.out_root, 'checkpoints', 'vipe_vpd_release_model.py')

@@ -16,18 +16,20 @@ tennis and detection loader does: gaps between two frames with entries linearly 
 frames before the first and after the last entry zero (:func:`fill_gaps_dense`; with the correct
 weights, where the authors' loader has them reversed).
 """
+import json
 import os
 import os.path as osp
 import pickle
-from typing import Dict, List, Optional, Tuple
+from typing import Dict, List, Optional, Set, Tuple, Union
 
 import numpy as np
 from tqdm import tqdm
 
-from vpd_mm.utils.io import dump_json_atomic, save_npy_atomic
-from vpd_mm.utils.paths import UnsafePathError, join_under
+from vpd_mm.datasets.features import read_feature_file
+from vpd_mm.utils.io import FileFormatError, dump_json_atomic, parse_temporary_name, save_npy_atomic
+from vpd_mm.utils.paths import UnsafePathError, check_path_component, join_under
 from vpd_mm.utils.safe_pickle import safe_pickle_load
-from .poses import ReleaseFormatError, check_frame_value
+from .poses import ReleaseFormatError, check_frame_value, nothing_imported
 from .report import ImportReport
 
 EMB_SUFFIX = '.emb.pkl'
@@ -42,6 +44,10 @@ MAX_FEATURE_VALUES = 2**27
 
 def read_emb_pkl(path: str) -> List[Tuple[int, np.ndarray, dict]]:
     """Read and validate one ``.emb.pkl`` file.
+
+    Values that are not finite once cast to float32 (NaN, infinities, and numbers beyond the
+    float32 range such as ``1e39``, which the cast turns into infinities) are NaN in the result,
+    so that their frames count as frames without features (:func:`count_nonfinite_entries`).
 
     Returns:
         list[tuple[int, np.ndarray, dict]]: ``(frame_num, float32 array (d,) or (V, d), meta)``.
@@ -76,10 +82,13 @@ def read_emb_pkl(path: str) -> List[Tuple[int, np.ndarray, dict]]:
                                      f'integer, got {frame!r}')
         frame = check_frame_value(frame, path, f'entry #{i}')
         try:
-            arr = np.asarray(arr, dtype=np.float32)
-        except (TypeError, ValueError) as e:
+            with np.errstate(over='ignore', invalid='ignore'):  # overflow: inf, made NaN below
+                arr = np.asarray(arr, dtype=np.float32)
+        except (TypeError, ValueError, OverflowError) as e:
             raise ReleaseFormatError(path, f'entry #{i} (frame {frame}): not a numeric '
                                      f'array ({e})') from e
+        if not np.isfinite(arr).all():
+            arr = np.where(np.isfinite(arr), arr, np.float32(np.nan))
         if arr.ndim not in (1, 2) or arr.size == 0:
             raise ReleaseFormatError(path, f'entry #{i} (frame {frame}): expected an array '
                                      f'(d,) or (V, d), got shape {list(arr.shape)}')
@@ -90,6 +99,11 @@ def read_emb_pkl(path: str) -> List[Tuple[int, np.ndarray, dict]]:
         shape = arr.shape
         out.append((frame, arr, meta))
     return out
+
+
+def count_nonfinite_entries(entries: List[Tuple[int, np.ndarray, dict]]) -> int:
+    """The entries of :func:`read_emb_pkl` with a value that was not a finite float32 (NaN)."""
+    return sum(1 for _, arr, _ in entries if np.isnan(arr).any())
 
 
 def fill_gaps_dense(feats: np.ndarray) -> np.ndarray:
@@ -190,6 +204,48 @@ def list_emb_files(emb_dir: str, suffix: str = EMB_SUFFIX) -> Dict[str, str]:
     }
 
 
+def scan_feature_folder(out_dir: str) -> Tuple[Dict[str, Union[tuple, str]], Set[str]]:
+    """What a feature folder already holds, before an import writes to it.
+
+    Args:
+        out_dir (str): The folder (missing: empty).
+
+    Returns:
+        tuple[dict, set[str]]: ``{video: [T, V, d] shape, or why the file is no feature file}``
+        for each ``<video>.npy`` (hidden names and temporaries of atomic writes ignored; a
+        ``[T, d]`` file is ``[T, 1, d]``, as the loader reads it), and the videos the folder's
+        ``features.json`` lists (empty if there is none or it cannot be read).
+    """
+    files: Dict[str, Union[tuple, str]] = {}
+    listed: Set[str] = set()
+    if not osp.isdir(out_dir):
+        return files, listed
+    for f in sorted(os.listdir(out_dir)):
+        video = f[:-len('.npy')]
+        path = osp.join(out_dir, f)
+        if not f.endswith('.npy') or f.startswith('.') or not video or \
+                parse_temporary_name(f) is not None or not osp.isfile(path):
+            continue
+        try:
+            check_path_component(video, 'video name', path)
+            arr = read_feature_file(path, mmap=True)
+            shape = tuple(int(n) for n in arr.shape)
+            del arr
+        except (FileFormatError, UnsafePathError, ValueError, OSError) as e:
+            files[video] = ' '.join(str(e).split())
+            continue
+        shape = (shape[0], 1, shape[1]) if len(shape) == 2 else shape
+        files[video] = shape if shape[0] >= 1 else f'{path}: holds no frame'
+    try:
+        with open(osp.join(out_dir, INDEX_FILE)) as fh:
+            index = json.load(fh)
+        if isinstance(index, dict) and isinstance(index.get('videos'), dict):
+            listed = {str(v) for v in index['videos']}
+    except (OSError, ValueError):
+        pass
+    return files, listed
+
+
 def import_release_features(emb_dir: str,
                             out_dir: str,
                             num_frames: Optional[Dict[str, int]] = None,
@@ -200,7 +256,15 @@ def import_release_features(emb_dir: str,
     """Convert a folder of ``<video>.emb.pkl`` into ``<out_dir>/<video>.npy`` + ``features.json``.
 
     Unreadable or malformed files, and files whose V or d differ from the first good file, are
-    reported and skipped; the run goes on. Files are written atomically.
+    reported and skipped; the run goes on. Files are written atomically. Values that are not
+    finite float32 numbers become NaN (their frames count as frames without features), with a
+    warning.
+
+    ``out_dir`` may hold an earlier import: its files are replaced by this run's of the same
+    videos; its other ``.npy`` files of the same ``[V, d]`` are kept and listed in
+    ``features.json`` (which lists exactly the usable feature files of the folder), files that
+    are not usable or of another ``[V, d]`` are left out of it with a warning. When nothing is
+    imported, nothing is written.
 
     Args:
         emb_dir (str): Folder of the released ``.emb.pkl`` files.
@@ -216,11 +280,19 @@ def import_release_features(emb_dir: str,
 
     Returns:
         ImportReport: What was imported and skipped.
+
+    Raises:
+        FileNotFoundError: ``emb_dir`` is not a folder.
+        NothingImportedError: no file imported (no ``<video><suffix>`` file, or every one
+            skipped: the message names ``emb_dir`` and gives the first reasons); nothing is
+            written.
+        ReleaseFormatError: ``out_dir``'s ``features.json`` lists files of another ``[V, d]``
+            than this run's (another model: a folder holds one); nothing is written.
     """
     num_frames = num_frames or {}
     report = ImportReport('features', emb_dir, out_dir)
     files = list_emb_files(emb_dir, suffix)
-    os.makedirs(out_dir, exist_ok=True)
+    earlier, listed = scan_feature_folder(out_dir)
     lengths: Dict[str, int] = {}
     layout: Optional[Tuple[int, int]] = None  # (V, d) of the first good file
     frames_missing = 0
@@ -243,27 +315,69 @@ def import_release_features(emb_dir: str,
         except ReleaseFormatError as e:
             report.skip(video, e.path, str(e))
             continue
+        if layout is None:  # nothing written yet: refuse to mix two models' features
+            other = sorted(v for v in listed if isinstance(earlier.get(v), tuple)
+                           and earlier[v][1:] != feats.shape[1:])
+            if other:
+                raise ReleaseFormatError(
+                    out_dir, f'holds the features [V, d] = {list(earlier[other[0]][1:])} of an '
+                    f'earlier import ({len(other)} files listed in {INDEX_FILE}, e.g. '
+                    f'{other[0]}.npy), {emb_dir} has [V, d] = {list(feats.shape[1:])}: import '
+                    'them under another name or remove the folder first; nothing was written')
         layout = feats.shape[1:]
         if dropped:
             report.warn(video, path, f'{dropped} entries at or beyond the frame count '
                         f'{len(feats)} dropped')
+        nonfinite = count_nonfinite_entries(entries)
+        if nonfinite:
+            report.warn(video, path, f'{nonfinite} entries hold values that are not finite '
+                        'float32 numbers (NaN, infinite, or beyond the float32 range such as '
+                        '1e39): stored as NaN, their frames count as frames without features')
         frames_missing += int((~np.isfinite(feats).all(axis=(1, 2))).sum())
+        os.makedirs(out_dir, exist_ok=True)
         save_npy_atomic(out_path, feats)
         lengths[video] = len(feats)
         report.ok(video)
-    missing_videos = sorted(set(num_frames) - set(lengths))
+    if not lengths:  # keep an earlier import rather than replace its index with an empty one
+        raise nothing_imported(report, f'{suffix} file', out_dir)
+
+    # the index lists exactly the usable files of the folder: this run's and an earlier
+    # import's of the same [V, d]
+    kept = {}
+    for video, shape in earlier.items():
+        if video in lengths:
+            continue
+        path = osp.join(out_dir, f'{video}.npy')
+        if not isinstance(shape, tuple):
+            report.warn(video, path, f'left out of {INDEX_FILE}: {shape}')
+        elif shape[1:] != layout:
+            report.warn(video, path, f'left out of {INDEX_FILE}: features [V, d] = '
+                        f'{list(shape[1:])} of an earlier import, not this import\'s '
+                        f'{list(layout)}')
+        else:
+            kept[video] = shape[0]
+            if num_frames.get(video, shape[0]) != shape[0]:
+                report.warn(video, path, f'kept from an earlier import with {shape[0]} frames, '
+                            f'the pose annotations have {num_frames[video]}')
+    if kept:
+        report.warn('', None, f'{len(kept)} feature files of an earlier import (no file of '
+                    f'theirs imported by this run) kept and listed in {INDEX_FILE}, e.g. '
+                    f'{sorted(kept)[:5]}')
+    videos = dict(sorted({**kept, **lengths}.items()))
+    missing_videos = sorted(set(num_frames) - set(videos))
     if num_frames and missing_videos:
         report.warn('', None, f'{len(missing_videos)} videos of the pose annotations have no '
                     f'feature file, e.g. {missing_videos[:5]}')
-    views = 0 if layout is None else int(layout[0])
+    views = int(layout[0])
     index = dict(
-        dim=0 if layout is None else int(layout[1]),
+        dim=int(layout[1]),
         views=['as_is', 'hflip'][:views] if views <= 2 else [f'view{i}' for i in range(views)],
         layout='[T, views, d] float32, one <frame_dir>.npy per video',
         source=dict(format='VPD release .emb.pkl', dir=emb_dir),
-        videos=lengths)
+        videos=videos)
     dump_json_atomic(index, osp.join(out_dir, INDEX_FILE), indent=1)
-    report.extra.update(dim=index['dim'], views=views, frames_without_features=frames_missing)
+    report.extra.update(dim=index['dim'], views=views, frames_without_features=frames_missing,
+                        kept_from_earlier=sorted(kept))
     if report_file is None:
         report_file = osp.join(out_dir, 'import_report.json')
     report.dump(report_file)

@@ -61,6 +61,53 @@ class ReleaseFormatError(FileFormatError):
     """
 
 
+class NothingImportedError(ReleaseFormatError):
+    """An import that found nothing to import (an empty or wrong source folder, or every entry
+    skipped): nothing was written and the outputs of an earlier import are left as they were.
+
+    Args:
+        path (str): The source folder, kept as ``self.path``.
+        message (str, optional): Why, with the first reasons of the skipped entries.
+        report (ImportReport, optional): What was tried (not written to a file), kept as
+            ``self.report``. Defaults to None.
+    """
+
+    def __init__(self,
+                 path: str,
+                 message: Optional[str] = None,
+                 report: Optional[ImportReport] = None) -> None:
+        super().__init__(path, message)
+        self.report = report
+
+
+def nothing_imported(report: ImportReport,
+                     what: str,
+                     kept: str,
+                     max_reasons: int = 3) -> NothingImportedError:
+    """The error of an import that imported nothing, naming the source folder and why.
+
+    Args:
+        report (ImportReport): The import's report (its ``source`` is the folder).
+        what (str): What the folder should hold, e.g. ``'video folder'``.
+        kept (str): The output (file or folder) left as it was, for the message.
+        max_reasons (int): How many skip reasons the message quotes. Defaults to 3.
+
+    Returns:
+        NothingImportedError: To raise; one line of text.
+    """
+    num = len(report.skipped)
+    if num:
+        reasons = '; '.join(' '.join(s['error'].split()) for s in report.skipped[:max_reasons])
+        more = f'; and {num - max_reasons} more' if num > max_reasons else ''
+        which = f'the one {what} was' if num == 1 else f'all {num} {what}s were'
+        why = f'{which} skipped ({reasons}{more})'
+    else:
+        why = f'it holds no {what}'
+    left = f', {kept} is left as it was' if osp.lexists(kept) else ''
+    return NothingImportedError(report.source,
+                                f'nothing imported: {why}; nothing was written{left}', report)
+
+
 def load_json_file(path: str):
     """Read a released JSON file, gzip-compressed when its name ends in ``.gz``
     (:func:`vpd_mm.utils.io.load_json`).
@@ -545,11 +592,48 @@ def read_release_video(video_dir: str,
     return ann, warnings
 
 
-def list_release_videos(pose_dir: str) -> List[str]:
-    """The video folders of a release's pose directory, sorted."""
+def _shown(name: str) -> str:
+    """``name`` printable and JSON-writable: bytes that are not UTF-8 as ``\\xNN``."""
+    return name.encode('utf-8', 'surrogateescape').decode('utf-8', 'backslashreplace')
+
+
+def scan_release_videos(pose_dir: str) -> Tuple[List[str], List[Tuple[str, str]]]:
+    """The video folders of a release's pose directory, and the folders refused.
+
+    Hidden folders (a leading dot, e.g. ``.ipynb_checkpoints``) are ignored, as ``ls`` does;
+    files are not video folders. A folder whose name cannot be a ``frame_dir`` (one plain file
+    name: :func:`vpd_mm.utils.paths.check_path_component`, e.g. a control character or bytes
+    that are not UTF-8) is refused with the reason.
+
+    Args:
+        pose_dir (str): The release's pose folder.
+
+    Returns:
+        tuple[list[str], list[tuple[str, str]]]: The video names (sorted) and the refused
+        ``(name, reason)`` pairs (the name printable: non-UTF-8 bytes as ``\\xNN``).
+
+    Raises:
+        FileNotFoundError: ``pose_dir`` is not a folder.
+    """
     if not osp.isdir(pose_dir):
         raise FileNotFoundError(f'pose folder not found: {pose_dir}')
-    return sorted(d for d in os.listdir(pose_dir) if osp.isdir(osp.join(pose_dir, d)))
+    names, refused = [], []
+    for d in sorted(os.listdir(pose_dir)):
+        if d.startswith('.') or not osp.isdir(osp.join(pose_dir, d)):
+            continue
+        try:
+            check_path_component(d, 'video folder name', pose_dir)
+        except UnsafePathError as e:
+            refused.append((_shown(d), str(e)))
+            continue
+        names.append(d)
+    return names, refused
+
+
+def list_release_videos(pose_dir: str) -> List[str]:
+    """The video folders of a release's pose directory, sorted (hidden folders and names that
+    cannot be a ``frame_dir`` left out: :func:`scan_release_videos`)."""
+    return scan_release_videos(pose_dir)[0]
 
 
 def import_release_poses(pose_dir: str,
@@ -564,7 +648,11 @@ def import_release_poses(pose_dir: str,
     """Convert a release's pose folders into one PoseDataset annotation pkl.
 
     Every video folder is read with :func:`read_release_video`; a folder whose files cannot be
-    read (missing, truncated gzip, malformed) is reported and skipped, the run goes on.
+    read (missing, truncated gzip, malformed) or whose name cannot be a ``frame_dir`` is
+    reported and skipped, the run goes on; hidden folders (``.ipynb_checkpoints``) are ignored
+    (:func:`scan_release_videos`). The pkl and the report hold exactly the videos imported by
+    this run. When no video is imported, nothing is written (an earlier pkl and report stay as
+    they were) and :class:`NothingImportedError` is raised.
 
     The frame count of a video is, by priority: ``frame_counts[video]`` (or of its tennis
     point), the probe of ``<video_dir>/<video>.mp4``, ``meta.json``'s ``num_frames``, else the
@@ -584,10 +672,18 @@ def import_release_poses(pose_dir: str,
 
     Returns:
         ImportReport: What was imported and skipped (also written to ``report_file``).
+
+    Raises:
+        FileNotFoundError: ``pose_dir`` is not a folder.
+        NothingImportedError: no video imported (an empty or wrong folder, or every video
+            skipped: the message names ``pose_dir`` and gives the first reasons); nothing is
+            written.
     """
     frame_counts = frame_counts or {}
     report = ImportReport('poses', pose_dir, out_file)
-    names = list_release_videos(pose_dir)
+    names, refused = scan_release_videos(pose_dir)
+    for name, reason in refused:
+        report.skip(name, pose_dir, reason)
     annotations = []
     for name in tqdm(names, desc='import poses', disable=not progress):
         video_path = osp.join(pose_dir, name)
@@ -610,6 +706,8 @@ def import_release_poses(pose_dir: str,
         annotations.append(ann)
         report.ok(name)
 
+    if not annotations:  # keep an earlier import rather than replace it with an empty one
+        raise nothing_imported(report, 'video folder', out_file)
     imported = [a['frame_dir'] for a in annotations]
     tennis = [n for n in imported if n != strip_player_prefix(n)]
     for n in tennis:
