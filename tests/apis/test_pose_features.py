@@ -78,9 +78,23 @@ def test_tool_writes_features_index_and_actions(tmp_path):
     np.testing.assert_array_equal(load_feature_sequence(str(gt_dir), 'v1'), feats)
     res = write_pose_features(pkl, str(gt_dir), progress=False)
     assert res['num_written'] == 0 and res['num_skipped'] == 3
-    # files without a record of their source (an older version, another tool): written again
+    # files without a record of their source but this writer's index (an older version):
+    # written again
     (gt_dir / 'source.json').unlink()
     assert write_pose_features(pkl, str(gt_dir), progress=False)['num_written'] == 3
+    # a folder of other files (a student's features: its own index, no record): refused,
+    # nothing touched, unless overwrite
+    student = tmp_path / 'student'
+    student.mkdir()
+    np.save(student / 'v0.npy', np.zeros((6, 2, 26), np.float32))
+    (student / 'features.json').write_text(json.dumps(dict(dim=26, views=2, videos={'v0': 6})))
+    with pytest.raises(ValueError, match=r'student: holds files made by something else .*, '
+                       r'e\.g\. .*v0\.npy: choose another output folder'):
+        write_pose_features(pkl, str(student), progress=False)
+    assert sorted(p.name for p in student.iterdir()) == ['features.json', 'v0.npy']
+    assert (np.load(student / 'v0.npy') == 0).all()
+    res = write_pose_features(pkl, str(student), overwrite=True, progress=False)
+    assert res['num_written'] == 3
     # a missing key is named
     with pytest.raises(KeyError, match="v0.*'nope'"):
         write_pose_features(pkl, str(tmp_path / 'x'), keypoint_key='nope', progress=False)

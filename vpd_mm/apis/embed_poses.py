@@ -17,7 +17,7 @@ from vpd_mm.evaluation.test_setup import load_model_weights
 from vpd_mm.models import vipe  # noqa: F401  (registers VIPEEmbedder)
 from vpd_mm.utils.io import (SOURCE_FILE, claim_output_folder, dump_json_atomic, file_sha256,
                              save_npy_atomic, sweep_temporaries)
-from .pose_features import feature_paths
+from .pose_features import index_has_key, feature_paths
 
 INDEX_FILE = 'embeddings.json'
 
@@ -129,7 +129,8 @@ def embed_pose_dataset(ann_file: str,
     videos whose file exists are skipped unless ``overwrite``, so an interrupted run resumes,
     except when ``<out_dir>/source.json`` says the folder's files come from another pose file,
     model config, checkpoint or ``vertical_flip`` (:func:`vpd_mm.utils.io.claim_output_folder`:
-    then every video is embedded again)
+    then every video is embedded again; a folder of other files is refused unless
+    ``overwrite``)
     (and sweeps the temporaries a killed run left: :func:`vpd_mm.utils.io.sweep_temporaries`).
     Every ``frame_dir`` must be a plain file name; one that is not (``'../x'``, ``'/abs'``) is
     refused, naming the file and the annotation, before anything is written.
@@ -163,7 +164,8 @@ def embed_pose_dataset(ann_file: str,
                   model=model_cfg.to_dict() if hasattr(model_cfg, 'to_dict') else model_cfg,
                   checkpoint_sha256=file_sha256(checkpoint) if checkpoint else None,
                   vertical_flip=bool(vertical_flip))
-    overwrite = overwrite or not claim_output_folder(out_dir, source, paths)
+    overwrite = not claim_output_folder(out_dir, source, paths, overwrite,
+                                        own_index=lambda d: index_has_key(d, 'vertical_flip'))
     lengths, written, skipped, no_pose = {}, 0, 0, 0
     for ann, path in tqdm(
             zip(annotations, paths), total=len(annotations), desc='embed poses', unit='video',

@@ -11,7 +11,7 @@ from vpd_mm.codecs import NUM_KEYPOINTS, PoseNormalizer
 from vpd_mm.datasets.features import dump_action_annotations
 from vpd_mm.datasets.pose_annotations import athlete_track, load_pose_annotations
 from vpd_mm.utils.io import (SOURCE_FILE, FileFormatError, claim_output_folder, dump_json_atomic,
-                             file_sha256, save_npy_atomic, sweep_temporaries)
+                             file_sha256, load_json, save_npy_atomic, sweep_temporaries)
 from vpd_mm.utils.paths import join_under
 
 INDEX_FILE = 'features.json'
@@ -58,6 +58,20 @@ def feature_paths(anns: List[dict], ann_file: str, out_dir: str) -> List[str]:
     return paths
 
 
+def index_has_key(out_dir: str, key: str) -> bool:
+    """Whether ``out_dir``'s index file (``features.json``, ``embeddings.json``) is a JSON
+    object with ``key``: one that :func:`write_pose_features` (``keypoint_key``) or
+    ``embed_pose_dataset`` (``vertical_flip``) wrote before folders recorded their source."""
+    for name in (INDEX_FILE, 'embeddings.json'):
+        try:
+            index = load_json(osp.join(out_dir, name), 'feature index')
+        except (OSError, ValueError):
+            continue
+        if isinstance(index, dict) and key in index:
+            return True
+    return False
+
+
 def write_pose_features(ann_file: str,
                         out_dir: str,
                         keypoint_key: str = 'keypoint',
@@ -71,7 +85,8 @@ def write_pose_features(ann_file: str,
     ``views``, ``keypoint_key``, ``videos``: lengths). Files are written atomically; existing
     ones are kept unless ``overwrite`` or unless ``<out_dir>/source.json`` says they were made
     from another pose file or key (:func:`vpd_mm.utils.io.claim_output_folder`: then all are
-    computed again); temporaries of a killed run are swept
+    computed again); a folder of other files (e.g. a student's features) is refused unless
+    ``overwrite``; temporaries of a killed run are swept
     (:func:`vpd_mm.utils.io.sweep_temporaries`). Every ``frame_dir`` must be a plain file name
     (:func:`feature_paths`).
 
@@ -85,7 +100,8 @@ def write_pose_features(ann_file: str,
     sweep_temporaries(out_dir, {osp.basename(p) for p in paths} | {INDEX_FILE, SOURCE_FILE})
     source = dict(kind='pose features', ann_file_sha256=file_sha256(ann_file),
                   keypoint_key=keypoint_key, dim=PoseNormalizer.dim)
-    overwrite = overwrite or not claim_output_folder(out_dir, source, paths)
+    overwrite = not claim_output_folder(out_dir, source, paths, overwrite,
+                                        own_index=lambda d: index_has_key(d, 'keypoint_key'))
     normalizer = PoseNormalizer()
     lengths, written, skipped, no_pose = {}, 0, 0, 0
     for ann, path in tqdm(

@@ -94,26 +94,40 @@ def file_sha256(path: str, digest: Optional['hashlib._Hash'] = None) -> str:
 SOURCE_FILE = 'source.json'
 
 
-def claim_output_folder(out_dir: str, source: dict, paths: Iterable[str] = ()) -> bool:
+def claim_output_folder(out_dir: str,
+                        source: dict,
+                        paths: Iterable[str] = (),
+                        overwrite: bool = False,
+                        own_index: Optional[Callable[[str], bool]] = None) -> bool:
     """Record in ``<out_dir>/source.json`` what its files are computed from; whether the files
     already there may be kept.
 
     A resumable writer (one file per video, existing files skipped) calls this before writing
-    anything. Files of an interrupted run of the same inputs are kept; files made from other
-    inputs (another pose file, checkpoint or setting written into the same folder) or from
-    unknown ones (no record, or an unreadable one) are not, and the caller computes them again
-    instead of silently returning stale results. The record is then ``source``, written
-    atomically before the first file.
+    anything. Files of an interrupted run of the same inputs are kept. Files the same kind of
+    writer made from other inputs (another pose file, checkpoint or setting written into the same
+    folder: a record of the same ``source['kind']``, or no record but an index file that
+    ``own_index`` recognises, as older versions wrote) are computed again instead of silently
+    returning stale results. Files of anything else (another kind, or no record and no index of
+    this writer: e.g. a student's features) are refused unless ``overwrite``. The record is then
+    ``source``, written atomically before the first file.
 
     Args:
         out_dir (str): The output folder (created if needed).
-        source (dict): JSON-serialisable inputs (e.g. SHA-256 of the input files, settings).
+        source (dict): JSON-serialisable inputs (e.g. SHA-256 of the input files, settings),
+            with a ``kind`` naming the writer.
         paths (Iterable[str]): The files the caller will write; only their presence matters
             when the folder has no valid record.
+        overwrite (bool): Replace the files whatever made them. Defaults to False.
+        own_index (Callable[[str], bool], optional): ``out_dir -> bool``: whether the folder's
+            index file is one this writer writes (folders written before the record existed).
 
     Returns:
         bool: True when the existing files may be kept (same record, or none of ``paths``
         exists yet).
+
+    Raises:
+        FileFormatError: naming the folder and one of its files, when they were made by
+            something else and ``overwrite`` is False; nothing is written then.
     """
     record = osp.join(out_dir, SOURCE_FILE)
     source = json.loads(json.dumps(source, sort_keys=True, default=repr))
@@ -121,11 +135,23 @@ def claim_output_folder(out_dir: str, source: dict, paths: Iterable[str] = ()) -
         previous = load_json(record, 'output source record') if osp.isfile(record) else None
     except ValueError:  # unreadable: unknown inputs
         previous = None
-    keep = previous == source or (previous is None and not any(map(osp.exists, paths)))
-    if previous != source:
-        os.makedirs(out_dir, exist_ok=True)
-        dump_json_atomic(source, record, indent=1, sort_keys=True)
-    return keep
+    if not isinstance(previous, dict):
+        previous = None
+    existing = next((p for p in paths if osp.exists(p)), None)
+    if previous == source:
+        return not overwrite
+    if existing is not None and not overwrite:
+        ours = (previous.get('kind') == source.get('kind') if previous is not None else
+                own_index is not None and own_index(out_dir))
+        if not ours:
+            made_by = (f"by another writer ({previous.get('kind')})" if previous is not None else
+                       'by something else (no record of this writer in the folder)')
+            raise FileFormatError(out_dir, f'holds files made {made_by}, e.g. {existing}: '
+                                  f'choose another output folder, or overwrite them '
+                                  f'(overwrite=True, --overwrite)')
+    os.makedirs(out_dir, exist_ok=True)
+    dump_json_atomic(source, record, indent=1, sort_keys=True)
+    return existing is None and not overwrite
 
 
 def dump_json_atomic(obj, path: str, **kwargs) -> None:
