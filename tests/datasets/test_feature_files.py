@@ -118,3 +118,24 @@ def test_int_and_bool_features_still_load(tmp_path):
     assert feats.dtype == np.float32 and feats[:, 0].tolist() == [[0, 1], [2, 3], [4, 5]]
     assert load_feature_sequence(str(tmp_path), 'i', mmap=True).dtype == np.int16
     assert load_feature_sequence(str(tmp_path), 'e').shape == (0, 2, 4)
+
+
+def test_integer_action_ids_are_read_as_strings(tmp_path):
+    """Integer ids are allowed and read as their string, the form id lists and few-shot subsets
+    compare; 5 and '5' are one id, refused as a duplicate."""
+    ann = _ann()
+    ann['actions'][0]['id'] = 126
+    path = tmp_path / 'a.json'
+    path.write_text(json.dumps(ann))
+    loaded = load_action_annotations(str(path))
+    assert loaded['actions'][0]['id'] == '126'
+    assert [a['id'] for a in select_actions(loaded, ids=['126'])] == ['126']
+    ann['actions'][1]['id'] = '126'
+    path.write_text(json.dumps(ann))
+    with pytest.raises(AnnotationError, match=r"a\.json: action id '126' appears twice"):
+        load_action_annotations(str(path))
+    ann['actions'][0]['id'], ann['actions'][1]['id'] = '5', 5
+    path.write_text(json.dumps(ann))
+    with pytest.raises(AnnotationError, match=r'action id 5 appears twice \(an integer id is its '
+                       r'string\)'):
+        load_action_annotations(str(path))

@@ -237,8 +237,12 @@ def load_action_annotations(path: str) -> dict:
         if not isinstance(act['id'], (str, int)) or isinstance(act['id'], bool):
             _fail(path, f'action #{i}: id must be a string (or an integer), got '
                   f'{act["id"]!r:.80}')
-        if act['id'] in ids:
-            _fail(path, f'action id {act["id"]!r} appears twice')
+        # stored back as a string, the form every reader compares (id lists, few-shot
+        # subsets, results): 5 and '5' are the same action id
+        if str(act['id']) in ids:
+            _fail(path, f'action id {act["id"]!r} appears twice' + (
+                '' if isinstance(act['id'], str) else ' (an integer id is its string)'))
+        act['id'] = str(act['id'])
         ids.add(act['id'])
         where = f'action #{i} ({act["id"]!r})'
         # the integers are stored back: every reader of the result sees ints
