@@ -237,3 +237,27 @@ def test_matrix_independent_of_threads_and_callers_chunksize():
         got = dtw_cost_matrix(qs, cs, num_threads=2, step_pattern='symmetric1')
         assert numba.get_parallel_chunksize() == 8  # the caller's setting is restored
     np.testing.assert_array_equal(got, want)
+
+
+def test_one_far_off_frame_changes_only_its_own_costs():
+    """Candidates are centred on their median frame: one frame of 1e12 (a corrupt feature
+    value) used to move the mean centre so far that float32 cancellation ruined every cost
+    (retrieval at chance); now only the costs of its own sequence change. Beyond
+    MAX_ABS_FEATURE the value is refused, naming the sequence and the frame."""
+    from vpd_mm.ops.dtw import MAX_ABS_FEATURE
+    from vpd_mm.ops.dtw_torch import dtw_cost_matrix_torch
+    rng = np.random.default_rng(0)
+    seqs = [rng.normal(size=(int(rng.integers(20, 30)), 8)).astype(np.float32)
+            for _ in range(40)]
+    ref = dtw_cost_matrix(seqs[:10], seqs)
+    bad = [s.copy() for s in seqs]
+    bad[20][3, 0] = 1e12
+    others = np.arange(40) != 20
+    for matrix in (dtw_cost_matrix, lambda q, c: dtw_cost_matrix_torch(q, c, device='cpu')):
+        got = matrix(bad[:10], bad)
+        np.testing.assert_allclose(got[:, others], ref[:, others], rtol=1e-5)
+        assert (got[:, 20] > 1e9).all()
+    bad[20][3, 0] = 10 * MAX_ABS_FEATURE
+    with pytest.raises(ValueError, match=r'candidate 20: features of magnitude up to 1e\+16 at '
+                       r'frame\(s\) \[3\]'):
+        dtw_cost_matrix(bad[:10], bad)

@@ -63,6 +63,12 @@ _REFERENCE_STEPS = {
 TILE_ELEMS = 1 << 20
 TASK_QUERY_BYTES = 1 << 17  # query frames per task (128 KiB: in the L2 cache, with a group)
 TASKS_PER_THREAD = 16  # at least this many tasks per thread in a call (dynamic sharing)
+#: Largest feature magnitude accepted: frame costs are float32 squared distances, and a frame
+#: of 1e20 (whose square overflows float32) or one far beyond every other would leave no
+#: precision to the others' costs. Larger values are refused, naming the sequence and frame.
+MAX_ABS_FEATURE = 1e15
+#: Frames sampled (evenly) for the centre of the packed candidates: their per-dimension median.
+CENTER_SAMPLE_FRAMES = 1 << 16
 QUERY_BLOCK_FRAMES = 4096  # query frames packed (centred, float32) at once: one kernel call
 
 
@@ -87,7 +93,25 @@ def _check_sequence(x, name: str) -> np.ndarray:
         bad = np.flatnonzero(~np.isfinite(x).all(axis=1))
         raise ValueError(f'{name}: non-finite (NaN/inf) features at frame(s) '
                          f'{bad[:10].tolist()}')
+    if x.dtype.kind == 'f' and np.abs(x).max() > MAX_ABS_FEATURE:
+        bad = np.flatnonzero((np.abs(x) > MAX_ABS_FEATURE).any(axis=1))
+        raise ValueError(f'{name}: features of magnitude up to {float(np.abs(x).max()):.3g} at '
+                         f'frame(s) {bad[:10].tolist()}, beyond what DTW frame costs hold '
+                         f'(|x| <= {MAX_ABS_FEATURE:g}): a corrupt feature file?')
     return x
+
+
+def robust_center(seqs: Sequence[np.ndarray]) -> np.ndarray:
+    """The per-dimension median of (at most :data:`CENTER_SAMPLE_FRAMES` evenly sampled) frames
+    of ``seqs``, float64 [d]: the frames are centred on it before their float32 products, and
+    unlike the mean it stays among the bulk of the frames when a few are far off."""
+    total = sum(len(s) for s in seqs)
+    stride = max(1, -(-total // CENTER_SAMPLE_FRAMES))
+    frames, offset = [], 0
+    for s in seqs:  # every stride-th frame of the concatenation, without concatenating
+        frames.append(s[(-offset) % stride::stride])
+        offset += len(s)
+    return np.median(np.concatenate(frames).astype(np.float64), axis=0)
 
 
 def dtw_cost(a: np.ndarray, b: np.ndarray, step_pattern: str = DEFAULT_STEP_PATTERN) -> float:
@@ -149,9 +173,9 @@ class DTWCandidates:
 
     The sequences are sorted by length (stable) and cut into groups of
     :data:`~.dtw_kernels.LANES`; each group is stored ``[M_g, LANES, d]`` (frame-major, shorter
-    sequences padded with zero frames), in float32, centred on the mean frame of all
-    candidates, with the squared norm of every stored frame. Memory: about one float32 copy of
-    the candidates (plus the padding, small once sorted).
+    sequences padded with zero frames), in float32, centred on the median frame of the
+    candidates (:func:`robust_center`), with the squared norm of every stored frame. Memory:
+    about one float32 copy of the candidates (plus the padding, small once sorted).
 
     Args:
         seqs (Sequence[np.ndarray]): C sequences [M_j, d] (or [M_j]), no NaN/inf, M_j >= 1.
@@ -170,9 +194,7 @@ class DTWCandidates:
         checked = _checked(seqs, ids, kind)
         self.dim = int(checked[0].shape[1])
         self.lengths = np.array([len(s) for s in checked], dtype=np.int64)
-        total = int(self.lengths.sum())
-        self.center = (np.sum([s.sum(axis=0, dtype=np.float64) for s in checked], axis=0) /
-                       total)  # [d] float64
+        self.center = robust_center(checked)  # [d] float64
         order = np.argsort(self.lengths, kind='stable')
         num_groups = -(-len(checked) // K.LANES)
         self.lane_len = np.zeros((num_groups, K.LANES), dtype=np.int64)

@@ -29,7 +29,7 @@ from typing import List, Optional, Sequence, Tuple, Union
 import numpy as np
 import torch
 
-from .dtw import DEFAULT_STEP_PATTERN, _checked, check_step_pattern
+from .dtw import DEFAULT_STEP_PATTERN, _checked, check_step_pattern, robust_center
 
 # +inf border: diagonals before 0 (P2 looks 5 back) and positions i < 0 (P2 looks 3 back).
 _KPAD, _IPAD = 5, 3
@@ -193,9 +193,7 @@ def dtw_cost_matrix_torch(queries: Sequence[np.ndarray],
         max_cells = 1 << (24 if device.type == 'cuda' else 22)
     q_len = np.array([len(s) for s in qs])
     c_len = np.array([len(s) for s in cs])
-    total = int(c_len.sum())
-    center = (np.sum([s.sum(axis=0, dtype=np.float64) for s in cs], axis=0) / total).astype(
-        np.float32)  # [d]
+    center = robust_center(cs).astype(np.float32)  # [d]
     # Blocks: ~sqrt(max_cells) DP cells per query and per candidate side, square-ish.
     side = max(1, int(np.sqrt(max_cells)))
     q_blocks = _length_blocks(q_len, side)
