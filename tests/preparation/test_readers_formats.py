@@ -481,3 +481,93 @@ def test_actions_on_prepared_frames_huge_and_non_finite_times():
     with pytest.raises(ValueError, match=r"action 'n': start and end must be finite"):
         actions_on_prepared_frames([dict(id='n', start=float('nan'), end=3, unit='frame')], src,
                                    30.0)
+
+
+def test_segment_list_video_listed_with_two_files(tmp_path):
+    """The same video with two ``file``s was merged silently: a.mp4 kept, b.mp4's action
+    attached to it. Now both rows are named, as for two splits."""
+    csv_head = 'video,split,start,end,label,id,file\n'
+    cfg = dict(type='SegmentListReader', ann_file='seg.csv')
+    (tmp_path / 'seg.csv').write_text(csv_head + 'clip,train,0,0.4,jump,a1,a.mp4\n'
+                                      'clip,train,0.2,0.6,spin,b1,b.mp4\n')
+    videos = tmp_path / 'videos'
+    with pytest.raises(ReaderError) as e:
+        _read(tmp_path, **cfg)
+    assert str(e.value) == (f"{tmp_path / 'seg.csv'}:3: video 'clip' listed with files "
+                            f"{videos / 'a.mp4'} (at {tmp_path / 'seg.csv'}:2) and "
+                            f"{videos / 'b.mp4'}")
+    # a row without a file means <video_dir>/<video>.mp4: another file than sub/clip.mp4
+    (tmp_path / 'seg.csv').write_text(csv_head + 'clip,train,0,0.4,jump,a1,sub/clip.mp4\n'
+                                      'clip,train,0.2,0.6,spin,b1,\n')
+    with pytest.raises(ReaderError, match=r"seg.csv:3: video 'clip' listed with files .*sub/"):
+        _read(tmp_path, **cfg)
+    # the same file on every row: one video, two actions
+    (tmp_path / 'seg.csv').write_text(csv_head + 'clip,train,0,0.4,jump,a1,sub/clip.mp4\n'
+                                      'clip,train,0.2,0.6,spin,b1,sub/clip.mp4\n')
+    (clip, ) = _read(tmp_path, **cfg).videos
+    assert clip['path'] == str(videos / 'sub' / 'clip.mp4')
+    assert [a['id'] for a in clip['actions']] == ['a1', 'b1']
+    # JSON: the entries are named; two splits name both rows too
+    _json(tmp_path / 'seg.json', dict(classes=['jump'], videos=[
+        dict(video='clip', file='a.mp4', actions=[dict(start=0, end=1, label='jump')]),
+        dict(video='clip', file='b.mp4', actions=[dict(start=1, end=2, label='jump')])]))
+    with pytest.raises(ReaderError, match=r"seg.json: videos\[1\].actions\[0\]: video 'clip' "
+                       r'listed with files .*a.mp4 \(at .*seg.json: videos\[0\].actions\[0\]\)'):
+        _read(tmp_path, type='SegmentListReader', ann_file='seg.json')
+    (tmp_path / 'seg.csv').write_text(csv_head + 'clip,train,0,0.4,jump,a1,\n'
+                                      'clip,test,0.2,0.6,spin,b1,\n')
+    with pytest.raises(ReaderError, match=r"seg.csv:3: video 'clip' listed with splits 'train' "
+                       r"\(at .*seg.csv:2\) and 'test'"):
+        _read(tmp_path, **cfg)
+
+
+@pytest.mark.parametrize('row,problem', [
+    ('2.5,8,,jump', "start (a frame number, unit='frame') must be an integer, got 2.5"),
+    ('2,7.5,,jump', "end (a frame number, unit='frame') must be an integer, got 7.5"),
+    (',,40.5,jump', "time (a frame number, unit='frame') must be an integer, got 40.5"),
+])
+def test_segment_list_frame_numbers_must_be_integers(tmp_path, row, problem):
+    """docs/data_preparation.md: a frame number of 7.5 stops the run (it was accepted)."""
+    (tmp_path / 'seg.csv').write_text(f'video,start,end,time,label\np1,{row}\n')
+    with pytest.raises(ReaderError) as e:
+        _read(tmp_path, type='SegmentListReader', ann_file='seg.csv', unit='frame')
+    assert str(e.value) == f"{tmp_path / 'seg.csv'}:2: {problem}"
+    # in seconds, fractions are fine
+    (p1, ) = _read(tmp_path, type='SegmentListReader', ann_file='seg.csv').videos
+    assert len(p1['actions']) == 1
+
+
+def test_segment_list_frame_numbers_integral_floats_pass(tmp_path):
+    (tmp_path / 'seg.csv').write_text('video,start,end,label\np1,2.0,8,jump\np1,1e1,12,jump\n')
+    (p1, ) = _read(tmp_path, type='SegmentListReader', ann_file='seg.csv', unit='frame').videos
+    assert [(a['start'], a['end']) for a in p1['actions']] == [(2.0, 8.0), (10.0, 12.0)]
+    # the JSON's unit applies as well
+    _json(tmp_path / 'seg.json', dict(unit='frame', videos=[
+        dict(video='p1', actions=[dict(start=3.0, end=9, label='jump'),
+                                  dict(start=3.5, end=9, label='jump')])]))
+    with pytest.raises(ReaderError, match=r"seg.json: videos\[0\].actions\[1\]: start \(a frame "
+                       r"number, unit='frame'\) must be an integer, got 3.5"):
+        _read(tmp_path, type='SegmentListReader', ann_file='seg.json')
+
+
+def test_segment_list_label_without_a_segment(tmp_path):
+    """A row without start/end/time lists a video without actions: its label added a class
+    ('7.5' before 'jump', so every 'jump' became label 1) and was dropped. Now refused."""
+    head = 'video,split,start,end,label,id\n'
+    (tmp_path / 'seg.csv').write_text(head + 'a,train,2,7,jump,x1\nb,train,,,7.5,\n')
+    with pytest.raises(ReaderError) as e:
+        _read(tmp_path, type='SegmentListReader', ann_file='seg.csv', unit='frame')
+    assert str(e.value) == (f"{tmp_path / 'seg.csv'}:3: label '7.5' without start/end or time "
+                            '(a row without a segment lists a video without actions)')
+    (tmp_path / 'seg.csv').write_text(head + 'a,train,2,7,jump,x1\nb,train,,,,y1\n')
+    with pytest.raises(ReaderError, match=r"seg.csv:3: id 'y1' without start/end or time"):
+        _read(tmp_path, type='SegmentListReader', ann_file='seg.csv')
+    _json(tmp_path / 'seg.json', dict(videos=[dict(video='b', actions=[dict(label='Axel')])]))
+    with pytest.raises(ReaderError, match=r"seg.json: videos\[0\].actions\[0\]: label 'Axel' "
+                       'without start/end or time'):
+        _read(tmp_path, type='SegmentListReader', ann_file='seg.json')
+    # a video without actions, and the classes of the actions only
+    (tmp_path / 'seg.csv').write_text(head + 'a,train,2,7,jump,x1\nb,train,,,,\n')
+    index = _read(tmp_path, type='SegmentListReader', ann_file='seg.csv', unit='frame')
+    assert index.classes == ['jump'] and index.videos[0]['actions'][0]['label'] == 0
+    assert index.videos[1]['actions'] == []

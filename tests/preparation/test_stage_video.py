@@ -320,3 +320,91 @@ def test_frame_size_limit(videos, monkeypatch):
     monkeypatch.setattr(video, 'MAX_VIDEO_PIXELS', 100)
     with pytest.raises(VideoReadError, match=r'frames, more than the 100 pixels'):
         probe_video(videos['avi'], backend='opencv')
+
+
+def test_sampling_numbers_must_be_finite():
+    for value in (float('nan'), float('inf'), '0.01', True):
+        with pytest.raises(ValueError, match='increment_offset must be a finite number'):
+            check_sampling(dict(type='accumulator', increment_offset=value))
+    with pytest.raises(ValueError, match='start_balance must be a finite number'):
+        check_sampling(dict(start_balance=float('-inf')))
+
+
+@pytest.mark.parametrize('width', [8, 16, 24, 48, 72])
+def test_decord_frames_of_another_shape(tmp_path, width):
+    """decord 0.6 decodes mp4s of these widths into [H, W, 4/6/12] arrays (get_batch fails, the
+    frame-by-frame path returned them): refused, naming the file and the OpenCV backend, which
+    decodes them."""
+    import decord
+    path = str(tmp_path / f'w{width}.mp4')
+    writer = cv2.VideoWriter(path, cv2.VideoWriter_fourcc(*'mp4v'), FPS, (width, 16))
+    rng = np.random.default_rng(width)
+    for _ in range(3):
+        writer.write(rng.integers(0, 255, (16, width, 3), dtype=np.uint8))
+    writer.release()
+    idx, frames, _ = _decode(path, backend='opencv')
+    assert idx.tolist() == [0, 1, 2] and frames.shape == (3, 16, width, 3)
+    shape = decord.VideoReader(path, ctx=decord.cpu(0), num_threads=1)[0].asnumpy().shape
+    if shape == (16, width, 3):  # a decord without the bug: the same frames as OpenCV
+        assert _decode(path, backend='decord')[1].shape == frames.shape
+        return
+    for run in (lambda: probe_video(path, backend='decord'),
+                lambda: next(iter_video_chunks(path, backend='decord'))):
+        with pytest.raises(VideoReadError) as err:
+            run()
+        assert str(err.value).startswith(f'{path}: decord decodes source frame 0 as an array of '
+                                         f'shape {list(shape)} (uint8), not [H, W, 3] uint8 RGB')
+        assert "video_backend='opencv' decodes it" in str(err.value)
+
+
+class _Frame:
+
+    def __init__(self, array):
+        self.array = array
+
+    def asnumpy(self):
+        return self.array
+
+
+class _FakeDecord:
+    """A decord reader whose frame ``bad`` has the shape ``bad_shape``. ``get_batch`` fails
+    (as decord's did on those videos) for ``batch='fails'``; for ``batch='pads'`` it returns a
+    chunk that holds frame ``bad`` as frames of ``bad_shape``."""
+
+    def __init__(self, frames, bad, bad_shape, batch):
+        self.frames = [f[..., ::-1].copy() for f in frames]  # BGR -> RGB
+        self.frames[bad] = np.zeros(bad_shape, np.uint8)
+        self.bad, self.bad_shape, self.batch = bad, bad_shape, batch
+
+    def __len__(self):
+        return len(self.frames)
+
+    def __getitem__(self, i):
+        return _Frame(self.frames[i])
+
+    def get_batch(self, indices):
+        if self.batch == 'fails':
+            raise RuntimeError('Check failed: frame shape')
+        if self.bad in indices:
+            return _Frame(np.zeros((len(indices), *self.bad_shape), np.uint8))
+        return _Frame(np.stack([self.frames[i] for i in indices]))
+
+
+@pytest.mark.parametrize('bad_shape,batch,problem', [
+    ((H, W, 4), 'fails', r'decodes source frame 7 as an array of shape \[48, 64, 4\] \(uint8\), '
+     r'not \[H, W, 3\] uint8 RGB \(a decord bug'),
+    ((H // 2, W // 2, 3), 'fails', r'source frame 7 is 32x24, frame 0 is 64x48 \(frames of '),
+    ((H, W, 4), 'pads', r'decodes source frame 4 as an array of shape \[48, 64, 4\]'),
+])
+def test_decord_frame_shapes_checked_on_every_frame(videos, monkeypatch, bad_shape, batch,
+                                                    problem):
+    from vpd_mm.preparation.stages import video
+    frames = [_frame(t) for t in range(N)]
+    monkeypatch.setattr(video, '_open_decord',
+                        lambda path, num_threads=0: _FakeDecord(frames, 7, bad_shape, batch))
+    chunks = iter_video_chunks(videos['mp4'], backend='decord', chunk_size=4)
+    idx, first = next(chunks)  # frames 0..3 are fine
+    assert idx.tolist() == [0, 1, 2, 3] and first.shape == (4, H, W, 3)
+    with pytest.raises(VideoReadError, match=problem) as err:
+        next(chunks)
+    assert str(err.value).startswith(f"{videos['mp4']}: ")

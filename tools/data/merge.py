@@ -4,7 +4,10 @@
     python tools/data/merge.py configs/preparation/diving48.py [--allow-missing]
         [--out-dir DIR] [--work-dir DIR] [--no-progress] [--cfg-options key=value ...]
 
-Same as ``tools/data/prepare.py CONFIG --merge-only``.
+Same as ``tools/data/prepare.py CONFIG --merge-only``. Exit status: 0 when merged; 1 when
+videos are unfinished (without ``--allow-missing``) or the outputs cannot be written; 2 when the
+config or the annotations are unusable; 3 when every video was skipped (nothing to merge). Every
+error is one line, ``error: ...``, without a traceback.
 """
 import sys
 

@@ -9,12 +9,17 @@
 Resumable (rerun the same command), shardable (``--shard i --num-shards n`` per GPU or node;
 the last shard to finish merges, or run ``--merge-only``). See docs/data_preparation.md.
 
-Exit status: 0 when done, 1 when some video failed unexpectedly (retried by the next run), 2
-when the config is not a file (``error: config not found: PATH``) or the annotations are
-unusable (e.g. a video name that is not a plain file name) or list no video: nothing is
-prepared, written or deleted then, and the one-line error names the file and the entry; 3 when
-no video could be prepared (every one skipped): no empty dataset is written, and the one-line
-error gives the reasons and where the skip records are.
+Exit status (every error is one line, ``error: ...``, without a traceback): 0 when done; 1
+when some video failed unexpectedly (retried by the next run), ``--merge-only`` found unfinished
+videos, or the outputs cannot be written (a read-only folder, a full disk); 2 when the input is
+unusable and nothing is prepared: the config is not a file (``error: config not found: PATH``),
+an option has a value that cannot work (``fps=0``, ``crop_size=0``, ``--shard 5 --num-shards
+2``: the line names the key and the value, and nothing is written), ``--out-dir`` is a file,
+the annotations are unusable (e.g. a video name that is not a plain file name: the line names
+the file and the entry), list no video or are missing (a label or annotation file not found),
+or ``out_dir`` was prepared with other settings (another ``out_dir``, or ``--overwrite``); 3
+when no video could be prepared (every one skipped): no empty dataset is written, and the line
+gives the reasons and where the skip records are.
 """
 import sys
 

@@ -8,16 +8,19 @@ import inspect
 import logging
 import os
 import os.path as osp
+import sys
 import time
 from typing import List, Optional
 
 from mmengine.config import Config, DictAction
-from mmengine.logging import MMLogger, print_log
+from mmengine.logging import MMLogger
 
 from vpd_mm.utils.launch import merge_cfg_options, require_configs
 from vpd_mm.utils.paths import UnsafePathError
-from .pipeline import NothingPreparedError, merge_outputs, prepare_dataset
+from .pipeline import (NothingPreparedError, SettingsMismatchError, UnfinishedVideosError,
+                       check_config, check_shard, merge_outputs, prepare_dataset)
 from .readers.base import ReaderError
+from .video_preparer import PrepareOptionError
 
 #: The keys of a preparation config that hold a stage (a TASK_UTILS config).
 STAGE_KEYS = ('detector', 'tracker', 'athlete', 'teacher', 'segmenter', 'flow')
@@ -103,7 +106,11 @@ def parse_args(argv: Optional[List[str]] = None, merge_tool: bool = False) -> ar
 
 def load_config(args: argparse.Namespace) -> Config:
     """The config with the command line merged in (a warning for each option that overrides
-    a variable other fields already used: :func:`config_variable_warnings`)."""
+    a variable other fields already used: :func:`config_variable_warnings`).
+
+    Raises:
+        PrepareOptionError: the config has no ``out_dir`` and none is given.
+    """
     cfg = Config.fromfile(args.config)
     merge_cfg_options(cfg, args.cfg_options)
     if args.out_dir:
@@ -113,12 +120,36 @@ def load_config(args: argparse.Namespace) -> Config:
     if args.device:
         set_stage_device(cfg, args.device)
     if not cfg.get('out_dir'):
-        raise KeyError(f'{args.config}: no out_dir (set it in the config or with --out-dir)')
+        raise PrepareOptionError(f'{args.config}: no out_dir (set it in the config or with '
+                                 '--out-dir)')
     return cfg
+
+
+#: Errors of the input (config, arguments, annotations, earlier outputs of other settings):
+#: nothing was prepared; exit status 2.
+INPUT_ERRORS = (PrepareOptionError, ReaderError, UnsafePathError, SettingsMismatchError,
+                FileNotFoundError)
+
+
+def _fail(error, status: int, logger: Optional[MMLogger] = None) -> int:
+    """Print ``error: <message>`` on one line (stderr) and return ``status``; with ``logger``,
+    also write ``<type>: <message>`` to the run's log file (not the console)."""
+    message = ' '.join(str(error).split()) or type(error).__name__
+    if logger is not None:
+        text = f'{type(error).__name__}: {message}' if isinstance(error, Exception) else message
+        record = logger.makeRecord(logger.name, logging.ERROR, __file__, 0, text, None, None)
+        for handler in logger.handlers:
+            if isinstance(handler, logging.FileHandler):
+                handler.handle(record)
+    print(f'error: {message}', file=sys.stderr)
+    return status
 
 
 def main(argv: Optional[List[str]] = None, merge_tool: bool = False) -> int:
     """Run ``tools/data/prepare.py`` (or, ``merge_tool``, ``tools/data/merge.py``).
+
+    Every error below is one line, ``error: <message>`` on stderr (and in the run's log file,
+    once it is open), without a traceback.
 
     Args:
         argv (list[str], optional): The arguments after the program name. Defaults to
@@ -126,22 +157,38 @@ def main(argv: Optional[List[str]] = None, merge_tool: bool = False) -> int:
         merge_tool (bool): The command line of ``tools/data/merge.py``: only merge.
 
     Returns:
-        int: Exit status: 0 done, 1 some video failed unexpectedly (retried by the next run),
-        2 unusable annotations, or annotations that list no video (nothing prepared, written or
-        deleted; the one-line error names the file and the entry), 3 nothing to merge: every
-        video was skipped (the one-line error gives the reasons and where the skip records
-        are). A config that is not a file exits with status 2 before anything is written.
+        int: Exit status: 0 done; 1 some video failed unexpectedly (retried by the next run),
+        the merge found unfinished videos, or the outputs cannot be written (a read-only
+        folder, a full disk: the message names the path); 2 the input is unusable and nothing
+        was prepared: a config that is not a file, a bad option value (``fps=0``, ``--shard 5
+        --num-shards 2``: the message names the key and the value; nothing is written), an
+        ``--out-dir`` that is a file, unusable annotations or annotations that list no video, a
+        missing annotation or label file, or an ``out_dir`` prepared with other settings; 3
+        nothing to merge: every video was skipped (the message gives the reasons and where the
+        skip records are).
     """
     args = parse_args(argv, merge_tool=merge_tool)
     require_configs(args.config)
-    cfg = load_config(args)
+    try:  # the arguments, before anything is written
+        cfg = load_config(args)
+        if not args.merge_only:
+            check_shard(args.shard, args.num_shards)
+            check_config(cfg)
+    except PrepareOptionError as e:
+        return _fail(e, 2)
     work_dir = cfg.get('work_dir', None) or osp.join(cfg.out_dir, 'work')
+    for what, folder in (('out_dir', cfg.out_dir), ('work_dir', work_dir)):
+        if osp.exists(folder) and not osp.isdir(folder):
+            return _fail(f'{what} {folder} is a file, not a folder', 2)
     stamp = time.strftime('%Y%m%d_%H%M%S')
-    os.makedirs(osp.join(work_dir, 'logs'), exist_ok=True)
-    MMLogger.get_instance(
-        f'prepare_{stamp}',
-        log_file=osp.join(work_dir, 'logs', f'{stamp}_shard{args.shard}of{args.num_shards}.log'),
-        log_level='INFO')
+    logs = osp.join(work_dir, 'logs')
+    try:
+        os.makedirs(logs, exist_ok=True)
+        log_file = osp.join(logs, f'{stamp}_shard{args.shard}of{args.num_shards}.log')
+        # named after its file: a second run in the same second (in-process) logs to its own
+        logger = MMLogger.get_instance(f'prepare:{log_file}', log_file=log_file, log_level='INFO')
+    except OSError as e:
+        return _fail(f'cannot write the log folder {logs} ({e.strerror or e})', 1)
     try:
         if args.merge_only:
             merge_outputs(cfg, allow_missing=args.allow_missing, progress=not args.no_progress)
@@ -154,10 +201,12 @@ def main(argv: Optional[List[str]] = None, merge_tool: bool = False) -> int:
             overwrite=args.overwrite,
             merge=False if args.no_merge else None,
             progress=not args.no_progress)
-    except (ReaderError, UnsafePathError) as e:  # bad annotations: nothing was prepared
-        print_log(f'{type(e).__name__}: {e}', logger='current', level=logging.ERROR)
-        return 2
+    except INPUT_ERRORS as e:  # bad input: nothing was prepared
+        return _fail(e, 2, logger)
     except NothingPreparedError as e:  # every video skipped: no empty dataset is written
-        print_log(f'{type(e).__name__}: {e}', logger='current', level=logging.ERROR)
-        return 3
+        return _fail(e, 3, logger)
+    except UnfinishedVideosError as e:
+        return _fail(e, 1, logger)
+    except OSError as e:  # the outputs cannot be written (the message names the path)
+        return _fail(e, 1, logger)
     return 1 if report['errors'] else 0

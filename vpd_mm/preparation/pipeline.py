@@ -37,6 +37,12 @@ merge that finds no prepared video (every video skipped) raises :class:`NothingP
 with the reasons instead of writing an empty dataset; ``tools/data/prepare.py`` exits non-zero
 with that one line.
 
+**Bad options.** Option values that would make every video fail (``fps=0``, ``crop_size=0``,
+a ``crop_size`` the flow estimator refuses, a shard outside ``num_shards``; :func:`check_config`,
+:func:`check_shard`) and settings other than those of an earlier run in the same ``out_dir``
+(:class:`SettingsMismatchError`) stop the run with one line naming the key and the value before
+anything is written, so ``work/settings.json`` only ever records settings that ran.
+
 **Hostile names.** Video names come from annotation files; every path of a video goes through
 :func:`vpd_mm.utils.paths.join_under`, and the readers refuse unsafe names before anything is
 written, so no name makes the pipeline write or delete outside ``out_dir`` / ``work_dir``.
@@ -59,13 +65,14 @@ from tqdm import tqdm
 
 from vpd_mm.datasets.features import dump_action_annotations, load_action_annotations
 from vpd_mm.datasets.pose_annotations import dump_pose_annotations
-from vpd_mm.utils.io import (dump_json_atomic, dump_pickle_atomic, parse_temporary_name,
+from vpd_mm.utils.io import (dump_json_atomic, dump_pickle_atomic, load_json, parse_temporary_name,
                              sweep_temporaries)
 from vpd_mm.utils.paths import check_path_component, join_under, remove_under
 from vpd_mm.utils.safe_pickle import safe_pickle_load
 from .readers.base import ReaderError, VideoIndex, build_action_annotations
 from .stages.flow import BaseFlowEstimator
-from .video_preparer import SKIP_REASONS, SkipVideo, StageTimer, VideoPreparer
+from .video_preparer import (SKIP_REASONS, PrepareOptionError, SkipVideo, StageTimer, VideoPreparer,
+                             check_options)
 
 #: Config keys whose values change the outputs (recorded in ``work/settings.json``).
 SETTING_KEYS = ('dataset_name', 'fps', 'sampling', 'crop_size', 'crop_pad', 'video_backend',
@@ -73,6 +80,11 @@ SETTING_KEYS = ('dataset_name', 'fps', 'sampling', 'crop_size', 'crop_pad', 'vid
                 'athlete', 'teacher', 'flow', 'segmenter')
 #: Keys recorded only when set (outputs prepared before they existed stay resumable).
 _OPTIONAL_KEYS = ('sampling', 'segmenter')
+#: The options of :class:`VideoPreparer` a config sets (checked by :func:`check_config`).
+OPTION_KEYS = ('fps', 'sampling', 'crop_size', 'crop_pad', 'chunk_size', 'video_backend',
+               'allow_truncated', 'conf_thr', 'flow_bound', 'jpeg_quality')
+#: The stages a preparation config must have.
+STAGE_KEYS = ('detector', 'tracker', 'athlete', 'teacher')
 #: Keys that do not change the outputs (dropped from the settings).
 _RUNTIME_KEYS = ('device', 'batch_size', 'num_threads')
 
@@ -93,6 +105,48 @@ _DEFAULTS = dict(
 
 class NothingPreparedError(RuntimeError):
     """A merge that finds no prepared video: every video was skipped (the message says why)."""
+
+
+class UnfinishedVideosError(RuntimeError):
+    """A merge while videos of the dataset are unfinished (and not ``allow_missing``)."""
+
+
+class SettingsMismatchError(ValueError):
+    """``out_dir`` holds outputs of other settings (or of unreadable ones): the message names the
+    settings file and the differing keys."""
+
+
+def check_shard(shard: int, num_shards: int) -> None:
+    """Refuse a shard index outside ``[0, num_shards)`` (or counts that are not integers).
+
+    Raises:
+        PrepareOptionError: naming both values.
+    """
+    ints = all(isinstance(v, int) and not isinstance(v, bool) for v in (shard, num_shards))
+    if not (ints and num_shards >= 1 and 0 <= shard < num_shards):
+        raise PrepareOptionError(f'shard={shard!r}, num_shards={num_shards!r}: need integers '
+                                 '0 <= shard < num_shards (--shard I --num-shards N)')
+
+
+def check_config(cfg: Config) -> None:
+    """Refuse a preparation config that cannot prepare a video, before anything is written.
+
+    Checked: ``out_dir`` is set, the stages of :data:`STAGE_KEYS` are present, and the option
+    values (:data:`OPTION_KEYS`, defaults filled in) pass
+    :func:`~vpd_mm.preparation.video_preparer.check_options`. Stages are not built here
+    (:func:`build_preparer` does; :meth:`VideoPreparer.check_flow` checks ``crop_size`` with the
+    flow estimator).
+
+    Raises:
+        PrepareOptionError: ``'<key>=<value>: <what it must be>'``, or the missing keys.
+    """
+    if not cfg.get('out_dir'):
+        raise PrepareOptionError('out_dir is not set (set it in the config or with --out-dir)')
+    missing = [k for k in STAGE_KEYS if not cfg.get(k)]
+    if missing:
+        raise PrepareOptionError(f'the config has no {missing} (see '
+                                 'configs/_base_/preparation/)')
+    check_options(**{k: cfg.get(k, _DEFAULTS.get(k)) for k in OPTION_KEYS})
 
 
 def read_index(cfg: Config) -> VideoIndex:
@@ -226,10 +280,12 @@ def output_settings(cfg: Config) -> dict:
 
 
 def shard_videos(videos: List[dict], shard: int, num_shards: int) -> List[dict]:
-    """Videos of one shard: sorted by name, every ``num_shards``-th starting at ``shard``."""
-    if num_shards < 1 or not 0 <= shard < num_shards:
-        raise ValueError(f'need 0 <= shard < num_shards, got shard={shard}, '
-                         f'num_shards={num_shards}')
+    """Videos of one shard: sorted by name, every ``num_shards``-th starting at ``shard``.
+
+    Raises:
+        PrepareOptionError: a shard outside ``[0, num_shards)`` (:func:`check_shard`).
+    """
+    check_shard(shard, num_shards)
     ordered = sorted(videos, key=lambda v: v['video'])
     return ordered[shard::num_shards]
 
@@ -243,16 +299,33 @@ def _status(layout: PrepareLayout, video: str) -> Optional[str]:
 
 
 def _check_settings(layout: PrepareLayout, settings: dict) -> None:
-    """Record the settings, or check that they match those of an earlier run."""
+    """Check that the settings match those of an earlier run, if any (reads only).
+
+    Raises:
+        SettingsMismatchError: other or unreadable settings in ``layout.settings``.
+    """
+    if not osp.isfile(layout.settings):
+        return
+    try:
+        old = load_json(layout.settings, 'settings file')
+    except ValueError as e:
+        raise SettingsMismatchError(
+            f'{e}; the settings of the earlier outputs in {layout.out_dir} are unknown. Use '
+            'another out_dir, or pass --overwrite to discard the earlier outputs.') from None
+    new = json.loads(json.dumps(settings))
+    if old != new:
+        keys = set(old) | set(new) if isinstance(old, dict) else set(new)
+        diff = sorted(k for k in keys if not isinstance(old, dict) or old.get(k) != new.get(k))
+        raise SettingsMismatchError(
+            f'{layout.out_dir} was prepared with other settings ({layout.settings}; '
+            f'differing keys: {diff}). Use another out_dir, or pass --overwrite to '
+            'discard the earlier outputs.')
+
+
+def _record_settings(layout: PrepareLayout, settings: dict) -> None:
+    """Write ``layout.settings``, or check it again if another shard wrote it meanwhile."""
     if osp.isfile(layout.settings):
-        with open(layout.settings) as f:
-            old = json.load(f)
-        if old != json.loads(json.dumps(settings)):
-            diff = sorted(k for k in set(old) | set(settings) if old.get(k) != settings.get(k))
-            raise ValueError(
-                f'{layout.out_dir} was prepared with other settings ({layout.settings}; '
-                f'differing keys: {diff}). Use another out_dir, or pass --overwrite to '
-                'discard the earlier outputs.')
+        _check_settings(layout, settings)
     else:
         dump_json_atomic(settings, layout.settings, indent=1, sort_keys=True)
 
@@ -297,8 +370,13 @@ def build_preparer(cfg: Config, timer: Optional[StageTimer] = None) -> VideoPrep
 
     A missing or None ``flow`` is the default ``dict(type='DISFlowEstimator', preset='medium')``;
     an already built :class:`~vpd_mm.preparation.stages.flow.BaseFlowEstimator` is used as is.
+
+    Raises:
+        KeyError: a stage is missing.
+        PrepareOptionError: an option value that would make every video fail
+            (:func:`~vpd_mm.preparation.video_preparer.check_options`).
     """
-    missing = [k for k in ('detector', 'tracker', 'athlete', 'teacher') if not cfg.get(k)]
+    missing = [k for k in STAGE_KEYS if not cfg.get(k)]
     if missing:
         raise KeyError(f'the config has no {missing} (see configs/_base_/preparation/)')
 
@@ -341,8 +419,23 @@ def _prepare_one(preparer: VideoPreparer, layout: PrepareLayout, record: dict) -
         raise
     os.rename(tmp, final)
     result['video'] = name
-    dump_pickle_atomic(result, layout.done(name))
+    try:
+        dump_pickle_atomic(result, layout.done(name))
+    except BaseException:  # no frame folder without its pkl
+        remove_under(final, layout.rawframes)
+        raise
     return result  # the video is finished from here on
+
+
+def _failure(rec: dict, message: str) -> dict:
+    """The report entry of a video that failed unexpectedly (retried by the next run)."""
+    print_log(f'{rec["video"]}: {message}', logger='current', level=40)
+    return dict(
+        video=rec['video'],
+        path=rec.get('path'),
+        reason='error',
+        message=message,
+        traceback=traceback.format_exc(limit=8))
 
 
 def prepare_dataset(cfg: Config,
@@ -370,30 +463,50 @@ def prepare_dataset(cfg: Config,
     Returns:
         dict: The shard report (also written to ``work/reports/``), with ``merged`` (the
         merge's summary or None).
+
+    Raises:
+        PrepareOptionError: a bad shard or option value (:func:`check_shard`,
+            :func:`check_config`, :meth:`VideoPreparer.check_flow`); nothing is written.
+        ReaderError: unusable annotations, or none (:func:`read_index`); nothing is written.
+        SettingsMismatchError: ``out_dir`` was prepared with other settings (without
+            ``overwrite``); nothing is written.
+        NothingPreparedError, UnfinishedVideosError: from the merge (:func:`merge_outputs`).
     """
+    check_shard(shard, num_shards)  # nothing is written before these checks
+    check_config(cfg)
     index = read_index(cfg)
     dataset = cfg.get('dataset_name', None) or index.dataset
     layout = PrepareLayout(cfg.out_dir, dataset, cfg.get('work_dir', None))
     for rec in index.videos:  # every path of every video, before anything is written
         for path_of in (layout.frames, layout.tmp_frames, layout.done, layout.skipped):
             path_of(rec['video'])
+    settings = output_settings(cfg)
+    settings['dataset_name'] = dataset
+    if not overwrite:
+        _check_settings(layout, settings)
+
+    mine = shard_videos(index.videos, shard, num_shards)
+    todo, retry = [], []
+    for rec in mine:
+        status = None if overwrite else _status(layout, rec['video'])
+        if status == 'skipped' and retry_skipped:
+            retry.append(rec)
+            status = None
+        if status is None:
+            todo.append(rec)
+    timer = StageTimer()
+    preparer = None
+    if todo:  # the stages are built (and the flow tried) before anything is written
+        preparer = build_preparer(cfg, timer)
+        preparer.check_flow()
+
     if overwrite:
         clear_outputs(layout, [v['video'] for v in index.videos])
     layout.makedirs()
     sweep_dead_temporaries(layout)
-    settings = output_settings(cfg)
-    settings['dataset_name'] = dataset
-    _check_settings(layout, settings)
-
-    mine = shard_videos(index.videos, shard, num_shards)
-    todo = []
-    for rec in mine:
-        status = _status(layout, rec['video'])
-        if status == 'skipped' and retry_skipped:
-            os.remove(layout.skipped(rec['video']))
-            status = None
-        if status is None:
-            todo.append(rec)
+    _record_settings(layout, settings)
+    for rec in retry:
+        os.remove(layout.skipped(rec['video']))
     # temporaries of the videos to redo: like their .tmp_ folders, this shard's alone
     for folder, path_of in ((layout.pose_dir, layout.done), (layout.skipped_dir, layout.skipped)):
         sweep_temporaries(folder, {osp.basename(path_of(r['video'])) for r in todo},
@@ -403,12 +516,10 @@ def prepare_dataset(cfg: Config,
         f'{len(mine) - len(todo)} already finished, {len(todo)} to prepare -> {layout.out_dir}',
         logger='current')
 
-    timer = StageTimer()
     processed, skipped, errors = [], [], []
     t_start = time.perf_counter()
     frames_done = 0
     if todo:
-        preparer = build_preparer(cfg, timer)
         bar = tqdm(todo, desc=f'prepare {dataset}', unit='video', disable=not progress)
         for rec in bar:
             name = rec['video']
@@ -416,17 +527,17 @@ def prepare_dataset(cfg: Config,
                 result = _prepare_one(preparer, layout, rec)
             except SkipVideo as e:
                 entry = dict(video=name, path=rec.get('path'), reason=e.reason, message=e.message)
-                dump_json_atomic(entry, layout.skipped(name), indent=1)
-                skipped.append(entry)
+                try:  # an error here must not stop the other videos
+                    dump_json_atomic(entry, layout.skipped(name), indent=1)
+                except Exception as w:
+                    message = (f'{e.reason}: {e.message}; the skip record '
+                               f'{layout.skipped(name)} could not be written '
+                               f'({type(w).__name__}: {w})')
+                    errors.append(_failure(rec, message))
+                else:
+                    skipped.append(entry)
             except Exception as e:  # an unexpected failure: reported, retried by the next run
-                errors.append(
-                    dict(
-                        video=name,
-                        path=rec.get('path'),
-                        reason='error',
-                        message=f'{type(e).__name__}: {e}',
-                        traceback=traceback.format_exc(limit=8)))
-                print_log(f'{name}: {type(e).__name__}: {e}', logger='current', level=40)
+                errors.append(_failure(rec, f'{type(e).__name__}: {e}'))
             else:
                 processed.append(name)
                 frames_done += result['info']['num_frames']
@@ -487,13 +598,15 @@ def merge_outputs(cfg: Config, index: Optional[VideoIndex] = None,
 
     Returns:
         dict: The report's ``summary``.
+
+    Raises:
+        UnfinishedVideosError: videos are unfinished (without ``allow_missing``).
+        NothingPreparedError: no video was prepared (every one skipped).
     """
     if index is None:
         index = read_index(cfg)
     dataset = cfg.get('dataset_name', None) or index.dataset
     layout = PrepareLayout(cfg.out_dir, dataset, cfg.get('work_dir', None))
-    layout.makedirs()
-    sweep_dead_temporaries(layout)
     done, skipped, missing = [], [], []
     for rec in sorted(index.videos, key=lambda v: v['video']):
         status = _status(layout, rec['video'])
@@ -505,9 +618,10 @@ def merge_outputs(cfg: Config, index: Optional[VideoIndex] = None,
         else:
             missing.append(rec['video'])
     if missing and not allow_missing:
-        raise RuntimeError(f'{dataset}: {len(missing)} of {len(index.videos)} videos are not '
-                           f'finished (e.g. {missing[:5]}); run the remaining shards first, or '
-                           'merge with --allow-missing')
+        raise UnfinishedVideosError(
+            f'{dataset}: {len(missing)} of {len(index.videos)} videos are not finished (e.g. '
+            f'{missing[:5]}); run the remaining shards first (or rerun to retry the failed '
+            'videos), or merge with --allow-missing')
     if not done:
         reasons: dict = {}
         for rec in skipped:
@@ -519,6 +633,8 @@ def merge_outputs(cfg: Config, index: Optional[VideoIndex] = None,
             f'({len(skipped)} skipped{" by reason " + why if why else ""}, {len(missing)} '
             f'unfinished{first}); the skip records are in {layout.skipped_dir}: fix the inputs, '
             'then rerun with --retry-skipped')
+    layout.makedirs()
+    sweep_dead_temporaries(layout)
 
     annotations, split, videos, actions, dropped, per_video = [], {}, {}, {}, [], {}
     for rec in tqdm(done, desc=f'merge {dataset}', unit='video', leave=False,

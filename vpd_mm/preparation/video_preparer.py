@@ -15,6 +15,7 @@ and a flow pair, cut with the nearest earlier athlete box (the first one for fra
 frame has ``img_``, ``flow_x_`` and ``flow_y_`` files (the layout of ``docs/data_layout.md``;
 inference and feature extraction run on every frame).
 """
+import math
 import os
 import os.path as osp
 import time
@@ -30,7 +31,7 @@ from .masks import MASK_TMPL, mask_to_crop, write_mask_png
 from .readers.base import actions_on_prepared_frames
 from .stages.flow import BaseFlowEstimator
 from .stages.segmentation import MMDetAthleteSegmenter  # noqa: F401 (registers the stage)
-from .stages.video import VideoReadError, check_sampling, iter_video_chunks, probe_video
+from .stages.video import BACKENDS, VideoReadError, check_sampling, iter_video_chunks, probe_video
 
 #: Why a video is skipped (the ``reason`` of a skip record).
 SKIP_REASONS = ('unreadable', 'no person', 'track too short', 'no confident pose')
@@ -47,6 +48,78 @@ class SkipVideo(Exception):
     def __init__(self, reason: str, message: str) -> None:
         super().__init__(f'{reason}: {message}')
         self.reason, self.message = reason, message
+
+
+class PrepareOptionError(ValueError):
+    """An option of the preparation (a config key such as ``fps``, or a command-line argument
+    such as ``--shard``) whose value cannot work; the message names the key and the value."""
+
+
+def _is_number(value) -> bool:
+    """A real number, not a bool (nor a string)."""
+    if isinstance(value, (bool, np.bool_)):
+        return False
+    return isinstance(value, (int, float, np.integer, np.floating))
+
+
+def _is_integer(value) -> bool:
+    """An integer, or a float with an integral value (``64.0``)."""
+    return _is_number(value) and math.isfinite(value) and float(value).is_integer()
+
+
+def check_options(fps: Optional[float] = None,
+                  sampling: Union[None, str, dict] = None,
+                  crop_size: int = 128,
+                  crop_pad: float = 0.1,
+                  chunk_size: int = 64,
+                  video_backend: str = 'decord',
+                  allow_truncated: bool = False,
+                  conf_thr: float = 0.5,
+                  flow_bound: float = 20.0,
+                  jpeg_quality: int = 90) -> None:
+    """Refuse option values of :class:`VideoPreparer` that would make every video fail.
+
+    Checked: ``fps`` None or a finite number > 0; ``sampling`` (:func:`check_sampling`, its
+    numbers finite); ``crop_size`` and ``chunk_size`` integers >= 1; ``crop_pad`` a finite number
+    > -0.5 (a crop of positive size); ``video_backend`` one of
+    :data:`~vpd_mm.preparation.stages.video.BACKENDS`; ``allow_truncated`` a bool; ``conf_thr``
+    a finite number; ``flow_bound`` a finite number > 0; ``jpeg_quality`` an integer in
+    ``[0, 100]``. Integers may be given as integral floats (``64.0``), never as strings or bools.
+
+    The arguments are those of :class:`VideoPreparer`.
+
+    Raises:
+        PrepareOptionError: ``'<key>=<value>: <what it must be>'`` for the first bad value.
+    """
+
+    def fail(key: str, value, rule: str) -> None:
+        raise PrepareOptionError(f'{key}={value!r}: {rule}')
+
+    if fps is not None and not (_is_number(fps) and math.isfinite(fps) and fps > 0):
+        fail('fps', fps, 'the prepared frame rate must be a finite number > 0 (or None: the '
+             'source rate)')
+    try:
+        check_sampling(sampling)
+    except (TypeError, ValueError) as e:
+        fail('sampling', sampling, str(e))
+    for key, value in (('crop_size', crop_size), ('chunk_size', chunk_size)):
+        if not (_is_integer(value) and value >= 1):
+            fail(key, value, 'must be an integer >= 1')
+    if not (_is_number(crop_pad) and math.isfinite(crop_pad) and crop_pad > -0.5):
+        fail('crop_pad', crop_pad,
+             'the padding (a fraction of the crop side, on each side) must be a finite number '
+             '> -0.5')
+    if video_backend not in BACKENDS:
+        fail('video_backend', video_backend, f'must be one of {BACKENDS}')
+    if not isinstance(allow_truncated, (bool, np.bool_)):
+        fail('allow_truncated', allow_truncated, 'must be True or False')
+    if not (_is_number(conf_thr) and math.isfinite(conf_thr)):
+        fail('conf_thr', conf_thr, 'must be a finite number (a mean joint score)')
+    if not (_is_number(flow_bound) and math.isfinite(flow_bound) and flow_bound > 0):
+        fail('flow_bound', flow_bound, 'the flow quantisation bound must be a finite number > 0 '
+             '(pixels)')
+    if not (_is_integer(jpeg_quality) and 0 <= jpeg_quality <= 100):
+        fail('jpeg_quality', jpeg_quality, 'must be an integer in [0, 100]')
 
 
 class StageTimer:
@@ -133,6 +206,10 @@ class VideoPreparer:
         flow_bound (float): Flow quantisation bound in pixels. Defaults to 20.
         jpeg_quality (int): JPEG quality of crops and flow. Defaults to 90.
         timer (StageTimer, optional): Collects the stage timings. Defaults to a new one.
+
+    Raises:
+        PrepareOptionError: an option value that would make every video fail
+            (:func:`check_options`).
     """
 
     def __init__(self,
@@ -153,17 +230,54 @@ class VideoPreparer:
                  flow_bound: float = 20.0,
                  jpeg_quality: int = 90,
                  timer: Optional[StageTimer] = None) -> None:
+        # a bad option fails here, not in every video
+        check_options(
+            fps=fps,
+            sampling=sampling,
+            crop_size=crop_size,
+            crop_pad=crop_pad,
+            chunk_size=chunk_size,
+            video_backend=video_backend,
+            allow_truncated=allow_truncated,
+            conf_thr=conf_thr,
+            flow_bound=flow_bound,
+            jpeg_quality=jpeg_quality)
         self.detector, self.tracker, self.athlete = detector, tracker, athlete
         self.teacher, self.flow, self.segmenter = teacher, flow, segmenter
         self.fps = None if fps is None else float(fps)
-        check_sampling(sampling)  # a bad option fails here, not in the first video
         self.sampling = sampling
         self.crop_size, self.crop_pad = int(crop_size), float(crop_pad)
         self.chunk_size, self.video_backend = int(chunk_size), video_backend
-        self.allow_truncated, self.conf_thr = allow_truncated, float(conf_thr)
+        self.allow_truncated, self.conf_thr = bool(allow_truncated), float(conf_thr)
         self.quantizer = FlowQuantizer(flow_bound)
         self.jpeg_params = [cv2.IMWRITE_JPEG_QUALITY, int(jpeg_quality)]
         self.timer = timer if timer is not None else StageTimer()
+
+    def check_flow(self) -> None:
+        """Run the flow estimator once on two blank crops of ``crop_size``.
+
+        Some estimators refuse small images (OpenCV's DIS flow needs a side of at least 12
+        pixels); calling this before a run turns that into one error instead of a failure of
+        every video.
+
+        Raises:
+            PrepareOptionError: the estimator fails on crops of ``crop_size``; the message names
+                ``crop_size``, the estimator and its error.
+        """
+        size = self.crop_size
+        blank = np.zeros((1, size, size, 3), np.uint8)
+        try:
+            flows = np.asarray(self.flow.batch(blank, blank))
+        except Exception as e:  # the estimator's own error, e.g. cv2.error
+            msg = ' '.join(str(e).split())
+            raise PrepareOptionError(
+                f'crop_size={size}: the flow estimator {type(self.flow).__name__} cannot compute '
+                f'flow on {size}x{size} crops ({type(e).__name__}: {msg:.300})') from None
+        if flows.shape != (1, size, size, 2):
+            raise PrepareOptionError(
+                f'crop_size={size}: the flow estimator {type(self.flow).__name__} returned '
+                f'flow of shape {list(flows.shape)} for one {size}x{size} crop pair, expected '
+                f'[1, {size}, {size}, 2]')
 
     def _chunks(self, path: str):
         return self.timer.timed_iter(

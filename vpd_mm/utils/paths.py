@@ -16,6 +16,21 @@ from typing import Optional
 
 #: Longest file name most file systems accept, in bytes.
 MAX_NAME_BYTES = 255
+#: The longest suffixes vpd_mm adds to a checked name to make a file name, temporaries of the
+#: atomic writers (:func:`vpd_mm.utils.io.temporary_path`) included, with a process id of 10
+#: digits (the most :data:`vpd_mm.utils.io.TMP_NAME` accepts).
+DERIVED_SUFFIXES = (
+    '.pkl.tmp.4294967295',  # work/pose/<video>.pkl (tools/data/prepare.py)
+    '.json.tmp.4294967295',  # work/skipped/<video>.json (tools/data/prepare.py)
+    '.npy.tmp.4294967295.npy',  # <out_dir>/<frame_dir>.npy (features, embeddings, scores)
+    '_pose.pkl.tmp.4294967295',  # annotations/<video>_pose.pkl (inference on one video)
+    '_neighbours.json.tmp.4294967295',  # <out_dir>/<video>_neighbours.json (the demo)
+)
+#: Bytes a name must leave free for :data:`DERIVED_SUFFIXES`.
+DERIVED_SUFFIX_BYTES = max(len(os.fsencode(s)) for s in DERIVED_SUFFIXES)
+#: Longest name :func:`check_path_component` accepts, in bytes (``os.fsencode``): every file
+#: name derived from it still fits in :data:`MAX_NAME_BYTES`.
+MAX_PLAIN_NAME_BYTES = MAX_NAME_BYTES - DERIVED_SUFFIX_BYTES
 
 
 class UnsafePathError(ValueError):
@@ -31,20 +46,26 @@ class UnsafePathError(ValueError):
 WORK_DIR = '{work_dir}'
 
 
-def _fail(name, what: str, reason: str, where: Optional[str]) -> None:
+def _fail(name, what: str, reason: str, where: Optional[str], plain: bool = True) -> None:
     prefix = f'{where}: ' if where else ''
-    raise UnsafePathError(f'{prefix}{what} {name!r} {reason}; it becomes a file name, so it must '
-                          'be one plain name (no "/", "\\", "..", leading dot or control '
-                          'character)')
+    rule = ('; it becomes a file name, so it must be one plain name (no "/", "\\", "..", leading '
+            'dot or control character)') if plain else ''
+    raise UnsafePathError(f'{prefix}{what} {name!r} {reason}{rule}')
 
 
-def check_path_component(name: str, what: str = 'name', where: Optional[str] = None) -> str:
+def check_path_component(name: str,
+                         what: str = 'name',
+                         where: Optional[str] = None,
+                         max_bytes: int = MAX_PLAIN_NAME_BYTES) -> str:
     """Check that ``name`` is one plain file name and return it.
 
     Refused: non-strings, the empty string, absolute paths, path separators (``/`` and ``\\``),
     ``.`` and ``..``, names starting with a dot (hidden; ``.tmp_*`` is how the pipeline marks
-    unfinished folders), NUL and other control characters, and names longer than
-    :data:`MAX_NAME_BYTES` bytes in UTF-8.
+    unfinished folders), NUL and other control characters, and names longer than ``max_bytes``
+    bytes (``os.fsencode``). The default, :data:`MAX_PLAIN_NAME_BYTES`, leaves room for the
+    longest suffix vpd_mm adds to a name (:data:`DERIVED_SUFFIXES`, e.g.
+    ``<name>.npy.tmp.<pid>.npy``), so that no file named after it is longer than the
+    :data:`MAX_NAME_BYTES` file systems accept (80 CJK characters, 3 bytes each, are too many).
 
     Args:
         name (str): The candidate (e.g. a video name from an annotation file).
@@ -52,6 +73,9 @@ def check_path_component(name: str, what: str = 'name', where: Optional[str] = N
             ``'name'``.
         where (str, optional): Where it came from, for the message (e.g.
             ``'ann.json: videos[3]'``). Defaults to None.
+        max_bytes (int): Longest name accepted, in bytes. Defaults to
+            :data:`MAX_PLAIN_NAME_BYTES`; :data:`MAX_NAME_BYTES` for the name of an existing
+            file that is only read.
 
     Returns:
         str: ``name``, unchanged.
@@ -75,11 +99,19 @@ def check_path_component(name: str, what: str = 'name', where: Optional[str] = N
     if bad:
         _fail(name, what, f'contains the control character {bad[0]!r}', where)
     try:
-        size = len(name.encode('utf-8'))
+        name.encode('utf-8')
+        size = len(os.fsencode(name))
     except UnicodeEncodeError:
         _fail(name, what, 'is not valid unicode', where)
-    if size > MAX_NAME_BYTES:
-        _fail(name, what, f'is {size} bytes long (at most {MAX_NAME_BYTES})', where)
+    if size > max_bytes:
+        if max_bytes >= MAX_NAME_BYTES:
+            why = f'is {size} bytes long (at most {max_bytes})'
+        else:
+            why = (f'is {size} bytes long (at most {max_bytes}: the files named after it, up '
+                   f'to {MAX_NAME_BYTES - max_bytes} bytes longer, e.g. <name>.npy.tmp.<pid>.npy, '
+                   f'must fit in the {MAX_NAME_BYTES} bytes a file name may have); use a shorter '
+                   'name')
+        _fail(name, what, why, where, plain=False)
     return name
 
 
@@ -100,7 +132,8 @@ def join_under(root: str,
                where: Optional[str] = None,
                prefix: str = '',
                suffix: str = '',
-               resolve: bool = True) -> str:
+               resolve: bool = True,
+               max_bytes: int = MAX_PLAIN_NAME_BYTES) -> str:
     """``osp.join(root, *names)`` once every name is checked and the result lies in ``root``.
 
     Args:
@@ -117,6 +150,9 @@ def join_under(root: str,
             component) and check that the result is still inside ``root``; without it the
             check is by name only, which lets a path to *read* pass through a linked
             sub-folder. Defaults to True (for every path written or deleted).
+        max_bytes (int): Longest name accepted (:func:`check_path_component`). Defaults to
+            :data:`MAX_PLAIN_NAME_BYTES`; :data:`MAX_NAME_BYTES` for an existing file that is
+            only read.
 
     Returns:
         str: The joined path.
@@ -128,11 +164,11 @@ def join_under(root: str,
     if not names:
         raise ValueError('join_under needs at least one name')
     for name in names:
-        check_path_component(name, what, where)
+        check_path_component(name, what, where, max_bytes)
     last = prefix + names[-1] + suffix
-    if len(last.encode('utf-8')) > MAX_NAME_BYTES:
-        _fail(names[-1], what, f'makes the file name {last!r} longer than {MAX_NAME_BYTES} bytes',
-              where)
+    if len(os.fsencode(last)) > MAX_NAME_BYTES:
+        reason = f'makes the file name {last!r} longer than {MAX_NAME_BYTES} bytes'
+        _fail(names[-1], what, reason, where, plain=False)
     path = osp.join(root, *names[:-1], last)
     if resolve and not is_inside(path, root):
         prefix_where = f'{where}: ' if where else ''

@@ -4,11 +4,11 @@
 CSV (header required; one row per action, or a row without ``start``/``end``/``time`` for a
 video without actions)::
 
-    video,split,start,end,label,id
-    program_001,train,12.40,13.15,Axel,
-    program_001,train,20.00,21.10,Lutz,
-    match3_point017,test,,,,
-    match3_point018,test,,,forehand,          # with a "time" column instead: a point event
+    video,split,start,end,time,label,id
+    program_001,train,12.40,13.15,,Axel,
+    program_001,train,20.00,21.10,,Lutz,
+    match3_point017,test,,,,,
+    match3_point018,test,,,35.2,forehand,     # time: a point event
 
 JSON::
 
@@ -23,16 +23,21 @@ Columns / keys: ``video`` (the file stem in ``video_dir`` unless ``file`` is giv
 (``train``/``val``/``test``, default ``train``), ``start``/``end`` (seconds, or source frames
 with ``unit='frame'``, end exclusive), or ``time`` (a point event such as a tennis swing's ball
 contact: the segment is ``time +- point_window``), ``label`` (a class name or index; empty:
-unlabeled, -1), ``id`` (default ``<video>_<k>``).
+unlabeled, -1), ``id`` (default ``<video>_<k>``). A video listed on several rows (one per
+action) has the same ``split`` and ``file`` on each. Without ``classes``, the classes are the
+sorted label names of the actions.
 
 ``video`` becomes a file name of the prepared dataset, so it must be one plain name
 (:func:`.base.check_video_name`), and ``file`` must stay inside ``video_dir`` (each of its
 ``/``-separated parts a plain name); an entry that breaks this is refused with its file and
 row (CSV) or index (JSON) before anything is prepared. So is an entry with a split other than
 ``train``/``val``/``test``, a time that is not a finite number in ``[0, end)``
-(:func:`.base.check_segment`), an action id or class name given twice, or (JSON) a field of the
-wrong type (``video``, ``split``, ``file``, ``unit`` strings; ``start``, ``end``, ``time``
-numbers; ``label``, ``id`` strings or integers; ``classes`` a list of strings).
+(:func:`.base.check_segment`), with ``unit='frame'`` a frame number that is not an integer
+(``7.5``; :func:`vpd_mm.utils.io.int_field`), a ``label`` or ``id`` on a row without a segment
+(which lists a video without actions), a video listed twice with different splits or files,
+an action id or class name given twice, or (JSON) a field of the wrong type (``video``,
+``split``, ``file``, ``unit`` strings; ``start``, ``end``, ``time`` numbers; ``label``, ``id``
+strings or integers; ``classes`` a list of strings).
 """
 import csv
 import io
@@ -42,8 +47,8 @@ from typing import Dict, List, Optional, Sequence
 from mmaction.registry import TASK_UTILS
 
 from vpd_mm.datasets.features import SPLITS
-from vpd_mm.utils.io import read_text, read_text_lines
-from vpd_mm.utils.paths import UnsafePathError, join_under
+from vpd_mm.utils.io import int_field, read_text, read_text_lines
+from vpd_mm.utils.paths import MAX_NAME_BYTES, UnsafePathError, join_under
 from .base import (TIME_UNITS, BaseVideoReader, ReaderError, VideoIndex, check_segment,
                    check_video_name, class_label, is_class_index, reader_error, resolve_video)
 from .diving48 import load_json_file
@@ -185,15 +190,17 @@ class SegmentListReader(BaseVideoReader):
         classes = self.classes
         if isinstance(classes, str):
             classes = read_class_list(self._path(classes))
-        if classes is None:
+        if classes is None:  # the labels of the actions (a row without a segment has none)
             classes = sorted({
                 r['label']
-                for r in rows if r.get('label', '') and not is_class_index(r['label'])
+                for r in rows
+                if r.get('label', '') and _has_segment(r) and not is_class_index(r['label'])
             })
         classes = list(classes)
         class_index = {c: i for i, c in enumerate(classes)}
         files = self._video_files() if osp.isdir(self.video_dir) else {}
         videos: Dict[str, dict] = {}
+        first: Dict[str, str] = {}  # video -> where it is first listed
         ids: Dict[str, str] = {}  # action id -> where
         for row in rows:
             where, name = row['_where'], row['video']
@@ -201,21 +208,28 @@ class SegmentListReader(BaseVideoReader):
             split = row.get('split') or 'train'
             if split not in SPLITS:
                 raise ReaderError(f'{where}: split {split!r} is not one of {SPLITS}')
+            file = row.get('file')
+            video_path = self._file(file, where) if file else resolve_video(
+                name, files, self.video_dir, self.video_ext, where)
             rec = videos.get(name)
             if rec is None:
-                file = row.get('file')
+                first[name] = where
                 rec = videos[name] = dict(
-                    video=name,
-                    path=self._file(file, where) if file else resolve_video(
-                        name, files, self.video_dir, self.video_ext, where),
-                    split=split,
-                    label=-1,
-                    actions=[])
+                    video=name, path=video_path, split=split, label=-1, actions=[])
             elif rec['split'] != split:
                 raise ReaderError(f'{where}: video {name!r} listed with splits '
-                                  f'{rec["split"]!r} and {split!r}')
+                                  f'{rec["split"]!r} (at {first[name]}) and {split!r}')
+            elif rec['path'] != video_path:
+                raise ReaderError(f'{where}: video {name!r} listed with files {rec["path"]} '
+                                  f'(at {first[name]}) and {video_path}')
             seg = self._segment(row, where)
             if seg is None:
+                extra = [k for k in ('label', 'id') if row.get(k, '')]
+                if extra:
+                    raise ReaderError(
+                        f'{where}: {" and ".join(extra)} '
+                        f'{", ".join(repr(row[k]) for k in extra)} without start/end or time '
+                        '(a row without a segment lists a video without actions)')
                 continue
             label = class_label(row.get('label', ''), class_index, where)
             action_id = row.get('id') or f'{name}_{len(rec["actions"])}'
@@ -236,8 +250,13 @@ class SegmentListReader(BaseVideoReader):
     def _file(self, file: str, where: str) -> str:
         """``<video_dir>/<file>``, ``file`` a relative path that stays inside ``video_dir``."""
         try:
-            return join_under(self.video_dir, *str(file).split('/'), what='video file',
-                              where=where, resolve=False)  # read only: linked folders are fine
+            return join_under(
+                self.video_dir,
+                *str(file).split('/'),
+                what='video file',
+                where=where,
+                resolve=False,  # read only: linked folders are fine
+                max_bytes=MAX_NAME_BYTES)  # no file is named after it
         except UnsafePathError as e:
             raise ReaderError(str(e)) from None
 
@@ -247,13 +266,23 @@ class SegmentListReader(BaseVideoReader):
             raise ReaderError(f'{where}: give both start and end (got {start!r}, {end!r})')
         try:
             if start:
-                seg = float(start), float(end)
+                given = dict(start=float(start), end=float(end))
+                seg = given['start'], given['end']
             elif time:
-                t = float(time)
+                given = dict(time=float(time))
+                t = given['time']
                 seg = max(t - self.point_window, 0.0), t + self.point_window
             else:
                 return None
         except ValueError as e:
             raise ReaderError(f'{where}: start/end/time must be numbers ({e})') from e
         check_segment(seg[0], seg[1], self.unit, where)
+        if self.unit == 'frame':  # source frame numbers: 7 or 7.0, not 7.5
+            for key, value in given.items():
+                int_field(value, f"{key} (a frame number, unit='frame')", where, ReaderError)
         return seg
+
+
+def _has_segment(row: dict) -> bool:
+    """Whether a row gives an action segment (``start``/``end`` or ``time``)."""
+    return any(row.get(k, '') for k in ('start', 'end', 'time'))

@@ -15,6 +15,14 @@ A header that declares more than :data:`MAX_VIDEO_FRAMES` frames or :data:`MAX_V
 pixels a frame is refused before any decoder allocates for it (a 10-frame AVI whose header says
 4e9 frames made decord abort the process with ``std::bad_alloc``).
 
+**Frame shape.** Every frame must be ``[H, W, 3]`` uint8 RGB of the size of frame 0. decord
+returns frames of 4, 6 or 12 channels for some small frame widths (8, 16, 24, 48, 72 pixels,
+decord 0.6); such a video, or one whose frames change size, is refused with a
+:class:`VideoReadError` naming the file and the frame (a skipped ``'unreadable'`` video in the
+pipeline), and for decord's bug the message suggests ``video_backend='opencv'``, which decodes
+those videos correctly. The decoders are not switched silently: the frames of a prepared video
+come from the configured backend (recorded in the preparation settings).
+
 **Resampling.** With a target rate ``fps`` the source frames are resampled in one of two ways
 (:func:`resampled_indices`; the ``sampling`` argument of :func:`iter_video_chunks`):
 
@@ -153,7 +161,8 @@ def check_sampling(sampling: Union[None, str, dict]) -> dict:
         ``start_balance``.
 
     Raises:
-        ValueError: an unknown mode or key, or accumulator keys with ``'round'``.
+        ValueError: an unknown mode or key, accumulator keys with ``'round'``, or accumulator
+            numbers that are not finite.
     """
     if sampling is None:
         return dict(sampling='round')
@@ -173,10 +182,14 @@ def check_sampling(sampling: Union[None, str, dict]) -> dict:
         if spec:
             raise ValueError(f"sampling 'round' takes no {sorted(spec)}")
         return dict(sampling='round')
-    return dict(
-        sampling='accumulator',
-        increment_offset=float(spec.get('increment_offset', 0.0)),
-        start_balance=float(spec.get('start_balance', 0.0)))
+    values = {}
+    for key in ('increment_offset', 'start_balance'):
+        value = spec.get(key, 0.0)
+        if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)) \
+                or not np.isfinite(value):
+            raise ValueError(f'sampling {mode!r}: {key} must be a finite number, got {value!r}')
+        values[key] = float(value)
+    return dict(sampling='accumulator', **values)
 
 
 def read_frame_rate(path: str) -> float:
@@ -250,6 +263,24 @@ def _open_decord(path: str, num_threads: int = 0):
             'frames before the damage') from None
 
 
+def _bad_shape(path: str, frame: int, array: np.ndarray, expected: Optional[Tuple[int, int]],
+               backend: str) -> Optional[VideoReadError]:
+    """The error for a decoded frame that is not ``[H, W, 3]`` uint8 (of ``expected`` = (H, W)
+    when given), or None for a good one."""
+    shape = tuple(np.shape(array))
+    if len(shape) == 3 and shape[2] == 3 and array.dtype == np.uint8 and (
+            expected is None or shape[:2] == tuple(expected)):
+        return None
+    got = f'an array of shape {list(shape)} ({array.dtype})'
+    if len(shape) == 3 and shape[2] == 3 and array.dtype == np.uint8:  # another frame size
+        return VideoReadError(f'{path}: source frame {frame} is {shape[1]}x{shape[0]}, frame 0 '
+                              f'is {expected[1]}x{expected[0]} (frames of several sizes)')
+    hint = (" (a decord bug with some frame widths, e.g. 8, 16, 24, 48 or 72 pixels); "
+            "video_backend='opencv' decodes it" if backend == 'decord' else '')
+    return VideoReadError(f'{path}: {backend} decodes source frame {frame} as {got}, not '
+                          f'[H, W, 3] uint8 RGB{hint}')
+
+
 def _probe(path: str, backend: str, num_threads: int = 1) -> Tuple[VideoInfo, object]:
     """:func:`probe_video` and the open decord reader (None for OpenCV)."""
     if backend not in BACKENDS:
@@ -267,6 +298,9 @@ def _probe(path: str, backend: str, num_threads: int = 1) -> Tuple[VideoInfo, ob
             first = reader[0].asnumpy()
         except Exception as e:
             raise VideoReadError(f'{path}: frame 0 cannot be decoded ({e})') from None
+        error = _bad_shape(path, 0, first, None, backend)
+        if error is not None:
+            raise error
     else:
         cap = cv2.VideoCapture(path)
         try:
@@ -275,6 +309,9 @@ def _probe(path: str, backend: str, num_threads: int = 1) -> Tuple[VideoInfo, ob
             cap.release()
         if not ok:
             raise VideoReadError(f'{path}: frame 0 cannot be decoded (no frames or corrupt)')
+        error = _bad_shape(path, 0, first, None, backend)
+        if error is not None:
+            raise error
     if n == 0:
         raise VideoReadError(f'{path}: the container declares no frames')
     info = VideoInfo(num_frames=n, fps=fps, height=int(first.shape[0]), width=int(first.shape[1]))
@@ -282,7 +319,8 @@ def _probe(path: str, backend: str, num_threads: int = 1) -> Tuple[VideoInfo, ob
 
 
 def probe_video(path: str, backend: str = 'decord') -> VideoInfo:
-    """Frame count, frame rate and size of a video; checks that its first frame decodes.
+    """Frame count, frame rate and size of a video; checks that its first frame decodes, as an
+    ``[H, W, 3]`` uint8 image.
 
     Args:
         path (str): Video file.
@@ -293,7 +331,8 @@ def probe_video(path: str, backend: str = 'decord') -> VideoInfo:
         VideoInfo: The container's frame count and frame rate and the frame size.
 
     Raises:
-        VideoReadError: Missing, empty, corrupt or undecodable file, or a video without frames.
+        VideoReadError: Missing, empty, corrupt or undecodable file, a video without frames, or
+            a first frame that ``backend`` decodes into another shape (module docstring).
     """
     return _probe(str(path), backend)[0]
 
@@ -310,7 +349,8 @@ def _chunks(indices: np.ndarray, chunk_size: int) -> List[np.ndarray]:
 
 
 def _iter_decord(path: str, vr, indices: np.ndarray, expected: int, chunk_size: int,
-                 allow_truncated: bool) -> Iterator[Tuple[np.ndarray, np.ndarray]]:
+                 allow_truncated: bool,
+                 size: Tuple[int, int]) -> Iterator[Tuple[np.ndarray, np.ndarray]]:
     decodable = len(vr)
     if decodable < expected and not allow_truncated and (indices >= decodable).any():
         raise _truncated(path, decodable, expected)  # known before decoding anything
@@ -323,15 +363,26 @@ def _iter_decord(path: str, vr, indices: np.ndarray, expected: int, chunk_size: 
             good = []
             for i in ok.tolist():  # find the first frame that fails
                 try:
-                    good.append(vr[i].asnumpy())
+                    frame = vr[i].asnumpy()
                 except Exception:
                     decodable = i
                     break
+                error = _bad_shape(path, i, frame, size, 'decord')
+                if error is not None:
+                    raise error
+                good.append(frame)
             ok = ok[:len(good)]
             if good:
                 frames = np.stack(good)
         if frames is not None and len(ok):
-            yield ok.astype(np.int64), np.ascontiguousarray(frames, dtype=np.uint8)
+            if frames.ndim != 4 or len(frames) != len(ok):
+                raise VideoReadError(f'{path}: decord returned {list(frames.shape)} for '
+                                     f'{len(ok)} frames')
+            for i, frame in zip(ok.tolist(), frames):
+                error = _bad_shape(path, i, frame, size, 'decord')
+                if error is not None:
+                    raise error
+            yield ok.astype(np.int64), np.ascontiguousarray(frames)
         if len(ok) < len(chunk):
             if allow_truncated:
                 return
@@ -339,7 +390,8 @@ def _iter_decord(path: str, vr, indices: np.ndarray, expected: int, chunk_size: 
 
 
 def _iter_opencv(path: str, indices: np.ndarray, expected: int, chunk_size: int,
-                 allow_truncated: bool) -> Iterator[Tuple[np.ndarray, np.ndarray]]:
+                 allow_truncated: bool,
+                 size: Tuple[int, int]) -> Iterator[Tuple[np.ndarray, np.ndarray]]:
     cap = cv2.VideoCapture(path)
     if not cap.isOpened():
         raise VideoReadError(f'{path}: not a readable video (corrupt file or unknown format)')
@@ -354,6 +406,9 @@ def _iter_opencv(path: str, indices: np.ndarray, expected: int, chunk_size: int,
                 if pos == i - 1:
                     ok, bgr = cap.read()
                     if ok:
+                        error = _bad_shape(path, i, bgr, size, 'opencv')
+                        if error is not None:
+                            raise error
                         pos, frame = i, cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB)
                 if pos != i:  # the decoder stopped before frame i
                     break
@@ -398,8 +453,9 @@ def iter_video_chunks(path: str,
         RGB frames.
 
     Raises:
-        VideoReadError: Unreadable file, no usable frame rate while resampling, or a truncated
-            video (unless ``allow_truncated``).
+        VideoReadError: Unreadable file, no usable frame rate while resampling, a truncated
+            video (unless ``allow_truncated``), or a frame that is not ``[H, W, 3]`` uint8 of
+            frame 0's size (module docstring).
     """
     if chunk_size < 1:
         raise ValueError(f'chunk_size must be >= 1, got {chunk_size}')
@@ -412,6 +468,7 @@ def iter_video_chunks(path: str,
     indices = resampled_indices(info.num_frames, info.fps, fps, **rule)
     if backend == 'decord':
         yield from _iter_decord(path, reader, indices, info.num_frames, chunk_size,
-                                allow_truncated)
+                                allow_truncated, (info.height, info.width))
     else:
-        yield from _iter_opencv(path, indices, info.num_frames, chunk_size, allow_truncated)
+        yield from _iter_opencv(path, indices, info.num_frames, chunk_size, allow_truncated,
+                                (info.height, info.width))
