@@ -19,14 +19,19 @@ standard error per config and k, ``WORK_DIR/fewshot.{csv,json,png}`` and one
 Default WORK_DIR: ``work_dirs/fewshot``.
 """
 import argparse
+import sys
+from typing import Optional, Sequence
 
-from mmengine.config import DictAction
+from mmengine.config import Config, DictAction
 
 import vpd_mm  # noqa: F401  (registers vpd_mm's modules)
-from vpd_mm.apis.fewshot import parse_shots, run_fewshot_protocol, write_fewshot_results
+from vpd_mm.apis.fewshot import (parse_shots, run_fewshot_protocol, training_actions,
+                                 write_fewshot_results)
 from vpd_mm.datasets import NumClassesError
+from vpd_mm.datasets.features import load_action_annotations
 from vpd_mm.evaluation.fewshot_summary import format_table, summarize
-from vpd_mm.utils import DATA_ERRORS, data_error_message, require_configs
+from vpd_mm.utils import DATA_ERRORS, FileFormatError, data_error_message, require_configs
+from vpd_mm.utils.paths import output_path_problem
 
 
 def parse_args(argv=None) -> argparse.Namespace:
@@ -35,16 +40,16 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument('--shots', nargs='+', default=['4', '8', '16', '32', '64', '128'],
                         help="k's: positive integers and/or 'all' (default: 4 8 16 32 64 128)")
     parser.add_argument('--subsets', type=int, default=5,
-                        help='random subsets per k (default: 5)')
+                        help='random subsets per k, >= 1 (default: 5)')
     parser.add_argument('--steps', type=int, default=None,
                         help="optimizer steps of every run (default: the config's "
                         'fewshot.steps)')
     parser.add_argument('--seed', type=int, default=0,
                         help='seed of the subset draws and of the runs (default: 0)')
     parser.add_argument('--jobs', type=int, default=1,
-                        help='runs in parallel processes (default: 1)')
+                        help='runs in parallel processes, >= 1 (default: 1)')
     parser.add_argument('--threads', type=int, default=None,
-                        help='CPU threads per run (default: CPUs / jobs)')
+                        help='CPU threads per run, >= 1 (default: CPUs / jobs)')
     parser.add_argument('--id-lists', nargs='+', default=None,
                         help='subset files (one action id per line) instead of sampling; '
                         'reported as k = the largest number of ids of a class')
@@ -55,15 +60,50 @@ def parse_args(argv=None) -> argparse.Namespace:
                         help="show the runners' logs (by default they go to the runs' log files)")
     parser.add_argument('--cfg-options', nargs='+', action=DictAction,
                         help='override settings of every config, key=value pairs')
-    return parser.parse_args(argv)
+    args = parser.parse_args(argv)
+    try:
+        args.shots = parse_shots(args.shots)
+    except ValueError as e:
+        parser.error(f'--shots: {e}')
+    for option, value in (('--subsets', args.subsets), ('--steps', args.steps),
+                          ('--jobs', args.jobs), ('--threads', args.threads)):
+        if value is not None and value < 1:
+            parser.error(f'{option} must be >= 1, got {value}')
+    return args
+
+
+def fail(message: str) -> None:
+    """``error: <message>`` on stderr, exit status 2 (input the tool cannot use)."""
+    print(f'error: {message}', file=sys.stderr)
+    sys.exit(2)
+
+
+def check_training_actions(configs: Sequence[str], cfg_options: Optional[dict]) -> None:
+    """Stop with one line naming the annotation file of a config that has no labeled training
+    action (split 'train', label >= 0): there is nothing to draw a few-shot subset from."""
+    for config in configs:
+        cfg = Config.fromfile(config)
+        if cfg_options:
+            cfg.merge_from_dict(cfg_options)
+        ann_file = ((cfg.get('train_dataloader') or {}).get('dataset') or {}).get('ann_file')
+        if ann_file is None:  # the protocol names what is missing
+            continue
+        if not training_actions(load_action_annotations(ann_file)):
+            raise FileFormatError(
+                ann_file, "no labeled training action (split 'train', label >= 0): few-shot "
+                f'subsets are drawn from them ({config})')
 
 
 def main(argv=None) -> list:
     args = parse_args(argv)
     require_configs(*args.configs)
+    problem = output_path_problem(args.work_dir, folder=True)
+    if problem:
+        fail(f'--work-dir {args.work_dir}: {problem}')
     try:
+        check_training_actions(args.configs, args.cfg_options)
         rows = run_fewshot_protocol(
-            args.configs, parse_shots(args.shots), args.subsets, work_dir=args.work_dir,
+            args.configs, args.shots, args.subsets, work_dir=args.work_dir,
             seed=args.seed, steps=args.steps, id_lists=args.id_lists,
             cfg_options=args.cfg_options, jobs=args.jobs, threads=args.threads,
             quiet=not args.verbose, log=lambda line: print(line, flush=True))

@@ -16,14 +16,17 @@ and, with ``--out``, written as a ``*.result.json`` (task 'retrieval') for ``too
 """
 import argparse
 import os.path as osp
+import sys
 import time
+from typing import Optional
 
 import numpy as np
 
-from vpd_mm.apis.retrieval import dtw_retrieval, load_action_sequences
+from vpd_mm.apis.retrieval import check_view, dtw_retrieval, load_action_sequences
 from vpd_mm.datasets.features import SPLITS, load_action_annotations
 from vpd_mm.ops import DEFAULT_STEP_PATTERN, STEP_PATTERNS
-from vpd_mm.utils import DATA_ERRORS, data_error_message
+from vpd_mm.utils import DATA_ERRORS, FileFormatError, data_error_message
+from vpd_mm.utils.paths import output_path_problem
 from vpd_mm.utils.results import write_result
 
 
@@ -35,16 +38,16 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument('--query-split', choices=SPLITS, default=None,
                         help='only actions of this split are queries (default: all)')
     parser.add_argument('--ks', type=int, nargs='+', default=[1, 10, 50],
-                        help='the k of precision@k (default: 1 10 50)')
+                        help='the k of precision@k, >= 1 (default: 1 10 50)')
     parser.add_argument('--view', default='concat',
                         help="'concat' (flip views side by side, the authors'; default), a view "
-                        "index, 'mean' or 'min'")
+                        "index (0, 1, ...), 'mean' or 'min'")
     parser.add_argument('--step-pattern', choices=STEP_PATTERNS, default=DEFAULT_STEP_PATTERN,
                         help='DTW step pattern (default: the authors\' symmetricP2)')
     parser.add_argument('--block-size', type=int, default=128,
-                        help='queries per block (default: 128)')
+                        help='queries per block, >= 1 (default: 128)')
     parser.add_argument('--threads', type=int, default=None,
-                        help="numba threads (default: numba's, all CPUs)")
+                        help="numba threads, >= 1 (default: numba's, all CPUs)")
     parser.add_argument('--backend', choices=('numba', 'torch'), default='numba',
                         help='numba CPU kernels (default) or torch batched over pairs')
     parser.add_argument('--device', default=None,
@@ -52,26 +55,79 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument('--features', default=None,
                         help='feature name for the result file (default: folder names)')
     parser.add_argument('--out', default=None, help='write a *.result.json here')
-    return parser.parse_args(argv)
+    args = parser.parse_args(argv)
+    for k in args.ks:
+        if k < 1:
+            parser.error(f'--ks must be >= 1, got {k}')
+    for option, value in (('--block-size', args.block_size), ('--threads', args.threads)):
+        if value is not None and value < 1:
+            parser.error(f'{option} must be >= 1, got {value}')
+    try:  # the view's index is checked against the features once they are read
+        args.view = check_view(args.view)
+    except ValueError:
+        parser.error(f"--view must be 'concat', 'mean', 'min' or a view index >= 0, got "
+                     f'{args.view!r}')
+    if args.backend == 'torch' and args.device is not None:
+        problem = device_problem(args.device)
+        if problem:
+            parser.error(f'--device {args.device}: {problem}')
+    return args
+
+
+def fail(message: str) -> None:
+    """``error: <message>`` on stderr, exit status 2 (input the tool cannot use)."""
+    print(f'error: {message}', file=sys.stderr)
+    sys.exit(2)
+
+
+def device_problem(device: str) -> Optional[str]:
+    """Why torch cannot compute on ``device`` (None if it can)."""
+    import torch
+    try:
+        dev = torch.device(device)
+    except (RuntimeError, ValueError):
+        return "not a torch device (e.g. 'cpu', 'cuda', 'cuda:1')"
+    if dev.type == 'cuda':
+        if not torch.cuda.is_available():
+            return 'CUDA is not available here'
+        if dev.index is not None and dev.index >= torch.cuda.device_count():
+            return f'there are {torch.cuda.device_count()} CUDA device(s)'
+    elif dev.type == 'mps':
+        mps = getattr(torch.backends, 'mps', None)
+        if mps is None or not mps.is_available():
+            return 'MPS is not available here'
+    elif dev.type != 'cpu':
+        return "the torch backend runs on 'cpu', 'cuda' or 'mps'"
+    return None
 
 
 def main(argv=None) -> dict:
     args = parse_args(argv)
-    # a view index, or a name checked by dtw_retrieval ('concat', 'mean', 'min')
-    view = int(args.view) if args.view.lstrip('-').isdigit() else args.view
+    view = args.view  # 'concat', 'mean', 'min' or an index >= 0
+    if args.out:
+        problem = output_path_problem(args.out, folder=False)
+        if problem:
+            fail(f'--out {args.out}: {problem}')
     t0 = time.perf_counter()
     try:
         actions, seqs = load_action_sequences(args.ann_file, args.feature_dir)
     except DATA_ERRORS as e:  # a missing or malformed annotation or feature file, named
         raise SystemExit(data_error_message(e)) from None
+    if len(actions) < 2:  # the file's content: exit status 1, as the other file errors
+        raise SystemExit(data_error_message(FileFormatError(
+            args.ann_file, f'retrieval needs at least 2 labeled actions, got {len(actions)}')))
+    num_views = seqs[0].shape[1]
+    if isinstance(view, int) and view >= num_views:
+        fail(f'--view {view}: the features have {num_views} views (indices 0 to '
+             f'{num_views - 1})')
     if args.query_split is None:
         query_index = np.arange(len(actions))
     else:
         query_index = np.array(
             [i for i, a in enumerate(actions) if a['split'] == args.query_split], dtype=np.int64)
         if len(query_index) == 0:
-            raise ValueError(f'{args.ann_file}: no labeled action in split '
-                             f'{args.query_split!r} to use as queries')
+            fail(f'--query-split {args.query_split}: {args.ann_file} has no labeled action in '
+                 'that split to use as queries')
     print(f'retrieval: {len(actions)} labeled actions in the corpus, {len(query_index)} '
           f'queries, view {view}, step pattern {args.step_pattern}, loaded in '
           f'{time.perf_counter() - t0:.1f} s', flush=True)

@@ -13,13 +13,15 @@ a result file (``<work_dir>/<config name>.result.json``, task ``temporal_detecti
 """
 import argparse
 import os.path as osp
+import sys
 from typing import List, Optional
 
 from mmengine.config import Config, DictAction
 
 import vpd_mm  # noqa: F401  (registers vpd_mm's modules)
-from vpd_mm.apis.temporal_detection import TASK, run_temporal_detection
+from vpd_mm.apis.temporal_detection import TASK, DetectionSettingsError, run_temporal_detection
 from vpd_mm.utils import DATA_ERRORS, data_error_message, require_configs
+from vpd_mm.utils.paths import output_path_problem
 from vpd_mm.utils.results import write_result
 
 
@@ -29,12 +31,15 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
     parser.add_argument('--work-dir', help='fold logs/checkpoints, scores, summary '
                         '(default: ./work_dirs/<config name>)')
     parser.add_argument('--folds', type=int,
-                        help="cross-validation folds (default: the config's temporal_detection."
-                        'folds: 5 in the full configs, 2 in bigru_tiny_cpu.py)')
+                        help="cross-validation folds, >= 2 (default: the config's "
+                        'temporal_detection.folds: 5 in the full configs, 2 in '
+                        'bigru_tiny_cpu.py)')
     parser.add_argument('--train-videos', type=int,
-                        help='number of training videos drawn (seeded) from the train split')
+                        help='number of training videos drawn (seeded) from the train split, '
+                        '>= 2; all of them, with a notice, if fewer have an action')
     parser.add_argument('--seed', type=int, help='seed of the video draw, folds and training')
-    parser.add_argument('--label', type=int, help='detect only actions of this class')
+    parser.add_argument('--label', type=int,
+                        help='detect only actions of this class (an index >= 0)')
     parser.add_argument('--out', help='result file (default: <work_dir>/<config>.result.json)')
     parser.add_argument('--make-toy', action='store_true',
                         help='write the generated toy corpus to the config\'s data_root first')
@@ -43,7 +48,19 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
                         'standard deviations; smaller is harder)')
     parser.add_argument('--cfg-options', nargs='+', action=DictAction,
                         help='override settings of the config, key=value pairs')
-    return parser.parse_args(argv)
+    args = parser.parse_args(argv)
+    limits = (('--folds', args.folds, 2), ('--train-videos', args.train_videos, 2),
+              ('--label', args.label, 0))
+    for option, value, least in limits:
+        if value is not None and value < least:
+            parser.error(f'{option} must be >= {least}, got {value}')
+    return args
+
+
+def fail(message: str) -> None:
+    """``error: <message>`` on stderr, exit status 2 (input the tool cannot use)."""
+    print(f'error: {message}', file=sys.stderr)
+    sys.exit(2)
 
 
 def format_table(metrics: dict) -> str:
@@ -65,6 +82,11 @@ def main(argv: Optional[List[str]] = None) -> dict:
     name = osp.splitext(osp.basename(args.config))[0]
     work_dir = args.work_dir or cfg.get('work_dir') or osp.join('work_dirs', name)
     cfg.work_dir = work_dir
+    out = args.out or osp.join(work_dir, f'{name}.result.json')
+    for option, path, folder in (('--work-dir', work_dir, True), ('--out', out, False)):
+        problem = output_path_problem(path, folder)
+        if problem:
+            fail(f'{option} {path}: {problem}')
     if args.make_toy:
         from vpd_mm.synthetic import make_uncut_features
         info = make_uncut_features(cfg.data_root, separation=args.toy_separation)
@@ -74,7 +96,9 @@ def main(argv: Optional[List[str]] = None) -> dict:
     try:
         result = run_temporal_detection(
             cfg, work_dir, folds=args.folds, train_videos=args.train_videos, seed=args.seed,
-            label=args.label)
+            label=args.label, log=lambda line: print(line, flush=True))
+    except DetectionSettingsError as e:  # before any training: a setting the data cannot take
+        fail(str(e))
     except DATA_ERRORS as e:  # a missing or malformed annotation or feature file, named
         raise SystemExit(data_error_message(e)) from None
     det = result['settings']
@@ -82,7 +106,6 @@ def main(argv: Optional[List[str]] = None) -> dict:
           f'threshold {result["threshold"]} (out-of-fold mAP '
           f'{100 * result["oof_metrics"]["mAP"]:.1f}), {len(result["test_videos"])} test videos')
     print(format_table(result['metrics']))
-    out = args.out or osp.join(work_dir, f'{name}.result.json')
     record = write_result(
         out, TASK, det['dataset'], det['features'], 'framebigru', result['metrics'],
         config=args.config, threshold=result['threshold'], oof_metrics=result['oof_metrics'],

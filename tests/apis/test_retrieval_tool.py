@@ -141,12 +141,19 @@ def test_tool_end_to_end(tmp_path, capsys):
         '--ks', '1', '2', '--backend', 'torch', '--device', 'cpu', '--step-pattern', 'symmetric1'
     ])
     assert metrics == pytest.approx({'precision@1': 2 / 3, 'precision@2': 1 / 3})
-    with pytest.raises(ValueError, match='view must be'):
+    # arguments it cannot use: one line, exit status 2 (tests/tools/test_tool_arguments.py)
+    capsys.readouterr()
+    with pytest.raises(SystemExit) as err:
         retrieval_tool.main(['--ann-file', ann, '--feature-dir', str(tmp_path / 'f1'),
                              '--view', 'max'])
-    with pytest.raises(ValueError, match="no labeled action in split 'val'"):
+    assert err.value.code == 2 and "--view must be 'concat', 'mean', 'min' or a view index" in \
+        capsys.readouterr().err
+    with pytest.raises(SystemExit) as err:
         retrieval_tool.main(['--ann-file', ann, '--feature-dir', str(tmp_path / 'f1'),
                              '--query-split', 'val'])
+    assert err.value.code == 2 and capsys.readouterr().err == (
+        f'error: --query-split val: {ann} has no labeled action in that split to use as '
+        'queries\n')
 
 
 def test_tool_missing_files_are_one_line(tmp_path):

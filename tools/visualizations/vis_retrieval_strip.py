@@ -27,14 +27,21 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument('frame_root', help='rawframes/ folder of the videos')
     parser.add_argument('--query', required=True, help='id of the query action')
     parser.add_argument('--out', required=True, help='output .png')
-    parser.add_argument('--top-k', type=int, default=4, help='hits shown')
+    parser.add_argument('--top-k', type=int, default=4, help='hits shown, >= 1 (default: 4)')
     parser.add_argument('--splits', nargs='+', help='splits searched (default: all)')
-    parser.add_argument('--num-frames', type=int, default=6, help='frames per action')
-    parser.add_argument('--size', type=int, default=72, help='frame side, pixels')
+    parser.add_argument('--num-frames', type=int, default=6,
+                        help='frames per action, >= 1 (default: 6)')
+    parser.add_argument('--size', type=int, default=72,
+                        help='frame side in pixels, >= 1 (default: 72)')
     parser.add_argument('--step-pattern', help='DTW step pattern (default: the DTW default)')
     parser.add_argument('--dpi', type=int, default=100,
-                        help='resolution of the picture (default: 100)')
-    return parser.parse_args(argv)
+                        help='resolution of the picture, >= 1 (default: 100)')
+    args = parser.parse_args(argv)
+    for option in ('top_k', 'num_frames', 'size', 'dpi'):
+        value = getattr(args, option)
+        if value < 1:
+            parser.error(f'--{option.replace("_", "-")} must be >= 1, got {value}')
+    return args
 
 
 def main(argv=None) -> int:

@@ -117,6 +117,10 @@ def sample_fewshot_subsets(actions: Sequence[dict],
     Returns:
         tuple: ``{k: [ids of subset 0, ids of subset 1, ...]}`` (ids grouped by class, in
         label order) and the notices (one per k and class with fewer than k actions).
+
+    Raises:
+        ValueError: a k that is not a positive integer or ``'all'``, ``num_subsets < 1``, or no
+            action.
     """
     shots = parse_shots(shots)
     if num_subsets < 1:
@@ -125,7 +129,8 @@ def sample_fewshot_subsets(actions: Sequence[dict],
     for a in actions:
         by_class[int(a['label'])].append(str(a['id']))
     if not by_class:
-        raise ValueError('no labeled training actions to sample few-shot subsets from')
+        raise ValueError("no labeled training action (split 'train', label >= 0) to sample "
+                         'few-shot subsets from')
     labels = sorted(by_class)
     notices = []
     for k in shots:
@@ -151,20 +156,25 @@ def read_id_list_file(path: str, known_ids: Iterable[str]) -> List[str]:
 
     Raises:
         FileNotFoundError: no such file.
-        ValueError: not UTF-8 text, empty list, duplicates or unknown ids (the first ones are
-            listed); the message names the file.
+        FileFormatError: not UTF-8 text, an empty list, ids that are not in ``known_ids`` (the
+            labeled training actions) or ids listed twice (the first ones are listed); the
+            message names the file (a ``ValueError``).
     """
     ids = read_id_list(path)
     if not ids:
-        raise ValueError(f'id list {path} is empty')
+        raise FileFormatError(path, 'the id list is empty (one action id per line expected)')
     known = set(known_ids)
     unknown = [i for i in ids if i not in known]
     if unknown:
-        raise ValueError(f'id list {path}: {len(unknown)} ids are not labeled training actions '
-                         f'of the annotation file (first: {unknown[:5]})')
-    dup = sorted(i for i, n in Counter(ids).items() if n > 1)
+        n = len(unknown)
+        what = 'id is not a labeled training action' if n == 1 else \
+            'ids are not labeled training actions'
+        raise FileFormatError(path, f"{n} {what} (split 'train', label >= 0) of the annotation "
+                              f'file (first: {unknown[:5]})')
+    dup = [i for i, n in Counter(ids).items() if n > 1]  # in the order of the file
     if dup:
-        raise ValueError(f'id list {path}: duplicated ids {dup[:5]}')
+        raise FileFormatError(path, f'{len(dup)} {"id is" if len(dup) == 1 else "ids are"} '
+                              f'listed more than once (first: {dup[:5]})')
     return ids
 
 

@@ -153,25 +153,52 @@ def check_same_frames(parts: Sequence[np.ndarray], feature_dirs: Sequence[str],
             'prepared frames (the same pose file)')
 
 
+def check_view(view: ViewSpec, num_views: Optional[int] = None) -> ViewSpec:
+    """A view argument checked: ``'concat'``, ``'mean'``, ``'min'`` or a view index >= 0.
+
+    Args:
+        view (int | str): The view; an index may be given as its decimal string (``'1'``).
+        num_views (int, optional): The views of the features; when given, an index must be
+            below it.
+
+    Returns:
+        int | str: The name, or the index as an int.
+
+    Raises:
+        ValueError: another name, a negative index (no counting from the end: ``-1`` would be
+            recorded as a view of its own) or an index beyond the views.
+    """
+    if isinstance(view, str) and view in VIEW_CHOICES:
+        return view
+    index = None
+    if isinstance(view, (int, np.integer)) and not isinstance(view, (bool, np.bool_)):
+        index = int(view)
+    elif isinstance(view, str) and view.strip().isascii() and view.strip().isdigit():
+        index = int(view)
+    if index is None or index < 0:
+        raise ValueError(f'view must be a view index >= 0 or one of {VIEW_CHOICES}, got '
+                         f'{view!r}')
+    if num_views is not None and index >= num_views:
+        raise ValueError(f'view {index} out of range for {num_views} views (indices 0 to '
+                         f'{num_views - 1})')
+    return index
+
+
 def select_view(seq: np.ndarray, view: ViewSpec) -> np.ndarray:
     """[T, V, d] -> the frame vectors of one sequence.
 
     ``'concat'``: the V views of a frame side by side, [T, V * d] (the authors' features);
-    ``'mean'``: the mean of the views, [T, d]; an int (or its string): that view, [T, d].
+    ``'mean'``: the mean of the views, [T, d]; an int >= 0 (or its string): that view, [T, d].
+    Anything else (``'min'``, which is not one frame vector, a negative index, an index beyond
+    V) is a ``ValueError`` (:func:`check_view`).
     """
     if view == 'concat':
         return np.ascontiguousarray(seq.reshape(len(seq), -1))
     if view == 'mean':
         return seq.mean(axis=1)
-    if isinstance(view, str):
-        try:
-            view = int(view)
-        except ValueError:
-            raise ValueError(f"view must be a view index or one of {VIEW_CHOICES}, got "
-                             f'{view!r}') from None
-    if not -seq.shape[1] <= view < seq.shape[1]:
-        raise ValueError(f'view {view} out of range for {seq.shape[1]} views')
-    return seq[:, view]
+    if view == 'min':
+        raise ValueError("view 'min' compares views pairwise: select view indices instead")
+    return seq[:, check_view(view, seq.shape[1])]
 
 
 def topk_candidates(cost: np.ndarray, k: int) -> np.ndarray:
@@ -233,6 +260,9 @@ def dtw_retrieval(seqs: Sequence[np.ndarray],
     ks = tuple(int(k) for k in ks)
     if not ks or min(ks) < 1:
         raise ValueError(f'ks must be positive integers, got {ks}')
+    if isinstance(block_size, bool) or not isinstance(block_size, (int, np.integer)) or \
+            block_size < 1:
+        raise ValueError(f'block_size must be an integer >= 1, got {block_size!r}')
     check_step_pattern(step_pattern)
     if backend not in ('numba', 'torch'):
         raise ValueError(f"backend must be 'numba' or 'torch', got {backend!r}")
@@ -248,6 +278,7 @@ def dtw_retrieval(seqs: Sequence[np.ndarray],
         raise ValueError('no query sequences (empty query split?)')
     if query_index.min() < 0 or query_index.max() >= num:
         raise ValueError('query_index outside the corpus')
+    view = check_view(view, seqs[0].shape[1])  # before any DTW
     if view == 'min':
         cand_views = list(range(seqs[0].shape[1]))
         query_view = 0

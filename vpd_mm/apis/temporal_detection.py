@@ -5,7 +5,9 @@ Protocol (``run_temporal_detection``):
 
 1. **Training videos**: the videos of ``train_split`` with at least one foreground action
    (all actions, or those of class ``label``); ``train_videos=N`` keeps a seeded random N of
-   them (the few-shot setting, e.g. 5 routines).
+   them (the few-shot setting, e.g. 5 routines; all of them, with a ``NOTICE`` line, when
+   fewer than N have one). Invalid settings (``folds`` or ``train_videos`` below 2, a label of
+   no class) are a :class:`DetectionSettingsError` before anything is trained or written.
 2. **k folds** over those videos (seeded). Fold model ``i`` is trained by mmengine's
    ``Runner`` (the config's ``train_dataloader``/``optim_wrapper``/``train_cfg``) on the videos
    of the other folds, both flip views as separate samples.
@@ -28,7 +30,7 @@ import os
 import os.path as osp
 import time
 import warnings
-from typing import Dict, List, Optional, Sequence
+from typing import Callable, Dict, List, Optional, Sequence
 
 import numpy as np
 import torch
@@ -60,6 +62,37 @@ DEFAULT_DETECTION = dict(
     iou_thresholds=DEFAULT_IOU_THRESHOLDS,
     dataset='unknown',
     features='unknown')
+
+
+class DetectionSettingsError(ValueError):
+    """Settings of the protocol that are invalid (``folds`` < 2, ``train_videos`` < 2, a
+    negative ``label``) or do not fit the annotations (a label of no class or of no training
+    video, fewer than 2 training videos); raised before anything is trained or written."""
+
+
+def _is_int(value) -> bool:
+    return isinstance(value, (int, np.integer)) and not isinstance(value, (bool, np.bool_))
+
+
+def check_detection_settings(det: dict) -> None:
+    """Check the settings that need no data: ``folds`` >= 2, ``train_videos`` None or >= 2
+    (k-fold threshold selection needs 2 folds of at least one video), ``label`` None or >= 0.
+
+    Raises:
+        DetectionSettingsError: naming the setting and its value.
+    """
+    folds, num, label = det['folds'], det['train_videos'], det['label']
+    if not _is_int(folds) or folds < 2:
+        raise DetectionSettingsError(
+            f'folds must be an integer >= 2 (the threshold is chosen by k-fold '
+            f'cross-validation), got {folds!r}')
+    if num is not None and (not _is_int(num) or num < 2):
+        raise DetectionSettingsError(
+            f'train_videos must be an integer >= 2 (k-fold cross-validation needs 2 training '
+            f'videos) or None (every training video), got {num!r}')
+    if label is not None and (not _is_int(label) or label < 0):
+        raise DetectionSettingsError(
+            f'label must be a class index >= 0 or None (every action), got {label!r}')
 
 
 def detection_settings(cfg: Config, **overrides) -> dict:
@@ -104,11 +137,16 @@ def select_training_videos(ann: dict, split: str, label: Optional[int], num: Opt
         if a['split'] == split and (label is None or int(a['label']) == label)
     })
     if not pool:
-        raise ValueError(f'no {split!r} video has a foreground action (label={label})')
+        if label is None:
+            raise DetectionSettingsError(f'no {split!r} video has an action')
+        labels = sorted({int(a['label']) for a in ann['actions'] if a['split'] == split})
+        raise DetectionSettingsError(
+            f'label {label}: no {split!r} video has an action of this class (labels of the '
+            f'{split!r} actions: {labels})')
     if num is None or num >= len(pool):
         return pool
     if num < 1:
-        raise ValueError(f'train_videos must be >= 1, got {num}')
+        raise DetectionSettingsError(f'train_videos must be >= 1, got {num}')
     rng = np.random.default_rng(seed)
     return sorted(rng.choice(pool, size=num, replace=False).tolist())
 
@@ -117,8 +155,9 @@ def assign_folds(videos: Sequence[str], folds: int, seed: int) -> List[int]:
     """A seeded fold index in ``[0, k)`` per video, k = min(folds, len(videos)) >= 2."""
     k = min(folds, len(videos))
     if k < 2:
-        raise ValueError(f'k-fold threshold selection needs at least 2 folds and 2 training '
-                         f'videos (folds={folds}, videos={len(videos)})')
+        raise DetectionSettingsError(
+            f'k-fold threshold selection needs at least 2 folds and 2 training videos '
+            f'(folds={folds}, videos={len(videos)})')
     order = np.random.default_rng(seed + 1).permutation(len(videos))
     fold = np.empty(len(videos), dtype=np.int64)
     fold[order] = np.arange(len(videos)) % k
@@ -207,6 +246,7 @@ def _check_dim(cfg: Config, feats: np.ndarray, video: str, feature_dir: str) -> 
 def run_temporal_detection(cfg: Config,
                            work_dir: Optional[str] = None,
                            save_scores: bool = True,
+                           log: Optional[Callable[[str], None]] = None,
                            **overrides) -> dict:
     """The whole protocol of the module docstring.
 
@@ -217,6 +257,9 @@ def run_temporal_detection(cfg: Config,
             Defaults to ``cfg.work_dir``.
         save_scores (bool): Write ``scores/<video>.npy`` (test videos' per-frame scores) and
             ``temporal_detection_summary.json`` to ``work_dir``. Defaults to True.
+        log (callable, optional): Progress lines and notices (e.g. ``train_videos`` above the
+            videos there are: all of them are taken). Defaults to None: mmengine's current
+            logger.
         **overrides: Settings of ``temporal_detection`` (e.g. ``folds=2, train_videos=5,
             seed=1``).
 
@@ -224,30 +267,55 @@ def run_temporal_detection(cfg: Config,
         dict: ``metrics`` (AP@0.3 .. AP@0.7, mAP on test), ``threshold``, ``oof_metrics`` (the
         training folds' metrics at that threshold), ``min_len``, ``max_len``,
         ``train_videos``, ``test_videos``, ``folds``, ``proposals`` (video -> [K, 3]).
+
+    Raises:
+        DetectionSettingsError: invalid settings, or settings that do not fit the annotations
+            (:func:`check_detection_settings`, a label of no class or of no training video,
+            fewer than 2 training videos): before anything is trained or written.
     """
+    if log is None:
+        def log(line: str) -> None:
+            print_log(line, logger='current')
+
     det = detection_settings(cfg, **overrides)
+    check_detection_settings(det)
     work_dir = work_dir or cfg.get('work_dir') or 'work_dirs/temporal_detection'
-    os.makedirs(work_dir, exist_ok=True)
     ds_cfg = cfg.train_dataloader.dataset
     ann_file, feature_dir = ds_cfg.ann_file, ds_cfg.feature_dir
     label, seed, views = det['label'], int(det['seed']), tuple(det['views'])
     ann = load_action_annotations(ann_file)
+    classes = ann.get('classes') or []
+    if label is not None and classes and label >= len(classes):
+        valid = '0' if len(classes) == 1 else f'0 to {len(classes) - 1}'
+        raise DetectionSettingsError(f'label {label} is not a class of {ann_file} (its classes: '
+                                     f'{valid})')
 
     train_videos = select_training_videos(ann, det['train_split'], label, det['train_videos'],
                                           seed)
+    if det['train_videos'] is not None and det['train_videos'] > len(train_videos):
+        of_label = '' if label is None else f' of label {label}'
+        log(f'NOTICE train_videos={det["train_videos"]}, but only {len(train_videos)} '
+            f'{det["train_split"]!r} videos have an action{of_label}: taking all '
+            f'{len(train_videos)}')
     fold_of = assign_folds(train_videos, int(det['folds']), seed)
     k = max(fold_of) + 1
+    # the test videos' names (their actions are read only after every one is scored)
+    test_videos = sorted(v for v, info in ann['videos'].items()
+                         if info.get('split') == det['test_split'])
+    if not test_videos:
+        raise FileFormatError(ann_file, f'no video in split {det["test_split"]!r}')
     train_feats = {}
     for v in train_videos:
         train_feats[v] = load_clean_features(feature_dir, v)[0]
         _check_dim(cfg, train_feats[v], v, feature_dir)
+    os.makedirs(work_dir, exist_ok=True)  # all checked: the fold runs write into it
 
     models, oof_scores = [], {}
     for i in range(k):
         fit = [v for v, f in zip(train_videos, fold_of) if f != i]
         held = [v for v, f in zip(train_videos, fold_of) if f == i]
-        print_log(f'temporal detection fold {i + 1}/{k}: training on {len(fit)} videos, '
-                  f'holding out {held}', logger='current')
+        log(f'temporal detection fold {i + 1}/{k}: training on {len(fit)} videos, holding out '
+            f'{held}')
         model = train_fold_model(cfg, fit, osp.join(work_dir, f'fold{i}'), seed * 100 + i, label)
         models.append(model)
         for v in held:
@@ -260,13 +328,9 @@ def run_temporal_detection(cfg: Config,
     threshold, table = select_threshold(oof_scores, train_gt, det['thresholds'],
                                         int(det['merge_gap']), min_len, max_len, iou_thrs)
     oof_metrics = dict(table)[threshold]
-    print_log(f'threshold {threshold} (out-of-fold mAP {oof_metrics["mAP"]:.4f} on the '
-              f'{len(train_videos)} training videos)', logger='current')
+    log(f'threshold {threshold} (out-of-fold mAP {oof_metrics["mAP"]:.4f} on the '
+        f'{len(train_videos)} training videos)')
 
-    test_videos = sorted(v for v, info in ann['videos'].items()
-                         if info.get('split') == det['test_split'])
-    if not test_videos:
-        raise FileFormatError(ann_file, f'no video in split {det["test_split"]!r}')
     test_scores, proposals = {}, {}
     for v in test_videos:
         feats = load_clean_features(feature_dir, v)[0]

@@ -205,3 +205,29 @@ def remove_under(path: str, root: str) -> bool:
         os.unlink(path)
         return True
     return False
+
+
+def output_path_problem(path: str, folder: bool) -> Optional[str]:
+    """Why an output cannot be written at ``path`` (None if it can): a folder (``folder``) or
+    a file whose nearest existing parent is a writable folder. Tools check their outputs with
+    it before any long computation, so a file in the way stops them at once.
+
+    Args:
+        path (str): The output folder or file.
+        folder (bool): Whether ``path`` is a folder.
+
+    Returns:
+        str | None: The problem (``'not a folder'``, ``'is a folder'``, ``'not writable'``,
+        ``'<parent> is not a folder'``, ``'<parent> is not writable'``), or None.
+    """
+    if osp.exists(path):
+        if osp.isdir(path) != folder:
+            return 'not a folder' if folder else 'is a folder'
+        if folder:
+            return None if os.access(path, os.W_OK | os.X_OK) else 'not writable'
+    parent = osp.dirname(osp.abspath(path))
+    while not osp.exists(parent):  # the nearest existing folder above is created into
+        parent = osp.dirname(parent)
+    if not osp.isdir(parent):
+        return f'{parent} is not a folder'
+    return None if os.access(parent, os.W_OK | os.X_OK) else f'{parent} is not writable'
