@@ -6,6 +6,7 @@ import os.path as osp
 
 import numpy as np
 import pytest
+from mmengine.config import Config
 
 import vpd_mm  # noqa: F401
 from vpd_mm.apis import VideoInferenceError, fewshot_confusion
@@ -65,26 +66,38 @@ def test_fewshot_confusion_of_dtw_runs(tmp_path, capsys):
     assert kept['confusion'] == res['matrix'].tolist()
     assert kept['per_class_accuracy'] == [1.0, 1.0, 0.0]
     # a run without its predictions (made before they were kept): its checkpoint is re-tested
+    # with the config the caller names (the copy in the run folder is not executed)
     (work / 'dtwnn_tiny_cpu' / 'k2' / 'subset1' / 'predictions.json').unlink()
-    again = fewshot_confusion(str(work / 'dtwnn_tiny_cpu'), 2, progress=False)
+    with pytest.raises(VideoInferenceError, match=r'subset1: no predictions.json .*--config'):
+        fewshot_confusion(str(work / 'dtwnn_tiny_cpu'), 2, progress=False)
+    config = Config.fromfile(osp.join(ROOT, 'configs/recognition/dtwnn_tiny_cpu.py'))
+    config.merge_from_dict(dict(o.split('=', 1) for o in opts))  # as the runs had them
+    again = fewshot_confusion(str(work / 'dtwnn_tiny_cpu'), 2, progress=False, config=config)
     assert [r['source'] for r in again['runs']] == ['predictions.json', 'checkpoint']
     assert again['matrix'].tolist() == res['matrix'].tolist()
     assert again['runs'][1]['top1_recomputed'] == pytest.approx(4 / 6)
     # a damaged predictions file is named
     (work / 'dtwnn_tiny_cpu' / 'k2' / 'subset0' / 'predictions.json').write_text('{"x": 1}')
     with pytest.raises(VideoInferenceError, match=r'subset0.*predictions.json'):
-        fewshot_confusion(str(work / 'dtwnn_tiny_cpu'), 2, progress=False)
+        fewshot_confusion(str(work / 'dtwnn_tiny_cpu'), 2, progress=False, config=config)
     (work / 'dtwnn_tiny_cpu' / 'k2' / 'subset0' / 'predictions.json').unlink()
-    assert fewshot_confusion(str(work / 'dtwnn_tiny_cpu'), 2, subsets=[1],
-                             progress=False)['matrix'].sum() == 6
+    assert fewshot_confusion(str(work / 'dtwnn_tiny_cpu'), 2, subsets=[1], progress=False,
+                             config=config)['matrix'].sum() == 6
 
     tool = _tool('tools/analysis_tools/fewshot_confusion_matrix.py', 'cm_tool')
     out = tmp_path / 'cm.png'
+    capsys.readouterr()
+    assert tool.main([str(work / 'dtwnn_tiny_cpu'), '--shots', '2', '--out', str(out)]) == 1
+    assert 'no predictions.json' in capsys.readouterr().err and not out.exists()
     assert tool.main([str(work / 'dtwnn_tiny_cpu'), '--shots', '2', '--out', str(out), '--json',
-                      str(tmp_path / 'cm.json')]) == 0
+                      str(tmp_path / 'cm.json'), '--config',
+                      osp.join(ROOT, 'configs/recognition/dtwnn_tiny_cpu.py'),
+                      '--cfg-options'] + opts) == 0
     assert out.stat().st_size > 0
     saved = json.loads((tmp_path / 'cm.json').read_text())
     assert saved['matrix'] == [[4, 0, 0], [0, 4, 0], [0, 4, 0]]
+    assert saved['classes'] == ['a', 'b', 'c']
+    assert [r['source'] for r in saved['runs']] == ['checkpoint', 'checkpoint']
     capsys.readouterr()
     assert tool.main([str(work / 'dtwnn_tiny_cpu'), '--shots', '16', '--out', str(out)]) == 1
     assert 'k16: no subset<s>/run.json' in capsys.readouterr().err

@@ -3,20 +3,26 @@
 
     python tools/analysis_tools/fewshot_confusion_matrix.py CONFIG_DIR --shots 4 --out OUT.png
         [--subsets 0 1] [--json OUT.json] [--counts] [--device cpu]
+        [--config CONFIG [--cfg-options ...]]
 
 ``CONFIG_DIR`` is ``WORK_DIR/<config>`` of ``tools/fewshot.py`` (e.g.
 ``work_dirs/synthetic_benchmark/fewshot/bigru_2dvpd_sports``). Each run's ``predictions.json``
-(every test action's prediction, kept by the run) is read; a run made before the predictions
-were kept has its last checkpoint tested again on its test set (weights only, nothing written
-into the run). The matrix is summed over the subsets (rows: true class, columns: predicted;
-colour: the fraction of the row unless ``--counts``). The top-1 of each run's matrix is printed
-beside the one its ``run.json`` recorded. The PNG (and the ``--json`` with the matrix) is
-written atomically. (``tools/fewshot.py`` writes ``k<k>.confusion.{json,png}`` of every k
-itself.)
+(every test action's prediction, kept by the run) is read, and the class names come from its
+``run.json``. A run made before the predictions were kept has its last checkpoint tested again
+on its test set (weights only, nothing written into the run): that needs ``--config``, the
+config the runs trained with (with the ``--cfg-options`` given to ``tools/fewshot.py``). The
+config copy inside a run folder is never executed: a results folder may come from anyone, and
+a config is Python. The matrix is summed over the subsets (rows: true class, columns:
+predicted; colour: the fraction of the row unless ``--counts``). The top-1 of each run's matrix
+is printed beside the one its ``run.json`` recorded. The PNG (and the ``--json`` with the
+matrix) is written atomically. (``tools/fewshot.py`` writes ``k<k>.confusion.{json,png}`` of
+every k itself.)
 """
 import argparse
 import os.path as osp
 import sys
+
+from mmengine.config import DictAction
 
 ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 
@@ -33,18 +39,36 @@ def parse_args(argv=None) -> argparse.Namespace:
                         help='device of the models tested on the test split (default: cpu)')
     parser.add_argument('--dpi', type=int, default=100,
                         help='resolution of the picture (default: 100)')
+    parser.add_argument('--config',
+                        help='the config the runs trained with; needed only to test again the '
+                        'checkpoints of runs without predictions.json (the copy in a run folder '
+                        'is never executed)')
+    parser.add_argument('--cfg-options', nargs='+', action=DictAction,
+                        help='overrides of --config (as given to tools/fewshot.py)')
     return parser.parse_args(argv)
 
 
 def main(argv=None) -> int:
     args = parse_args(argv)
+    if args.cfg_options and not args.config:
+        print('error: --cfg-options needs --config', file=sys.stderr)
+        return 2
     import vpd_mm  # noqa: F401  (registers the models)
     from vpd_mm.apis import VideoInferenceError, fewshot_confusion
     from vpd_mm.utils.io import dump_json_atomic
+    from vpd_mm.utils.launch import require_configs
     from vpd_mm.visualization import confusion_matrix_figure, save_figure
 
+    require_configs(args.config)  # a mistyped path: one line, exit status 2
+    config = None
+    if args.config:
+        from mmengine.config import Config
+        config = Config.fromfile(args.config)  # named by the user
+        if args.cfg_options:
+            config.merge_from_dict(args.cfg_options)
     try:
-        res = fewshot_confusion(args.config_dir, args.shots, args.subsets, args.device)
+        res = fewshot_confusion(args.config_dir, args.shots, args.subsets, args.device,
+                                config=config)
     except (VideoInferenceError, OSError, ValueError) as e:
         print(f'error: {e}', file=sys.stderr)
         return 1

@@ -10,7 +10,9 @@ keys in source state_dict") and the test reports the scores of random weights.
 :func:`load_test_checkpoint` (the runner's checkpoint, ``tools/test.py``) and
 :func:`load_model_weights` (a bare model, ``tools/embed_poses.py``) refuse it instead, with one
 line (:class:`CheckpointMismatchError`) naming the checkpoint, the config and a few of the
-missing and unexpected keys. Buffers count as keys (a DTW-NN recognizer's gallery). The
+missing and unexpected keys. Buffers count as keys (a DTW-NN recognizer's gallery). A
+checkpoint with NaN or infinite weights, or integer tensors where the model's are floating
+(which ``load_state_dict`` copies without a word), is refused too. The
 deliberate partial loads (``init_cfg`` pretrained weights, a student backbone in a recogniser)
 do not go through here.
 """
@@ -199,30 +201,103 @@ def state_dict_of(checkpoint: Any, source: str) -> dict:
     if not isinstance(state, dict) or not all(torch.is_tensor(v) for v in state.values()):
         raise CheckpointLoadError(f'{source}: not a checkpoint of model weights (expected a '
                                   'state dict of tensors, or a dict with one as state_dict)')
+    bad = [k for k in state if not isinstance(k, str)]
+    if bad:
+        raise CheckpointLoadError(f'{source}: not a checkpoint of model weights (the keys of its '
+                                  f'state dict must be parameter names, got {bad[0]!r:.60} of '
+                                  f'type {type(bad[0]).__name__})')
     return {k[len('module.'):] if k.startswith('module.') else k: v for k, v in state.items()}
+
+
+def _dtype_kind(dtype: torch.dtype) -> str:
+    """``'floating'``, ``'complex'`` or ``'integer'`` (bool included: old masks were uint8)."""
+    if dtype.is_floating_point:
+        return 'floating'
+    return 'complex' if dtype.is_complex else 'integer'
+
+
+def _non_finite_keys(state: dict) -> List[str]:
+    """The keys of the floating or complex tensors of ``state`` holding a NaN or an infinity."""
+    return [str(k) for k, v in state.items() if torch.is_tensor(v) and (
+        v.is_floating_point() or v.is_complex()) and not bool(torch.isfinite(v).all())]
+
+
+def _watch_dtype_kinds(model: torch.nn.Module, found: List[str]) -> list:
+    """Hooks appending to ``found`` ``'<key>: checkpoint int64 vs model float32'`` for each
+    tensor of the loaded state dict whose kind (:func:`_dtype_kind`) is not that of the
+    model's tensor; returns their handles.
+
+    The kinds are the model's before loading; a hook runs after the module's own pre-hooks
+    (registered at construction), so it sees the keys as ``load_state_dict`` copies them (old
+    names mapped). ``load_state_dict`` copies an integer tensor into a float parameter without
+    a word, and a DTW-NN recognizer takes its gallery buffers' dtype from the checkpoint.
+    """
+    handles = []
+    for module in model.modules():
+        tensors = dict(module._parameters)
+        tensors.update((n, b) for n, b in module._buffers.items()
+                       if n not in module._non_persistent_buffers_set)
+        dtypes = {n: t.dtype for n, t in tensors.items() if t is not None}
+        if not dtypes:
+            continue
+
+        def hook(mod, state_dict, prefix, *args, dtypes=dtypes):
+            for name, dtype in dtypes.items():
+                value = state_dict.get(prefix + name)
+                if torch.is_tensor(value) and _dtype_kind(value.dtype) != _dtype_kind(dtype):
+                    found.append(f'{prefix}{name}: checkpoint '
+                                 f'{str(value.dtype).replace("torch.", "")} vs model '
+                                 f'{str(dtype).replace("torch.", "")}')
+
+        handles.append(module.register_load_state_dict_pre_hook(hook))
+    return handles
 
 
 def load_state_strictly(model: torch.nn.Module, state: dict, checkpoint: str,
                         config: Union[str, Config, dict, None]) -> None:
     """Load ``state`` into ``model``: every key (parameters and buffers) of the model, no other,
-    every shape.
+    every shape, tensors of the model's kind, finite floating values.
 
     The keys are compared after the model's own load hooks (old key names mapped, a DTW-NN
     gallery resized), as ``load_state_dict`` compares them. A BatchNorm's
     ``num_batches_tracked`` may be missing (older checkpoints; mmengine ignores it too).
+    A NaN or an infinity in a floating tensor (a diverged or damaged model), or an integer
+    (bool) tensor where the model has a floating one (or the reverse), is refused:
+    ``load_state_dict`` takes both silently, and the test then reports chance accuracy.
 
     Raises:
+        CheckpointLoadError: ``'<checkpoint>: not a usable checkpoint: non-finite values (NaN
+            or inf) in N tensors (a, b, c, ...)'``, before anything is loaded.
         CheckpointMismatchError: ``'<checkpoint> is not a checkpoint of <config> (<model>):
             N of the model's M keys missing from it (a, b, c, ...), and it holds K keys the
             model has not (x, y, z, ...)'``; ``'<checkpoint> does not fit <config>: <key>:
             checkpoint [..] vs model [..]; ...'`` for tensors of other shapes (or the message
-            of the model's own check). The model may then hold some of the weights.
+            of the model's own check); ``'<checkpoint> does not fit <config>: tensors of
+            another kind (integer, floating, complex): <key>: checkpoint int64 vs model
+            float32; ...'``. The model may then hold some of the weights.
     """
     model = _unwrap(model)
+    non_finite = _non_finite_keys(state)
+    if non_finite:
+        raise CheckpointLoadError(
+            f'{checkpoint}: not a usable checkpoint: non-finite values (NaN or inf) in '
+            f'{len(non_finite)} tensor{"s" if len(non_finite) != 1 else ""} '
+            f'({_few(non_finite)})')
+    other_kinds: List[str] = []
+    handles = _watch_dtype_kinds(model, other_kinds)
     try:
         result = model.load_state_dict(state, strict=False)
     except (RuntimeError, ValueError) as e:  # other shapes, or a model's own check
         raise _mismatch(e, checkpoint, config) from None
+    finally:
+        for handle in handles:
+            handle.remove()
+    if other_kinds:  # integer where the model is floating (or the reverse)
+        shown = '; '.join(other_kinds[:SHOWN_KEYS]) + (
+            f'; ... ({len(other_kinds)} in all)' if len(other_kinds) > SHOWN_KEYS else '')
+        raise CheckpointMismatchError(
+            f'{checkpoint} does not fit {_config_name(config)}: tensors of another kind '
+            f'(integer, floating, complex): {shown}')
     missing = [k for k in result.missing_keys if not k.endswith('num_batches_tracked')]
     unexpected = list(result.unexpected_keys)
     if not missing and not unexpected:
