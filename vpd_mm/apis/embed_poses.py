@@ -17,7 +17,7 @@ from vpd_mm.evaluation.test_setup import load_model_weights
 from vpd_mm.models import vipe  # noqa: F401  (registers VIPEEmbedder)
 from vpd_mm.utils.io import (SOURCE_FILE, claim_output_folder, dump_json_atomic, file_sha256,
                              save_npy_atomic, sweep_temporaries)
-from .pose_features import index_has_key, feature_paths
+from .pose_features import feature_paths, index_has_key
 
 INDEX_FILE = 'embeddings.json'
 
