@@ -19,7 +19,6 @@ standard error per config and k, ``WORK_DIR/fewshot.{csv,json,png}`` and one
 Default WORK_DIR: ``work_dirs/fewshot``.
 """
 import argparse
-import sys
 from typing import Optional, Sequence
 
 from mmengine.config import Config, DictAction
@@ -30,8 +29,8 @@ from vpd_mm.apis.fewshot import (parse_shots, run_fewshot_protocol, training_act
 from vpd_mm.datasets import NumClassesError
 from vpd_mm.datasets.features import load_action_annotations
 from vpd_mm.evaluation.fewshot_summary import format_table, summarize
-from vpd_mm.utils import DATA_ERRORS, FileFormatError, data_error_message, require_configs
-from vpd_mm.utils.paths import output_path_problem
+from vpd_mm.utils import (DATA_ERRORS, FileFormatError, data_error_message, require_configs,
+                          require_output)
 
 
 def parse_args(argv=None) -> argparse.Namespace:
@@ -72,12 +71,6 @@ def parse_args(argv=None) -> argparse.Namespace:
     return args
 
 
-def fail(message: str) -> None:
-    """``error: <message>`` on stderr, exit status 2 (input the tool cannot use)."""
-    print(f'error: {message}', file=sys.stderr)
-    sys.exit(2)
-
-
 def check_training_actions(configs: Sequence[str], cfg_options: Optional[dict]) -> None:
     """Stop with one line naming the annotation file of a config that has no labeled training
     action (split 'train', label >= 0): there is nothing to draw a few-shot subset from."""
@@ -97,9 +90,7 @@ def check_training_actions(configs: Sequence[str], cfg_options: Optional[dict]) 
 def main(argv=None) -> list:
     args = parse_args(argv)
     require_configs(*args.configs)
-    problem = output_path_problem(args.work_dir, folder=True)
-    if problem:
-        fail(f'--work-dir {args.work_dir}: {problem}')
+    require_output('--work-dir', args.work_dir, folder=True)
     try:
         check_training_actions(args.configs, args.cfg_options)
         rows = run_fewshot_protocol(

@@ -16,7 +16,6 @@ and, with ``--out``, written as a ``*.result.json`` (task 'retrieval') for ``too
 """
 import argparse
 import os.path as osp
-import sys
 import time
 from typing import Optional
 
@@ -25,8 +24,8 @@ import numpy as np
 from vpd_mm.apis.retrieval import check_view, dtw_retrieval, load_action_sequences
 from vpd_mm.datasets.features import SPLITS, load_action_annotations
 from vpd_mm.ops import DEFAULT_STEP_PATTERN, STEP_PATTERNS
-from vpd_mm.utils import DATA_ERRORS, FileFormatError, data_error_message
-from vpd_mm.utils.paths import output_path_problem
+from vpd_mm.utils import (DATA_ERRORS, FileFormatError, data_error_message, exit_with_error,
+                          require_output)
 from vpd_mm.utils.results import write_result
 
 
@@ -74,12 +73,6 @@ def parse_args(argv=None) -> argparse.Namespace:
     return args
 
 
-def fail(message: str) -> None:
-    """``error: <message>`` on stderr, exit status 2 (input the tool cannot use)."""
-    print(f'error: {message}', file=sys.stderr)
-    sys.exit(2)
-
-
 def device_problem(device: str) -> Optional[str]:
     """Why torch cannot compute on ``device`` (None if it can)."""
     import torch
@@ -105,9 +98,7 @@ def main(argv=None) -> dict:
     args = parse_args(argv)
     view = args.view  # 'concat', 'mean', 'min' or an index >= 0
     if args.out:
-        problem = output_path_problem(args.out, folder=False)
-        if problem:
-            fail(f'--out {args.out}: {problem}')
+        require_output('--out', args.out, folder=False)
     t0 = time.perf_counter()
     try:
         actions, seqs = load_action_sequences(args.ann_file, args.feature_dir)
@@ -118,16 +109,16 @@ def main(argv=None) -> dict:
             args.ann_file, f'retrieval needs at least 2 labeled actions, got {len(actions)}')))
     num_views = seqs[0].shape[1]
     if isinstance(view, int) and view >= num_views:
-        fail(f'--view {view}: the features have {num_views} views (indices 0 to '
-             f'{num_views - 1})')
+        exit_with_error(f'--view {view}: the features have {num_views} views (indices 0 to '
+                        f'{num_views - 1})')
     if args.query_split is None:
         query_index = np.arange(len(actions))
     else:
         query_index = np.array(
             [i for i, a in enumerate(actions) if a['split'] == args.query_split], dtype=np.int64)
         if len(query_index) == 0:
-            fail(f'--query-split {args.query_split}: {args.ann_file} has no labeled action in '
-                 'that split to use as queries')
+            exit_with_error(f'--query-split {args.query_split}: {args.ann_file} has no labeled '
+                            'action in that split to use as queries')
     print(f'retrieval: {len(actions)} labeled actions in the corpus, {len(query_index)} '
           f'queries, view {view}, step pattern {args.step_pattern}, loaded in '
           f'{time.perf_counter() - t0:.1f} s', flush=True)

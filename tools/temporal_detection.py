@@ -13,15 +13,14 @@ a result file (``<work_dir>/<config name>.result.json``, task ``temporal_detecti
 """
 import argparse
 import os.path as osp
-import sys
 from typing import List, Optional
 
 from mmengine.config import Config, DictAction
 
 import vpd_mm  # noqa: F401  (registers vpd_mm's modules)
 from vpd_mm.apis.temporal_detection import TASK, DetectionSettingsError, run_temporal_detection
-from vpd_mm.utils import DATA_ERRORS, data_error_message, require_configs
-from vpd_mm.utils.paths import output_path_problem
+from vpd_mm.utils import (DATA_ERRORS, data_error_message, exit_with_error, require_configs,
+                          require_output)
 from vpd_mm.utils.results import write_result
 
 
@@ -57,12 +56,6 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
     return args
 
 
-def fail(message: str) -> None:
-    """``error: <message>`` on stderr, exit status 2 (input the tool cannot use)."""
-    print(f'error: {message}', file=sys.stderr)
-    sys.exit(2)
-
-
 def format_table(metrics: dict) -> str:
     """A one-row markdown table of the AP values (percent)."""
     keys = [k for k in metrics if k.startswith('AP@')] + ['mAP']
@@ -84,9 +77,7 @@ def main(argv: Optional[List[str]] = None) -> dict:
     cfg.work_dir = work_dir
     out = args.out or osp.join(work_dir, f'{name}.result.json')
     for option, path, folder in (('--work-dir', work_dir, True), ('--out', out, False)):
-        problem = output_path_problem(path, folder)
-        if problem:
-            fail(f'{option} {path}: {problem}')
+        require_output(option, path, folder)
     if args.make_toy:
         from vpd_mm.synthetic import make_uncut_features
         info = make_uncut_features(cfg.data_root, separation=args.toy_separation)
@@ -98,7 +89,7 @@ def main(argv: Optional[List[str]] = None) -> dict:
             cfg, work_dir, folds=args.folds, train_videos=args.train_videos, seed=args.seed,
             label=args.label, log=lambda line: print(line, flush=True))
     except DetectionSettingsError as e:  # before any training: a setting the data cannot take
-        fail(str(e))
+        exit_with_error(str(e))
     except DATA_ERRORS as e:  # a missing or malformed annotation or feature file, named
         raise SystemExit(data_error_message(e)) from None
     det = result['settings']

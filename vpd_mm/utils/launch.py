@@ -4,7 +4,7 @@ import logging
 import os
 import os.path as osp
 import sys
-from typing import List, Optional
+from typing import List, NoReturn, Optional
 
 import torch
 import torch.distributed as dist
@@ -12,6 +12,7 @@ from mmengine.config import Config
 from mmengine.logging import print_log
 
 from .io import FileFormatError, UnreadableFileError
+from .paths import output_path_problem
 
 #: Errors of the files a run reads (missing, or not in the format they claim): tools/train.py and
 #: tools/test.py stop on them with one line, :func:`data_error_message`, not a traceback.
@@ -29,8 +30,29 @@ def require_configs(*paths: Optional[str]) -> None:
     """
     for path in paths:
         if path is not None and not osp.isfile(path):
-            print(f'error: config not found: {path}', file=sys.stderr)
-            sys.exit(2)
+            exit_with_error(f'config not found: {path}')
+
+
+def exit_with_error(message: str) -> NoReturn:
+    """``error: <message>`` on stderr and exit status 2: input a tool cannot use, reported
+    before anything is built or written."""
+    print(f'error: {message}', file=sys.stderr)
+    sys.exit(2)
+
+
+def require_output(option: str, path: str, folder: bool) -> None:
+    """Stop with ``error: OPTION PATH: <problem>`` (exit status 2) when an output cannot be
+    written at ``path`` (:func:`vpd_mm.utils.paths.output_path_problem`): checked before any
+    long computation, so that a file in the way does not cost the work.
+
+    Args:
+        option (str): The command-line option that named it (e.g. ``'--out'``).
+        path (str): The output folder or file.
+        folder (bool): Whether ``path`` is a folder.
+    """
+    problem = output_path_problem(path, folder)
+    if problem:
+        exit_with_error(f'{option} {path}: {problem}')
 
 
 def set_work_dir(cfg: Config, work_dir: Optional[str], config_path: str) -> None:
