@@ -426,7 +426,9 @@ def run_fewshot_subset(cfg, subset_ids: Sequence[str], work_dir: str, seed: int 
 
 
 # ---------------------------------------------------------------------- the whole protocol
-def fewshot_inputs_digest(cfg: Config, ann: dict) -> str:
+def fewshot_inputs_digest(cfg: Config,
+                          ann: dict,
+                          file_digests: Optional[Dict[str, str]] = None) -> str:
     """SHA-256 of what a config's runs read besides their actions, seed and steps.
 
     It covers the merged config (model, pipelines, datasets, schedule), the action annotations
@@ -439,10 +441,13 @@ def fewshot_inputs_digest(cfg: Config, ann: dict) -> str:
         cfg (Config): The recognition config, ``cfg_options`` merged.
         ann (dict): Its annotations (:func:`load_action_annotations` of the train dataset's
             ``ann_file``).
+        file_digests (dict[str, str], optional): SHA-256 of feature files already read (by
+            path), filled here: configs of one call sharing a feature folder read it once.
 
     Returns:
         str: 64 hex digits.
     """
+    file_digests = {} if file_digests is None else file_digests
     digest = hashlib.sha256()
     digest.update(json.dumps([cfg.to_dict(), ann], sort_keys=True, default=repr).encode())
     dirs = []
@@ -455,8 +460,9 @@ def fewshot_inputs_digest(cfg: Config, ann: dict) -> str:
         for video in sorted(ann.get('videos', {})):
             path = feature_path(feature_dir, video)
             if osp.isfile(path):
-                digest.update(f'\0{feature_dir}\0{video}\0'.encode())
-                file_sha256(path, digest)
+                if path not in file_digests:
+                    file_digests[path] = file_sha256(path)
+                digest.update(f'\0{feature_dir}\0{video}\0{file_digests[path]}'.encode())
     return digest.hexdigest()
 
 
@@ -542,6 +548,7 @@ def run_fewshot_protocol(config_paths: Sequence[str],
         import torch
         threads = max(1, torch.get_num_threads() // jobs)  # (honours OMP_NUM_THREADS)
     tasks, records = [], {}
+    file_digests: Dict[str, str] = {}  # feature files hashed once for all configs
     for config_path in config_paths:
         cfg = Config.fromfile(config_path)
         if cfg_options:
@@ -565,7 +572,7 @@ def run_fewshot_protocol(config_paths: Sequence[str],
         for n in notices:
             log(f'[fewshot] {name}: NOTICE {n}')
         trainable = is_trainable(cfg)
-        inputs = fewshot_inputs_digest(cfg, names['ann'])
+        inputs = fewshot_inputs_digest(cfg, names['ann'], file_digests)
         run_steps = int(fewshot_settings(cfg, steps=steps)['steps']) if trainable else None
         for k in sorted(subsets, key=shots_key):
             seen = {}

@@ -79,10 +79,9 @@ def save_npy_atomic(path: str, array: np.ndarray) -> None:
         np.save(tmp, array)
 
 
-def file_sha256(path: str, digest: Optional['hashlib._Hash'] = None) -> str:
-    """The SHA-256 of the bytes of the file at ``path`` (read in 1 MiB chunks); with
-    ``digest``, the bytes update that running digest instead and its hex digest is returned."""
-    digest = hashlib.sha256() if digest is None else digest
+def file_sha256(path: str) -> str:
+    """The SHA-256 (hex) of the bytes of the file at ``path``, read in 1 MiB chunks."""
+    digest = hashlib.sha256()
     with open(path, 'rb') as f:
         for chunk in iter(lambda: f.read(1 << 20), b''):
             digest.update(chunk)
